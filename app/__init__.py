@@ -1,0 +1,72 @@
+"""Application factory for the major-project approval assistance back office."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config
+
+from .extensions import appbuilder, db, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config or Config())
+    app.config.setdefault("FAB_BASE_TEMPLATE", "base.html")
+    if app.config.get("APP_ENV") == "production":
+        # gunicorn sits behind a reverse proxy: take the client IP from it for the audit.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+
+    from . import models  # noqa: F401  (register every table with the metadata)
+    from .services import audit
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())))
+    with app.app_context():
+        audit.install(db.session)
+        # FAB writes its permission rows at start-up; on an empty database (before
+        # `db upgrade`) there is nothing to write to yet.
+        app.config["FAB_UPDATE_PERMS"] = app.config.get("FAB_UPDATE_PERMS", True) and _schema_ready()
+        appbuilder.init_app(app, db.session)
+        from .views import register_views
+
+        register_views(appbuilder)
+        from .plugins import load_plugins
+
+        load_plugins(app, appbuilder)
+
+    _register_error_pages(app)
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _migrations_dir():
+    from config import BASE_DIR
+
+    return BASE_DIR / "migrations"
+
+
+def _schema_ready() -> bool:
+    from sqlalchemy import inspect
+
+    try:
+        return inspect(db.engine).has_table("ab_permission_view")
+    except Exception:  # database not reachable yet: FAB must not try either
+        log.warning("database not reachable; permissions not updated at start-up")
+        return False
+
+
+def _register_error_pages(app: Flask) -> None:
+    def page(code):
+        def handler(_err):
+            return render_template("error.html", code=code, appbuilder=appbuilder), code
+        return handler
+
+    for code in (403, 404, 500):
+        app.register_error_handler(code, page(code))

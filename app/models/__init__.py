@@ -1,0 +1,10 @@
+"""All models, imported in dependency order so metadata is complete for Alembic."""
+from .base import Model  # noqa: F401
+from .enums import *  # noqa: F401,F403
+from .regions import OrgUnit, Region  # noqa: F401
+from .applicants import Applicant  # noqa: F401
+from .stages import STANDARD_STAGES, Stage  # noqa: F401
+from .projects import Project, ProjectAssistant, ServiceTeamMember  # noqa: F401
+from .approvals import ApprovalItem, ItemTemplate  # noqa: F401
+from .users import AppUser  # noqa: F401
+from .audit import AuditRecord  # noqa: F401

@@ -1,0 +1,83 @@
+"""Approval items (审批事项) of projects, and the per-region templates they come from."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Optional
+
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String,
+                        Text)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Model, TimestampMixin, enum_column
+from .enums import DivisionOfLabour, FeeMode, ItemStatus
+from .projects import Project
+from .regions import OrgUnit, Region
+from .stages import Stage
+
+
+class ItemFieldsMixin:
+    """The columns a template hands down to each project's item."""
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    time_limit_days: Mapped[int] = mapped_column(Integer, nullable=False, default=20)
+    fees_yuan: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))
+    fee_mode: Mapped[FeeMode] = enum_column(FeeMode, nullable=False, default=FeeMode.FREE)
+    materials: Mapped[Optional[str]] = mapped_column(Text)
+    division_of_labour: Mapped[DivisionOfLabour] = enum_column(
+        DivisionOfLabour, nullable=False, default=DivisionOfLabour.ASSISTANT)
+
+
+class ItemTemplate(ItemFieldsMixin, TimestampMixin, Model):
+    __tablename__ = "item_template"
+    __table_args__ = (
+        CheckConstraint("time_limit_days >= 0", name="ck_item_template_limit_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False, index=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), nullable=False, index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), nullable=False, index=True)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    region: Mapped[Region] = relationship(Region)
+    stage: Mapped[Stage] = relationship(Stage)
+    department: Mapped[OrgUnit] = relationship(OrgUnit)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class ApprovalItem(ItemFieldsMixin, TimestampMixin, Model):
+    __tablename__ = "approval_item"
+    __table_args__ = (
+        CheckConstraint("time_limit_days >= 0", name="ck_approval_item_limit_nonneg"),
+        CheckConstraint("due_on IS NULL OR accepted_on IS NULL OR due_on >= accepted_on",
+                        name="ck_approval_item_due_after_accept"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"),
+                                            nullable=False, index=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), nullable=False, index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), nullable=False, index=True)
+    template_id: Mapped[Optional[int]] = mapped_column(ForeignKey("item_template.id", ondelete="SET NULL"))
+    status: Mapped[ItemStatus] = enum_column(ItemStatus, nullable=False,
+                                             default=ItemStatus.NOT_STARTED, index=True)
+    accepted_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    due_on: Mapped[Optional[dt.date]] = mapped_column(Date, index=True)
+    finished_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    result: Mapped[Optional[str]] = mapped_column(String(255))
+    certificate_no: Mapped[Optional[str]] = mapped_column(String(100))
+    # 容缺受理: what is missing, and the date the applicant promised to supply it.
+    gap_materials: Mapped[Optional[str]] = mapped_column(Text)
+    gap_promised_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+
+    project: Mapped[Project] = relationship(Project, back_populates="items")
+    stage: Mapped[Stage] = relationship(Stage)
+    department: Mapped[OrgUnit] = relationship(OrgUnit)
+    template: Mapped[Optional[ItemTemplate]] = relationship(ItemTemplate)
+
+    def __repr__(self) -> str:
+        return self.name

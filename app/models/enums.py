@@ -1,0 +1,131 @@
+"""Enumerations of the domain, stored by member name and shown by their Chinese label.
+
+A member's value is its Chinese label (the term the bureau uses); ``str()`` passes it
+through gettext, so the English catalogue can translate the same label.
+"""
+from __future__ import annotations
+
+import enum
+
+from flask_babel import gettext
+
+
+class Label(str):
+    """A label that translates itself whenever it is turned into text."""
+
+    def __str__(self) -> str:  # noqa: D105
+        try:
+            return gettext(str.__str__(self))
+        except (RuntimeError, KeyError):  # outside an app/request context
+            return str.__str__(self)
+
+
+class LabelledEnum(enum.Enum):
+    def __new__(cls, label: str):
+        obj = object.__new__(cls)
+        obj._value_ = Label(label)
+        return obj
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __html__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.name, str(m.value)) for m in cls]
+
+
+class RegionLevel(LabelledEnum):
+    CITY = "市"
+    COUNTY = "县（市、区）"
+    TOWN = "镇（街道、园区）"
+
+
+class OrgUnitKind(LabelledEnum):
+    DEPARTMENT = "审批部门"
+    UTILITY = "市政公用服务单位"
+    AGENCY = "帮办代办服务机构"
+
+
+class ApplicantNature(LabelledEnum):
+    ENTERPRISE = "企业"
+    GOVERNMENT = "政府"
+    INSTITUTION = "事业"
+    ASSOCIATION = "社团"
+    OTHER = "其他"
+
+
+class FundingSource(LabelledEnum):
+    GOVERNMENT = "政府"
+    PRIVATE = "民资"
+    HK_MACAO_TAIWAN = "港澳台"
+    FOREIGN = "外资"
+    OTHER = "其他"
+
+
+class LandNature(LabelledEnum):
+    ALLOCATED = "划拨"
+    TRANSFERRED = "出让"
+    COLLECTIVE = "集体"
+    OWNED = "自有"
+    OTHER = "其他"
+
+
+class ListLevel(LabelledEnum):
+    NATIONAL = "国家级"
+    PROVINCIAL = "省级"
+    CITY = "市级"
+    COUNTY = "县级"
+    OTHER = "其他"
+
+
+class ProjectStatus(LabelledEnum):
+    ACTIVE = "在办"
+    COMPLETED = "已完成"
+    TERMINATED = "已终止"
+
+
+class TerminationReason(LabelledEnum):
+    """The five reasons of source 004 「终止服务」."""
+
+    APPLICANT_REQUEST = "服务对象主动要求终止"
+    MATERIALS_UNFIXABLE = "申请材料不符合法定条件、标准，且不能补正"
+    LAW_OR_POLICY_CHANGE = "因法律、法规修改、废止或国家政策调整不能继续审批"
+    SERIOUS_VIOLATION = "出现重大责任事故或重大问题，造成严重影响"
+    OTHER = "其他需要终止的情形"
+
+
+class ItemStatus(LabelledEnum):
+    NOT_STARTED = "未开始"
+    ACCEPTED = "已受理"
+    CORRECTING = "补正中"
+    ACCEPTED_WITH_GAPS = "容缺受理"
+    FINISHED = "已办结"
+    REFUSED = "不予许可"
+    WITHDRAWN = "已撤回"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (ItemStatus.ACCEPTED, ItemStatus.CORRECTING, ItemStatus.ACCEPTED_WITH_GAPS)
+
+
+class DivisionOfLabour(LabelledEnum):
+    ASSISTANT = "帮办员代办"
+    APPLICANT = "企业自办"
+    JOINT = "帮办员协助企业办理"
+
+
+class FeeMode(LabelledEnum):
+    FREE = "不收费"
+    ONLINE = "网上缴纳"
+    COUNTER = "窗口缴纳"
+    BANK = "银行转账"
+
+
+class TeamRole(LabelledEnum):
+    LEAD = "牵头部门"
+    MEMBER = "成员单位"
+    UTILITY = "市政公用单位"
+    AGENCY = "帮办机构"

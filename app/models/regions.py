@@ -1,0 +1,55 @@
+"""The region tree (city → county → town/park) and the units that belong to a region."""
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Model, TimestampMixin, enum_column
+from .enums import OrgUnitKind, RegionLevel
+
+
+class Region(TimestampMixin, Model):
+    __tablename__ = "region"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # 统一的行政区划代码 (6 digits for city/county, 9 or 12 for towns and parks).
+    code: Mapped[str] = mapped_column(String(12), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    level: Mapped[RegionLevel] = enum_column(RegionLevel, nullable=False)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("region.id"), index=True)
+    # Materialised path "/1/4/9/": a subtree is one indexed prefix match.
+    path: Mapped[str] = mapped_column(String(255), nullable=False, default="", index=True)
+    warning_days: Mapped[int] = mapped_column(Integer, nullable=False, default=2)
+
+    parent: Mapped[Optional["Region"]] = relationship(
+        "Region", remote_side=[id], back_populates="children"
+    )
+    children: Mapped[list["Region"]] = relationship("Region", back_populates="parent")
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def is_within(self, other: "Region") -> bool:
+        return self.path.startswith(other.path)
+
+
+class OrgUnit(TimestampMixin, Model):
+    """An approval department, a utility unit or an assistance agency of one region."""
+
+    __tablename__ = "org_unit"
+    __table_args__ = (UniqueConstraint("region_id", "name", name="uq_org_unit_region_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    short_name: Mapped[Optional[str]] = mapped_column(String(32))
+    kind: Mapped[OrgUnitKind] = enum_column(OrgUnitKind, nullable=False, default=OrgUnitKind.DEPARTMENT)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False, index=True)
+    contact: Mapped[Optional[str]] = mapped_column(String(64))
+    phone: Mapped[Optional[str]] = mapped_column(String(32))
+
+    region: Mapped[Region] = relationship(Region)
+
+    def __repr__(self) -> str:
+        return self.name

@@ -1,0 +1,1 @@
+"""Roles, data scope and the security manager."""

@@ -1,0 +1,93 @@
+"""The eight roles of DOMAIN.md §3, declared as data and synced by ``flask init``.
+
+Permissions use two verbs per resource, ``can_read`` and ``can_write``, shared by a
+resource's screens and its REST API (see ``app.views.base``). Each role lists the
+resources it may read and write; menu access follows from read access.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SYSTEM_ADMIN = "系统管理员"
+BUREAU_ADMIN = "县局管理员"
+DISPATCHER = "调度员"
+ASSISTANT = "帮办员"
+DEPARTMENT = "审批部门"
+CLERK = "录入员"
+ENTERPRISE = "企业"
+AUDITOR = "审计员"
+
+# Resource names (class_permission_name of the views and APIs).
+PROJECT = "Project"
+APPROVAL_ITEM = "ApprovalItem"
+APPLICANT = "Applicant"
+PROJECT_TEAM = "ProjectTeam"
+REGION = "Region"
+ORG_UNIT = "OrgUnit"
+STAGE = "Stage"
+ITEM_TEMPLATE = "ItemTemplate"
+AUDIT = "AuditRecord"
+USERS = "ScopedUser"
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    name: str
+    key: str  # short English key, used in demo user names
+    rank: int  # a user may grant only roles whose rank is at most their own
+    reads: frozenset[str] = field(default_factory=frozenset)
+    writes: frozenset[str] = field(default_factory=frozenset)
+    extra: tuple[tuple[str, str], ...] = ()  # (permission, view) pairs beyond read/write
+
+
+def _spec(name, key, rank, reads=(), writes=(), extra=()):
+    writes = frozenset(writes)
+    return RoleSpec(name, key, rank, frozenset(reads) | writes, writes, tuple(extra))
+
+
+_ALL_DOMAIN = (PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, REGION, ORG_UNIT, STAGE,
+               ITEM_TEMPLATE)
+
+# Every signed-in user may look at and edit their own profile and password.
+_SELF_SERVICE = (
+    ("can_this_form_get", "ResetMyPasswordView"),
+    ("can_this_form_post", "ResetMyPasswordView"),
+    ("can_userinfo", "ScopedUserView"),
+    ("can_this_form_get", "UserInfoEditView"),
+    ("can_this_form_post", "UserInfoEditView"),
+)
+
+ROLES: tuple[RoleSpec, ...] = (
+    # The system admin's permissions are all of them (FAB grants AUTH_ROLE_ADMIN every
+    # permission); the entry here gives it its rank and demo user.
+    _spec(SYSTEM_ADMIN, "sysadmin", 100),
+    _spec(AUDITOR, "auditor", 90, reads=(AUDIT,), extra=_SELF_SERVICE),
+    _spec(BUREAU_ADMIN, "admin", 80,
+          reads=_ALL_DOMAIN, writes=(ITEM_TEMPLATE, STAGE, USERS),
+          extra=_SELF_SERVICE + (("can_this_form_get", "ScopedResetPasswordView"),
+                                 ("can_this_form_post", "ScopedResetPasswordView"))),
+    _spec(DISPATCHER, "dispatcher", 60, reads=_ALL_DOMAIN, extra=_SELF_SERVICE),
+    _spec(ASSISTANT, "assistant", 40, reads=_ALL_DOMAIN,
+          writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM), extra=_SELF_SERVICE),
+    _spec(CLERK, "clerk", 40, reads=_ALL_DOMAIN,
+          writes=(PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM), extra=_SELF_SERVICE),
+    _spec(DEPARTMENT, "dept", 30, reads=(PROJECT, APPROVAL_ITEM, REGION, ORG_UNIT, STAGE),
+          writes=(APPROVAL_ITEM,), extra=_SELF_SERVICE),
+    _spec(ENTERPRISE, "company", 10, reads=(PROJECT, APPROVAL_ITEM), extra=_SELF_SERVICE),
+)
+
+ROLES_BY_NAME = {r.name: r for r in ROLES}
+ROLES_BY_KEY = {r.key: r for r in ROLES}
+
+
+def rank_of(role_names) -> int:
+    return max((ROLES_BY_NAME[n].rank for n in role_names if n in ROLES_BY_NAME), default=0)
+
+
+def grantable_role_names(granter_role_names) -> list[str]:
+    """Roles a user holding ``granter_role_names`` may hand out (never above their own)."""
+    if SYSTEM_ADMIN in granter_role_names:
+        return [r.name for r in ROLES]
+    top = rank_of(granter_role_names)
+    # The auditor is granted only by the system admin (separation of duties).
+    return [r.name for r in ROLES if r.rank <= top and r.name != AUDITOR]

@@ -1,0 +1,167 @@
+"""Data scope: the one place that decides which rows a user may see (DOMAIN.md §3).
+
+Staff see their region's subtree; department officers see their own department's
+items; enterprise users see their own company's projects. Every list, detail URL,
+related view, form choice, REST endpoint, export and download asks ``scope_condition``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from flask import g, has_request_context
+from sqlalchemy import exists, false, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.models import (Applicant, ApprovalItem, AppUser, AuditRecord, ItemTemplate, OrgUnit,
+                        Project, ProjectAssistant, Region, ServiceTeamMember, Stage)
+
+from app.services.regions import ancestor_ids
+
+from . import roles
+
+
+def current_app_user() -> Optional[AppUser]:
+    """The signed-in user (session or JWT), or None."""
+    if not has_request_context():
+        return None
+    user = getattr(g, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user
+
+
+def role_names(user) -> set[str]:
+    return {r.name for r in (user.roles or [])} if user is not None else set()
+
+
+def subtree_ids(region_path: str):
+    """Ids of a region and everything below it, as a scalar subquery."""
+    return select(Region.id).where(Region.path.like(region_path + "%")).scalar_subquery()
+
+
+class Scope:
+    """What one user may see, computed once per request."""
+
+    def __init__(self, user) -> None:
+        self.user = user
+        names = role_names(user)
+        self.unrestricted = roles.SYSTEM_ADMIN in names
+        self.auditor = roles.AUDITOR in names
+        self.enterprise = roles.ENTERPRISE in names and not (
+            names & {roles.BUREAU_ADMIN, roles.DISPATCHER, roles.ASSISTANT, roles.CLERK})
+        self.department_only = roles.DEPARTMENT in names and not (
+            names & {roles.BUREAU_ADMIN, roles.DISPATCHER, roles.ASSISTANT, roles.CLERK})
+        region = user.region if user is not None else None
+        self.region_path = region.path if region is not None else None
+
+    # -- building blocks ---------------------------------------------------------------
+    def _regions(self):
+        if self.region_path is None:
+            return None
+        return subtree_ids(self.region_path)
+
+    def projects(self) -> ColumnElement:
+        if self.enterprise:
+            if not self.user.applicant_id:
+                return false()
+            return Project.applicant_id == self.user.applicant_id
+        regions = self._regions()
+        if regions is None:
+            return false()
+        cond = or_(Project.region_id.in_(regions), Project.town_id.in_(regions))
+        if self.department_only:
+            cond = cond & exists().where(ApprovalItem.project_id == Project.id,
+                                         ApprovalItem.department_id == self.user.org_unit_id)
+        return cond
+
+    def items(self) -> ColumnElement:
+        project_ids = select(Project.id).where(self.projects())
+        cond = ApprovalItem.project_id.in_(project_ids)
+        if self.department_only:
+            cond = cond & (ApprovalItem.department_id == self.user.org_unit_id)
+        return cond
+
+    def by_region(self, column) -> ColumnElement:
+        regions = self._regions()
+        return false() if regions is None else column.in_(regions)
+
+    # -- the rule per model ------------------------------------------------------------
+    def condition(self, model) -> Optional[ColumnElement]:
+        """None when unrestricted, else a WHERE clause for ``model``."""
+        if self.user is None:
+            return false()
+        if model is AuditRecord:
+            # Separation of duties: only the auditor reads the audit trail.
+            return None if self.auditor else false()
+        if self.unrestricted:
+            return None
+        rule = _RULES.get(model)
+        if rule is None:
+            # A model nobody declared a rule for is invisible: fail closed.
+            return false()
+        return rule(self)
+
+
+def _enterprise_blocked(fn: Callable[[Scope], Any]) -> Callable[[Scope], Any]:
+    def wrapper(scope: Scope):
+        return false() if scope.enterprise else fn(scope)
+    return wrapper
+
+
+def _stage_rule(scope: Scope):
+    if scope.region_path is None:
+        return Stage.region_id.is_(None)
+    # Standard stages, the region's own, and those of regions above it (a county uses
+    # its city's local stages).
+    return or_(Stage.region_id.is_(None), Stage.region_id.in_(scope._regions()),
+               Stage.region_id.in_(ancestor_ids(scope.region_path)))
+
+
+_RULES: dict[type, Callable[[Scope], Any]] = {
+    Project: Scope.projects,
+    ApprovalItem: Scope.items,
+    ProjectAssistant: lambda s: ProjectAssistant.project_id.in_(select(Project.id).where(s.projects())),
+    ServiceTeamMember: lambda s: ServiceTeamMember.project_id.in_(select(Project.id).where(s.projects())),
+    Applicant: lambda s: (Applicant.id == s.user.applicant_id) if s.enterprise
+    else s.by_region(Applicant.region_id),
+    Region: _enterprise_blocked(lambda s: s.by_region(Region.id)),
+    OrgUnit: _enterprise_blocked(lambda s: s.by_region(OrgUnit.region_id)),
+    ItemTemplate: _enterprise_blocked(lambda s: s.by_region(ItemTemplate.region_id)),
+    Stage: _enterprise_blocked(_stage_rule),
+    # Everyone sees their own account; staff also see the users of their subtree.
+    AppUser: lambda s: or_(AppUser.id == s.user.id,
+                           false() if s.enterprise else s.by_region(AppUser.region_id)),
+}
+
+
+def current_scope() -> Scope:
+    """The scope of the request's user, cached on ``g``."""
+    user = current_app_user()
+    cached = getattr(g, "_scope", None) if has_request_context() else None
+    if cached is not None and cached.user is user:
+        return cached
+    scope = Scope(user)
+    if has_request_context():
+        g._scope = scope
+    return scope
+
+
+def scope_condition(model, scope: Optional[Scope] = None) -> Optional[ColumnElement]:
+    return (scope or current_scope()).condition(model)
+
+
+def scoped(stmt, model, scope: Optional[Scope] = None):
+    """Apply the scope to a Core/ORM select of ``model``."""
+    cond = scope_condition(model, scope)
+    return stmt if cond is None else stmt.where(cond)
+
+
+def is_in_scope(session, obj, scope: Optional[Scope] = None) -> bool:
+    """Whether an object (e.g. a related row chosen in a form or API call) is visible."""
+    model = type(obj)
+    cond = scope_condition(model, scope)
+    if cond is None:
+        return True
+    pk = model.__mapper__.primary_key[0]
+    stmt = select(pk).where(pk == getattr(obj, pk.key), cond)
+    return session.execute(stmt).first() is not None

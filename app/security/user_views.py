@@ -1,0 +1,118 @@
+"""User administration restricted to the admin's region subtree and to grantable roles."""
+from __future__ import annotations
+
+from flask import abort, flash, g, request
+from flask_appbuilder.security.views import ResetPasswordView, UserDBModelView
+from flask_babel import lazy_gettext as _
+from wtforms.validators import ValidationError
+
+from app.models import AppUser
+from app.security import roles
+from app.security.scope import role_names
+from app.services.errors import DomainValidationError
+from app.views.base import (SCOPE_FILTERS, ScopeFilter, VIEW_VERBS, ensure_related_in_scope)
+
+
+
+class GrantableRoleFilter(ScopeFilter):
+    """Role choices: only the roles the signed-in admin may hand out."""
+
+    def apply(self, query, value):
+        allowed = roles.grantable_role_names(role_names(getattr(g, "user", None)))
+        return query.filter(self.model.name.in_(allowed))
+
+
+def _check_roles(form, field) -> None:
+    allowed = set(roles.grantable_role_names(role_names(getattr(g, "user", None))))
+    for role in field.data or []:
+        if role.name not in allowed:
+            raise ValidationError(str(_("You cannot grant the role %(role)s.", role=role.name)))
+
+
+USER_EXTRA = ["region", "org_unit", "applicant", "phone"]
+
+
+class ScopedUserView(UserDBModelView):
+    """FAB's user screen, limited to the admin's subtree and grantable roles."""
+
+    class_permission_name = roles.USERS
+    method_permission_name = {**VIEW_VERBS, "userinfo": "userinfo"}
+    base_filters = SCOPE_FILTERS
+    list_columns = ["username", "first_name", "last_name", "region", "org_unit", "roles",
+                    "active"]
+    search_columns = ["username", "first_name", "last_name", "email", "region", "org_unit",
+                      "roles", "active"]
+    add_columns = ["first_name", "last_name", "username", "active", "email", "roles",
+                   *USER_EXTRA, "password", "conf_password"]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles",
+                    *USER_EXTRA]
+    show_fieldsets = [
+        (_("User info"), {"fields": ["username", "active", "roles", "login_count"]}),
+        (_("Personal Info"), {"fields": ["first_name", "last_name", "email", "phone"],
+                              "expanded": True}),
+        (_("Organisation"), {"fields": USER_EXTRA[:3], "expanded": True}),
+    ]
+    label_columns = {
+        "region": _("Region"), "org_unit": _("Department / unit"),
+        "applicant": _("Applicant (enterprise users)"), "phone": _("Phone"),
+    }
+    validators_columns = {"roles": [_check_roles]}
+
+    def __init__(self, **kwargs):
+        self.add_form_query_rel_fields = {
+            "roles": [["name", GrantableRoleFilter, None]],
+            "region": [["id", ScopeFilter, None]],
+            "org_unit": [["id", ScopeFilter, None]],
+            "applicant": [["id", ScopeFilter, None]],
+        }
+        self.edit_form_query_rel_fields = self.add_form_query_rel_fields
+        self.label_columns = {**UserDBModelView.label_columns, **self.label_columns}
+        super().__init__(**kwargs)
+
+    def _check(self, item: AppUser) -> None:
+        ensure_related_in_scope(self.datamodel, item)
+        allowed = set(roles.grantable_role_names(role_names(g.user)))
+        bad = [r.name for r in item.roles if r.name not in allowed]
+        if bad:
+            raise DomainValidationError({"roles": str(_("You cannot grant the role %(role)s.",
+                                                        role=bad[0]))})
+        if roles.SYSTEM_ADMIN not in role_names(g.user) and item.region is None:
+            raise DomainValidationError({"region": str(_("This field is required."))})
+
+    def pre_add(self, item):
+        self._check(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._check(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        if item.id == g.user.id:
+            raise DomainValidationError({"id": str(_("You cannot delete your own account."))})
+
+
+class ScopedResetPasswordView(ResetPasswordView):
+    """Resetting a password checks that the user is inside the admin's scope."""
+
+    def _target(self):
+        from app.extensions import db
+        from app.security.scope import scoped
+        from sqlalchemy import select
+
+        try:
+            pk = int(request.args.get("pk", ""))
+        except ValueError:
+            abort(404)
+        user = db.session.scalars(scoped(select(AppUser).where(AppUser.id == pk), AppUser)).first()
+        if user is None:
+            abort(404)
+        return user
+
+    def form_get(self, form):
+        self._target()
+
+    def form_post(self, form):
+        user = self._target()
+        self.appbuilder.sm.reset_password(user.id, form.password.data)
+        flash(str(self.message), "info")

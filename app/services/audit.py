@@ -1,0 +1,99 @@
+"""One SQLAlchemy hook that writes an audit record for every create, update and delete."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+
+from flask import g, has_request_context, request
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session
+
+from app.models import AuditRecord
+from app.models.base import utcnow
+
+# Tables FAB rewrites by itself at start-up; auditing them would only add noise.
+_SKIP_TABLES = {"audit_record", "ab_permission", "ab_view_menu", "ab_permission_view",
+                "ab_permission_view_role"}
+# Bookkeeping columns that change on every save or login.
+_SKIP_COLUMNS = {"updated_at", "changed_on", "last_login", "login_count", "fail_login_count",
+                 "password"}
+
+
+def _plain(value):
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _actor() -> tuple:
+    if not has_request_context():
+        return None, "system", None
+    user = getattr(g, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        uid, name = user.id, user.username
+    else:
+        uid, name = None, None
+    return uid, name, request.remote_addr
+
+
+def _columns(obj):
+    mapper = inspect(obj).mapper
+    return [c for c in mapper.column_attrs if c.key not in _SKIP_COLUMNS]
+
+
+def _changes(obj, action: str) -> dict:
+    state = inspect(obj)
+    out = {}
+    for attr in _columns(obj):
+        hist = state.attrs[attr.key].history
+        if action == "create":
+            value = getattr(obj, attr.key)
+            if value is not None:
+                out[attr.key] = [None, _plain(value)]
+        elif action == "delete":
+            value = hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
+            if value is not None:
+                out[attr.key] = [_plain(value), None]
+        elif hist.has_changes():
+            before = hist.deleted[0] if hist.deleted else None
+            after = hist.added[0] if hist.added else None
+            if _plain(before) != _plain(after):
+                out[attr.key] = [_plain(before), _plain(after)]
+    return out
+
+
+def _record(session: Session, flush_context) -> None:
+    uid, name, ip = _actor()
+    rows = []
+    for action, objs in (("create", session.new), ("update", session.dirty),
+                         ("delete", session.deleted)):
+        for obj in objs:
+            table = getattr(obj, "__tablename__", None)
+            if table is None or table in _SKIP_TABLES:
+                continue
+            if action == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            changes = _changes(obj, action)
+            if action == "update" and not changes:
+                continue
+            pk = inspect(obj).mapper.primary_key_from_instance(obj)
+            rows.append({"at": utcnow(), "user_id": uid, "username": name, "ip": ip,
+                         "action": action, "model": type(obj).__name__,
+                         "object_id": ",".join(str(p) for p in pk if p is not None) or None,
+                         "changes": changes})
+    if rows:
+        # Straight onto the flush's connection: same transaction, no recursive flush.
+        session.connection().execute(insert(AuditRecord.__table__), rows)
+
+
+def install(session_factory) -> None:
+    """Attach the hook to every session the factory makes (idempotent)."""
+    if not event.contains(session_factory, "after_flush", _record):
+        event.listen(session_factory, "after_flush", _record)

@@ -1,0 +1,42 @@
+"""Menus and views, declared in one function the factory calls."""
+from flask_babel import lazy_gettext as _
+
+from .approvals import ApprovalItemApi, ApprovalItemView, ItemTemplateView, StageView
+from .audit import AuditRecordView
+from .lookup import LookupView
+from .projects import ProjectApi, ProjectAssistantView, ProjectView, ServiceTeamView
+from .regions import (ApplicantApi, ApplicantView, OrgUnitApi, OrgUnitView, RegionApi,
+                      RegionView)
+
+PROJECTS = "Projects"
+SETTINGS = "Settings"
+AUDIT = "Audit"
+
+
+def register_views(appbuilder) -> None:
+    appbuilder.add_view(ProjectView, "Major projects", label=_("Major projects"),
+                        icon="fa-building", category=PROJECTS, category_label=_("Projects"),
+                        category_icon="fa-folder-open")
+    appbuilder.add_view(ApprovalItemView, "Approval items", label=_("Approval items"),
+                        icon="fa-list-check", category=PROJECTS)
+    appbuilder.add_view(ApplicantView, "Applicants", label=_("Applicants"),
+                        icon="fa-industry", category=PROJECTS)
+    appbuilder.add_view_no_menu(ProjectAssistantView)
+    appbuilder.add_view_no_menu(ServiceTeamView)
+    appbuilder.add_view_no_menu(LookupView)
+
+    appbuilder.add_view(RegionView, "Regions", label=_("Regions"), icon="fa-sitemap",
+                        category=SETTINGS, category_label=_("Settings"), category_icon="fa-gear")
+    appbuilder.add_view(OrgUnitView, "Departments and units", label=_("Departments and units"),
+                        icon="fa-landmark", category=SETTINGS)
+    appbuilder.add_view(StageView, "Stages", label=_("Stages"), icon="fa-stairs",
+                        category=SETTINGS)
+    appbuilder.add_view(ItemTemplateView, "Item templates", label=_("Approval item templates"),
+                        icon="fa-clipboard-list", category=SETTINGS)
+
+    appbuilder.add_view(AuditRecordView, "Audit trail", label=_("Audit trail"),
+                        icon="fa-shield-halved", category=AUDIT, category_label=_("Audit"),
+                        category_icon="fa-eye")
+
+    for api in (ProjectApi, ApprovalItemApi, RegionApi, OrgUnitApi, ApplicantApi):
+        appbuilder.add_api(api)

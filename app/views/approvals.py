@@ -1,0 +1,94 @@
+"""Screens and API for approval items, item templates and stages."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _
+
+from app.models import ApprovalItem, ItemTemplate, Stage
+from app.security import roles
+from app.services.projects import fill_due_on
+from app.services.rules import ITEM_RULES, TEMPLATE_RULES
+
+from .base import ScopedModelRestApi, ScopedModelView
+from .labels import LABELS
+from .widgets import AjaxSelectField
+
+ITEM_FORM = ["project", "stage", "name", "department", "time_limit_days", "status",
+             "accepted_on", "due_on", "finished_on", "result", "certificate_no",
+             "fees_yuan", "fee_mode", "division_of_labour", "materials",
+             "gap_materials", "gap_promised_on"]
+
+
+class ApprovalItemView(ScopedModelView):
+    datamodel = SQLAInterface(ApprovalItem)
+    class_permission_name = roles.APPROVAL_ITEM
+    rules = ITEM_RULES
+    label_columns = LABELS
+    list_title = _("Approval items")
+    show_title = add_title = edit_title = _("Approval item")
+    list_columns = ["project", "stage", "name", "department", "status", "accepted_on",
+                    "time_limit_days", "due_on", "finished_on"]
+    search_columns = ["project", "stage", "name", "department", "status", "accepted_on",
+                      "due_on"]
+    add_columns = edit_columns = ITEM_FORM
+    show_columns = ITEM_FORM + ["template", "created_at", "updated_at"]
+    base_order = ("due_on", "asc")
+    # Projects can number tens of thousands: pick them by typing, never a full dropdown.
+    add_form_extra_fields = edit_form_extra_fields = {
+        "project": AjaxSelectField(_("Project"), "project"),
+    }
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        fill_due_on(item)
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        fill_due_on(item)
+
+
+class ItemTemplateView(ScopedModelView):
+    datamodel = SQLAInterface(ItemTemplate)
+    class_permission_name = roles.ITEM_TEMPLATE
+    rules = TEMPLATE_RULES
+    label_columns = LABELS
+    list_title = _("Approval item templates")
+    show_title = add_title = edit_title = _("Approval item template")
+    list_columns = ["region", "stage", "seq", "name", "department", "time_limit_days", "active"]
+    search_columns = ["region", "stage", "name", "department", "active"]
+    add_columns = edit_columns = show_columns = [
+        "region", "stage", "seq", "name", "department", "time_limit_days", "fees_yuan",
+        "fee_mode", "division_of_labour", "materials", "active"]
+    base_order = ("seq", "asc")
+
+
+class StageView(ScopedModelView):
+    datamodel = SQLAInterface(Stage)
+    class_permission_name = roles.STAGE
+    label_columns = LABELS
+    list_title = _("Stages")
+    show_title = add_title = edit_title = _("Stage")
+    list_columns = ["seq", "code", "name", "region"]
+    add_columns = edit_columns = show_columns = ["seq", "code", "name", "region"]
+    base_order = ("seq", "asc")
+
+
+class ApprovalItemApi(ScopedModelRestApi):
+    resource_name = "approval_item"
+    datamodel = SQLAInterface(ApprovalItem)
+    class_permission_name = roles.APPROVAL_ITEM
+    rules = ITEM_RULES
+    list_columns = ["id", "project.id", "project.code", "stage.id", "stage.name", "name",
+                    "department.id", "department.name", "status", "accepted_on",
+                    "time_limit_days", "due_on", "finished_on"]
+    show_columns = list_columns + ["result", "certificate_no", "fees_yuan", "fee_mode",
+                                   "division_of_labour", "materials", "gap_materials",
+                                   "gap_promised_on"]
+    add_columns = edit_columns = ITEM_FORM
+    search_columns = ["project", "stage", "name", "department", "status", "due_on"]
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        fill_due_on(item)
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        fill_due_on(item)

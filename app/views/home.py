@@ -1,0 +1,38 @@
+"""The home page: a short summary of the projects in the user's scope."""
+from flask import g, redirect, url_for
+from flask_appbuilder import IndexView, expose
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ApprovalItem, ItemStatus, Project, ProjectStatus
+from app.security.scope import scoped
+
+
+def project_summary() -> dict:
+    session = db.session
+    by_status = dict(session.execute(
+        scoped(select(Project.status, func.count()).group_by(Project.status), Project)).all())
+    open_statuses = [s for s in ItemStatus if s.is_open]
+    open_items = session.scalar(scoped(
+        select(func.count()).select_from(ApprovalItem)
+        .where(ApprovalItem.status.in_(open_statuses)), ApprovalItem))
+    return {
+        "active": by_status.get(ProjectStatus.ACTIVE, 0),
+        "completed": by_status.get(ProjectStatus.COMPLETED, 0),
+        "terminated": by_status.get(ProjectStatus.TERMINATED, 0),
+        "open_items": open_items or 0,
+    }
+
+
+class HomeView(IndexView):
+    index_template = "home.html"
+
+    @expose("/")
+    def index(self):
+        user = getattr(g, "user", None)
+        if user is None or not user.is_authenticated:
+            return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
+        summary = project_summary()
+        self.update_redirect()
+        return self.render_template(self.index_template, appbuilder=self.appbuilder,
+                                    summary=summary)

@@ -1,0 +1,54 @@
+"""Type-ahead lookups for large tables, returning only rows in the user's scope."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import jsonify, request
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.models import Project
+from app.security import roles
+from app.security.scope import scoped
+
+
+@dataclass(frozen=True)
+class Lookup:
+    model: type
+    search: tuple
+    order: object
+
+    def get_in_scope(self, session, pk: int):
+        stmt = scoped(select(self.model).where(self.model.id == pk), self.model)
+        return session.scalars(stmt).first()
+
+    def matches(self, session, term: str, limit: int = 20):
+        stmt = select(self.model)
+        if term:
+            like = f"%{term}%"
+            stmt = stmt.where(or_(*[col.ilike(like) for col in self.search]))
+        stmt = scoped(stmt, self.model).order_by(self.order).limit(limit)
+        return list(session.scalars(stmt))
+
+
+LOOKUPS = {
+    "project": Lookup(Project, (Project.code, Project.name), Project.code),
+}
+
+
+class LookupView(BaseView):
+    route_base = "/lookup"
+    class_permission_name = roles.PROJECT
+    method_permission_name = {"lookup": "read"}
+
+    @expose("/<kind>")
+    @has_access
+    def lookup(self, kind):
+        lookup = LOOKUPS.get(kind)
+        if lookup is None:
+            return jsonify({"results": []}), 404
+        term = request.args.get("q", "").strip()[:100]
+        rows = lookup.matches(db.session, term)
+        return jsonify({"results": [{"id": r.id, "text": str(r)} for r in rows]})

@@ -1,0 +1,108 @@
+"""Screens and API for major projects, their assistants and service team."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _
+
+from app.models import Project, ProjectAssistant, ServiceTeamMember
+from app.security import roles
+from app.services.projects import instantiate_items
+from app.services.rules import PROJECT_RULES
+
+from .approvals import ApprovalItemView
+from .base import ScopedModelRestApi, ScopedModelView
+from .labels import LABELS
+
+PROJECT_FORM = [
+    "code", "name", "region", "town", "address", "applicant", "leader", "contact_person",
+    "contact_phone", "investment_wan", "funding_source", "floor_area_wan_m2", "land_nature",
+    "list_level", "list_year", "main_use_scale", "planned_start_on", "planned_completion_on",
+    "current_stage", "status", "termination_reason", "termination_note",
+]
+
+
+class ProjectAssistantView(ScopedModelView):
+    datamodel = SQLAInterface(ProjectAssistant)
+    class_permission_name = roles.PROJECT_TEAM
+    label_columns = LABELS
+    list_title = _("Assistants")
+    show_title = add_title = edit_title = _("Assistant")
+    list_columns = ["user", "is_lead", "assigned_on"]
+    add_columns = edit_columns = show_columns = ["project", "user", "is_lead", "assigned_on"]
+
+
+class ServiceTeamView(ScopedModelView):
+    datamodel = SQLAInterface(ServiceTeamMember)
+    class_permission_name = roles.PROJECT_TEAM
+    label_columns = LABELS
+    list_title = _("Service team")
+    show_title = add_title = edit_title = _("Service team member")
+    list_columns = ["org_unit", "role", "contact", "phone"]
+    add_columns = edit_columns = show_columns = ["project", "org_unit", "role", "contact", "phone"]
+
+
+class ProjectView(ScopedModelView):
+    datamodel = SQLAInterface(Project)
+    class_permission_name = roles.PROJECT
+    rules = PROJECT_RULES
+    label_columns = {**LABELS, "name": _("Project name"), "code": _("Project code")}
+    list_title = _("Major projects")
+    show_title = _("Project details")
+    add_title = _("New project")
+    edit_title = _("Edit project")
+    list_columns = ["code", "name", "region", "list_level", "list_year", "investment_wan",
+                    "current_stage", "status"]
+    search_columns = ["code", "name", "region", "town", "applicant", "list_level", "list_year",
+                      "current_stage", "status"]
+    order_columns = ["code", "name", "list_year", "investment_wan", "status"]
+    add_columns = PROJECT_FORM
+    edit_columns = PROJECT_FORM
+    show_fieldsets = [
+        (_("Basic information"), {"fields": ["code", "name", "region", "town", "address",
+                                             "list_level", "list_year", "current_stage",
+                                             "status", "termination_reason",
+                                             "termination_note"]}),
+        (_("Applicant"), {"fields": ["applicant", "leader", "contact_person", "contact_phone"]}),
+        (_("Scale"), {"fields": ["investment_wan", "funding_source", "floor_area_wan_m2",
+                                 "land_nature", "main_use_scale", "planned_start_on",
+                                 "planned_completion_on"]}),
+    ]
+    add_fieldsets = edit_fieldsets = [
+        (_("Basic information"), {"fields": ["code", "name", "region", "town", "address",
+                                             "list_level", "list_year", "current_stage",
+                                             "status", "termination_reason",
+                                             "termination_note"]}),
+        (_("Applicant"), {"fields": ["applicant", "leader", "contact_person", "contact_phone"]}),
+        (_("Scale"), {"fields": ["investment_wan", "funding_source", "floor_area_wan_m2",
+                                 "land_nature", "main_use_scale", "planned_start_on",
+                                 "planned_completion_on"]}),
+    ]
+    related_views = [ApprovalItemView, ProjectAssistantView, ServiceTeamView]
+    show_template = "appbuilder/general/model/show_cascade.html"
+    base_order = ("code", "asc")
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        # A new project starts with its region's standard items (DOMAIN.md §4), saved in
+        # the same transaction as the project.
+        instantiate_items(self.datamodel.session, item)
+
+
+class ProjectApi(ScopedModelRestApi):
+    resource_name = "project"
+    datamodel = SQLAInterface(Project)
+    class_permission_name = roles.PROJECT
+    rules = PROJECT_RULES
+    list_columns = ["id", "code", "name", "region.id", "region.name", "town.id", "town.name",
+                    "applicant.id", "applicant.name", "list_level", "list_year",
+                    "investment_wan", "current_stage.id", "current_stage.name", "status"]
+    show_columns = ["id"] + [c for c in PROJECT_FORM if c not in (
+        "region", "town", "applicant", "current_stage")] + [
+        "region.id", "region.name", "town.id", "town.name", "applicant.id", "applicant.name",
+        "current_stage.id", "current_stage.name"]
+    add_columns = edit_columns = PROJECT_FORM
+    search_columns = ["code", "name", "region", "list_level", "list_year", "status",
+                      "current_stage"]
+    order_columns = ["code", "name", "list_year", "investment_wan"]
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        instantiate_items(self.datamodel.session, item)

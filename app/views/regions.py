@@ -1,0 +1,95 @@
+"""Screens and API for the region tree, departments/units and applicants."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _
+
+from app.models import Applicant, OrgUnit, Region
+from app.security import roles
+from app.services.regions import save_region
+
+from .base import ScopedModelRestApi, ScopedModelView
+from .labels import LABELS
+
+
+class RegionView(ScopedModelView):
+    datamodel = SQLAInterface(Region)
+    class_permission_name = roles.REGION
+    label_columns = LABELS
+    list_title = _("Regions")
+    show_title = add_title = edit_title = _("Region")
+    list_columns = ["code", "name", "level", "parent", "warning_days"]
+    search_columns = ["code", "name", "level", "parent"]
+    add_columns = edit_columns = ["code", "name", "level", "parent", "warning_days"]
+    show_columns = ["code", "name", "level", "parent", "warning_days", "path"]
+    base_order = ("path", "asc")
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        save_region(self.datamodel.session, item)
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        save_region(self.datamodel.session, item)
+
+
+class OrgUnitView(ScopedModelView):
+    datamodel = SQLAInterface(OrgUnit)
+    class_permission_name = roles.ORG_UNIT
+    label_columns = LABELS
+    list_title = _("Departments and units")
+    show_title = add_title = edit_title = _("Department / unit")
+    list_columns = ["name", "kind", "region", "contact", "phone"]
+    search_columns = ["name", "kind", "region"]
+    add_columns = edit_columns = show_columns = ["name", "short_name", "kind", "region",
+                                                 "contact", "phone"]
+    base_order = ("name", "asc")
+
+
+class ApplicantView(ScopedModelView):
+    datamodel = SQLAInterface(Applicant)
+    class_permission_name = roles.APPLICANT
+    label_columns = LABELS
+    list_title = _("Applicants")
+    show_title = add_title = edit_title = _("Applicant")
+    list_columns = ["name", "credit_code", "nature", "region"]
+    search_columns = ["name", "credit_code", "nature", "region"]
+    add_columns = edit_columns = show_columns = ["name", "credit_code", "nature", "address",
+                                                 "legal_representative", "region"]
+    base_order = ("name", "asc")
+
+
+class RegionApi(ScopedModelRestApi):
+    resource_name = "region"
+    datamodel = SQLAInterface(Region)
+    class_permission_name = roles.REGION
+    list_columns = ["id", "code", "name", "level", "parent.id", "path"]
+    show_columns = list_columns
+    add_columns = edit_columns = ["code", "name", "level", "parent", "warning_days"]
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        save_region(self.datamodel.session, item)
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        save_region(self.datamodel.session, item)
+
+
+class OrgUnitApi(ScopedModelRestApi):
+    resource_name = "org_unit"
+    datamodel = SQLAInterface(OrgUnit)
+    class_permission_name = roles.ORG_UNIT
+    list_columns = ["id", "name", "short_name", "kind", "region.id", "region.name"]
+    show_columns = list_columns + ["contact", "phone"]
+    add_columns = edit_columns = ["name", "short_name", "kind", "region", "contact", "phone"]
+
+
+class ApplicantApi(ScopedModelRestApi):
+    resource_name = "applicant"
+    datamodel = SQLAInterface(Applicant)
+    class_permission_name = roles.APPLICANT
+    list_columns = ["id", "name", "credit_code", "nature", "region.id", "region.name"]
+    show_columns = list_columns + ["address", "legal_representative"]
+    add_columns = edit_columns = ["name", "credit_code", "nature", "address",
+                                  "legal_representative", "region"]
+
+

@@ -1,0 +1,144 @@
+"""Settings, read once from environment variables with strict parsing.
+
+With nothing set the product runs embedded: SQLite and a generated secret under
+``instance/``, demo data, a local or embedded Redis. ``APP_ENV=production`` turns the
+safety checks on: a missing or default secret stops the start.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+DEFAULT_SECRET_PLACEHOLDER = "change-me"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and why."""
+
+
+def parse_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true/false, got {raw!r}")
+
+
+def parse_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def parse_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name) or default
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _instance_secret() -> str:
+    """A secret generated once and kept in instance/ so sessions survive restarts."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url(env: str) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url:
+        # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants "postgresql".
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        return url
+    if env == "production":
+        raise ConfigError("DATABASE_URL must be set in production (a PostgreSQL URL)")
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'app.db'}"
+
+
+class Config:
+    """Built from the environment when instantiated, so tests can set variables first."""
+
+    def __init__(self) -> None:
+        self.APP_ENV = parse_choice("APP_ENV", "embedded", ("embedded", "production", "test"))
+        secret = os.environ.get("SECRET_KEY", "")
+        if self.APP_ENV == "production":
+            if not secret or secret == DEFAULT_SECRET_PLACEHOLDER or len(secret) < 32:
+                raise ConfigError(
+                    "SECRET_KEY must be set to a random string of at least 32 characters "
+                    "in production (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+                )
+        self.SECRET_KEY = secret or _instance_secret()
+        self.SQLALCHEMY_DATABASE_URI = _database_url(self.APP_ENV)
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Empty REDIS_URL means "find a local Redis or start an embedded one" (run.py).
+        self.REDIS_URL = os.environ.get("REDIS_URL", "")
+        self.DEMO_MODE = parse_bool("DEMO_MODE", self.APP_ENV == "embedded")
+        self.DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "DemoPass@2026")
+        self.FILES_DIR = os.environ.get("FILES_DIR", str(INSTANCE_DIR / "files"))
+        self.WTF_CSRF_ENABLED = parse_bool("WTF_CSRF_ENABLED", True)
+        self.SESSION_COOKIE_SECURE = parse_bool("SESSION_COOKIE_SECURE", self.APP_ENV == "production")
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.PASSWORD_MIN_LENGTH = parse_int("PASSWORD_MIN_LENGTH", 10, minimum=8)
+
+        # Flask-AppBuilder
+        self.APP_NAME = os.environ.get("APP_NAME", "重大项目政务服务平台")
+        self.APP_THEME = ""
+        self.FAB_SECURITY_MANAGER_CLASS = "app.security.manager.AppSecurityManager"
+        self.FAB_INDEX_VIEW = "app.views.home.HomeView"
+        self.FAB_API_SWAGGER_UI = True
+        self.FAB_ADD_SECURITY_API = False
+        # Alembic migrations own the schema; FAB must not create tables on its own.
+        self.FAB_CREATE_DB = False
+        self.FAB_UPDATE_PERMS = parse_bool("FAB_UPDATE_PERMS", True)
+        self.AUTH_TYPE = 1  # AUTH_DB
+        self.AUTH_ROLE_ADMIN = "系统管理员"
+        self.AUTH_ROLE_PUBLIC = "Public"
+        self.AUTH_USER_REGISTRATION = False
+        self.FAB_PASSWORD_COMPLEXITY_ENABLED = True
+        self.FAB_API_MAX_PAGE_SIZE = 100
+        self.JWT_ACCESS_TOKEN_EXPIRES = parse_int("JWT_ACCESS_TOKEN_EXPIRES", 3600, minimum=60)
+
+        # Languages: Simplified Chinese first, English switchable.
+        self.BABEL_DEFAULT_LOCALE = "zh"
+        self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+        self.LANGUAGES = {
+            "zh": {"flag": "cn", "name": "简体中文"},
+            "en": {"flag": "gb", "name": "English"},
+        }
+        self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+
+        self.RQ_QUEUES = ("default", "reminders", "exports")
+
+
+class TestConfig(Config):
+    def __init__(self) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.WTF_CSRF_ENABLED = False
+        self.FAB_PASSWORD_COMPLEXITY_ENABLED = True
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        )
+        self.DEMO_MODE = False

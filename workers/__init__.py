@@ -1,0 +1,1 @@
+"""Background work on RQ: queues, the worker and the cron scheduler."""
