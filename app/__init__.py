@@ -65,7 +65,8 @@ def _schema_ready() -> bool:
 def _register_error_pages(app: Flask) -> None:
     def page(code):
         def handler(_err):
-            return render_template("error.html", code=code, appbuilder=appbuilder), code
+            return render_template("error.html", code=code, appbuilder=appbuilder,
+                                   base_template=appbuilder.base_template), code
         return handler
 
     for code in (403, 404, 500):

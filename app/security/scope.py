@@ -135,15 +135,8 @@ _RULES: dict[type, Callable[[Scope], Any]] = {
 
 
 def current_scope() -> Scope:
-    """The scope of the request's user, cached on ``g``."""
-    user = current_app_user()
-    cached = getattr(g, "_scope", None) if has_request_context() else None
-    if cached is not None and cached.user is user:
-        return cached
-    scope = Scope(user)
-    if has_request_context():
-        g._scope = scope
-    return scope
+    """The scope of the request's user (cheap to build: roles and region are loaded)."""
+    return Scope(current_app_user())
 
 
 def scope_condition(model, scope: Optional[Scope] = None) -> Optional[ColumnElement]:

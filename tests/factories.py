@@ -1,0 +1,94 @@
+"""Factories that build the domain rows tests need, with sensible defaults."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+from app.extensions import appbuilder, db
+from app.models import (Applicant, ApprovalItem, AppUser, ItemTemplate, ListLevel, OrgUnit,
+                        OrgUnitKind, Project, ProjectAssistant, Region, RegionLevel,
+                        ServiceTeamMember, Stage)
+from app.services.projects import instantiate_items
+from app.services.regions import save_region
+
+_seq = itertools.count(1)
+PASSWORD = "TestPass@2026"
+
+
+def region(name, code, level, parent=None, **kw) -> Region:
+    r = Region(name=name, code=code, level=level, parent=parent, **kw)
+    db.session.add(r)
+    save_region(db.session, r)
+    db.session.flush()
+    return r
+
+
+def org_unit(region_, name="住房和城乡建设局", kind=OrgUnitKind.DEPARTMENT) -> OrgUnit:
+    u = OrgUnit(name=name, kind=kind, region=region_)
+    db.session.add(u)
+    db.session.flush()
+    return u
+
+
+def applicant(region_, name=None) -> Applicant:
+    n = next(_seq)
+    a = Applicant(name=name or f"测试企业{n}有限公司", credit_code=f"91320000TEST{n:06d}",
+                  region=region_)
+    db.session.add(a)
+    db.session.flush()
+    return a
+
+
+def stage(code="construction") -> Stage:
+    return db.session.query(Stage).filter_by(code=code, region_id=None).one()
+
+
+def template(region_, department, name="建筑工程施工许可证", days=3, stage_code="construction"):
+    t = ItemTemplate(region=region_, department=department, stage=stage(stage_code), name=name,
+                     time_limit_days=days)
+    db.session.add(t)
+    db.session.flush()
+    return t
+
+
+def project(region_, applicant_, name=None, code=None, town=None, **kw) -> Project:
+    n = next(_seq)
+    p = Project(code=code or f"TEST-{n:06d}", name=name or f"测试项目{n}", region=region_,
+                town=town, applicant=applicant_, investment_wan=Decimal("1000"),
+                list_level=kw.pop("list_level", ListLevel.COUNTY),
+                list_year=kw.pop("list_year", 2026), **kw)
+    db.session.add(p)
+    db.session.flush()
+    instantiate_items(db.session, p)
+    db.session.flush()
+    return p
+
+
+def item(project_, department, name="测试事项", **kw) -> ApprovalItem:
+    i = ApprovalItem(project=project_, department=department, stage=stage(), name=name,
+                     time_limit_days=kw.pop("time_limit_days", 5), **kw)
+    db.session.add(i)
+    db.session.flush()
+    return i
+
+
+def user(username, role_names, region_=None, org_unit_=None, applicant_=None) -> AppUser:
+    sm = appbuilder.sm
+    existing = sm.find_user(username=username)
+    if existing:
+        return existing
+    roles = [sm.find_role(r) for r in role_names]
+    u = sm.add_user(username, username, "测试", f"{username}@test.gov.cn", roles,
+                    password=PASSWORD)
+    assert u, f"could not create user {username}"
+    u.region, u.org_unit, u.applicant = region_, org_unit_, applicant_
+    db.session.commit()
+    return u
+
+
+def team(project_, unit, assistant_user):
+    db.session.add(ProjectAssistant(project=project_, user=assistant_user, is_lead=True,
+                                    assigned_on=dt.date(2026, 1, 5)))
+    db.session.add(ServiceTeamMember(project=project_, org_unit=unit))
+    db.session.flush()

@@ -1,0 +1,190 @@
+"""Data scope, over every registered screen and REST API: a county-a user sees none of
+county b's rows and gets 404 on their URLs. New views are picked up automatically; a
+view over a model with no county-b sample below fails until one is added."""
+from __future__ import annotations
+
+import pytest
+from flask_appbuilder import ModelRestApi, ModelView
+from sqlalchemy import select
+
+from app.extensions import appbuilder, db
+from app.models import (Applicant, ApprovalItem, AppUser, AuditRecord, ItemTemplate, OrgUnit,
+                        Project, ProjectAssistant, Region, ServiceTeamMember, Stage)
+from app.security import roles
+from app.views.base import ScopeFilter
+
+from . import factories as f
+
+
+def _app_views(kind):
+    return [v for v in appbuilder.baseviews
+            if isinstance(v, kind) and type(v).__module__.startswith("app.")]
+
+
+def _samples(world, county):
+    """model → (one row of that county) as plain ids, built lazily inside a context."""
+    c = getattr(world, county)
+    stage = db.session.scalars(select(Stage).where(Stage.region_id == c.region.id)).first()
+    if stage is None:
+        stage = Stage(code=f"local-{county}", name=f"{county}县本地阶段", seq=99, region_id=c.region.id)
+        db.session.add(stage)
+        db.session.commit()
+    project = db.session.get(Project, c.project.id)
+    return {
+        Project: project.id,
+        ApprovalItem: project.items[0].id,
+        Applicant: c.applicant.id,
+        Region: c.region.id,
+        OrgUnit: c.department.id,
+        ItemTemplate: db.session.scalars(select(ItemTemplate.id)
+                                         .where(ItemTemplate.region_id == c.region.id)).first(),
+        Stage: stage.id,
+        ProjectAssistant: project.assistants[0].id,
+        ServiceTeamMember: project.team[0].id,
+        AppUser: c.users["clerk"].id,
+        AuditRecord: db.session.scalars(select(AuditRecord.id).where(
+            AuditRecord.model == "Project", AuditRecord.object_id == str(project.id))).first(),
+    }
+
+
+def _actor_for(resource: str) -> str | None:
+    """The county-a demo user with the most rights on a resource (writer before reader)."""
+    for attr in ("writes", "reads"):
+        for spec in roles.ROLES:
+            if spec.name in (roles.SYSTEM_ADMIN, roles.AUDITOR):
+                continue
+            if resource in getattr(spec, attr):
+                return f"a_{spec.key}"
+    return None
+
+
+def _can_write(username: str, resource: str) -> bool:
+    key = username.split("_", 1)[1]
+    return resource in roles.ROLES_BY_KEY[key].writes
+
+
+def test_every_app_view_and_api_is_scoped(app):
+    with app.app_context():
+        for view in _app_views(ModelView) + _app_views(ModelRestApi):
+            assert any(flt[1] is ScopeFilter or issubclass(flt[1], ScopeFilter)
+                       for flt in view.base_filters), f"{type(view).__name__} has no scope filter"
+
+
+def _views(app):
+    with app.app_context():
+        return {type(v).__name__: v for v in _app_views(ModelView)}
+
+
+@pytest.fixture(scope="module")
+def samples(app, world):
+    with app.app_context():
+        return {"a": _samples(world, "a"), "b": _samples(world, "b")}
+
+
+def test_scope_over_all_screens(app, world, samples, login):
+    views = _views(app)
+    assert len(views) >= 9, sorted(views)
+    checked = []
+    for name, view in sorted(views.items()):
+        model = view.datamodel.obj
+        assert model in samples["b"], f"add a county-b sample of {model.__name__} to test_scope"
+        b_id, a_id = samples["b"][model], samples["a"][model]
+        assert b_id is not None and a_id is not None, model.__name__
+        base = f"/{view.route_base.strip('/')}"
+        actor = _actor_for(view.class_permission_name)
+        client = login(actor or "a_clerk")
+        listing = client.get(f"{base}/list/?psize_{name}=100")
+        html = listing.get_data(as_text=True)
+        assert f"show/{b_id}\"" not in html, f"{name}: county b row listed to {actor}"
+        if actor is None:
+            assert listing.status_code in (302, 403), name
+            continue
+        assert listing.status_code == 200, f"{name} list as {actor}: {listing.status_code}"
+        assert f"show/{a_id}\"" in html or f"/{a_id}\"" in html, \
+            f"{name}: own county's row missing for {actor}"
+        assert client.get(f"{base}/show/{b_id}").status_code == 404, f"{name} show"
+        if _can_write(actor, view.class_permission_name):
+            assert client.get(f"{base}/edit/{b_id}").status_code == 404, f"{name} edit"
+            assert client.post(f"{base}/delete/{b_id}").status_code == 404, f"{name} delete"
+        checked.append(name)
+    assert "ProjectView" in checked and "ApprovalItemView" in checked and "ScopedUserView" in checked
+
+
+def test_audit_trail_is_for_the_auditor_only(app, world, samples, login):
+    client = login("a_admin")
+    assert client.get("/auditrecordview/list/").status_code == 403
+    client = login("sysadmin")
+    html = client.get("/auditrecordview/list/").get_data(as_text=True)
+    assert "show/" not in html  # separation of duties: the admin reads no audit rows
+    client = login("auditor")
+    resp = client.get(f"/auditrecordview/show/{samples['b'][AuditRecord]}")
+    assert resp.status_code == 200
+
+
+def test_scope_over_all_apis(app, world, samples, api_token, client):
+    with app.app_context():
+        apis = {type(v).__name__: v for v in _app_views(ModelRestApi)}
+    assert {"ProjectApi", "ApprovalItemApi"} <= set(apis)
+    for name, api in sorted(apis.items()):
+        model = api.datamodel.obj
+        b_id, a_id = samples["b"][model], samples["a"][model]
+        actor = _actor_for(api.class_permission_name)
+        headers = api_token(actor)
+        base = f"/api/v1/{api.resource_name}"
+        resp = client.get(f"{base}/?q=(page_size:100)", headers=headers)
+        assert resp.status_code == 200, f"{name}: {resp.status_code}"
+        ids = resp.json["ids"]
+        assert b_id not in ids and a_id in ids, f"{name} list: {ids}"
+        assert client.get(f"{base}/{b_id}", headers=headers).status_code == 404, name
+        assert client.get(f"{base}/{a_id}", headers=headers).status_code == 200, name
+        if _can_write(actor, api.class_permission_name):
+            assert client.put(f"{base}/{b_id}", json={"name": "x"}, headers=headers).status_code == 404
+            assert client.delete(f"{base}/{b_id}", headers=headers).status_code == 404
+        info = client.get(f"{base}/_info", headers=headers).json
+        for col in info.get("add_columns", []):
+            if not col.get("values"):
+                continue
+            related = api.datamodel.get_related_model(col["name"])
+            if related in samples["b"]:
+                values = {v["id"] for v in col["values"]}
+                assert samples["b"][related] not in values, f"{name}._info {col['name']}"
+
+
+def test_forged_related_id_is_refused_by_the_api(app, world, api_token, client):
+    headers = api_token("a_clerk")
+    with app.app_context():
+        b_region = world.b.region.id
+        a_applicant = world.a.applicant.id
+    resp = client.post("/api/v1/project/", headers=headers, json={
+        "code": "FORGE-1", "name": "越权项目", "region": b_region, "applicant": a_applicant,
+        "investment_wan": 10, "list_level": "COUNTY", "list_year": 2026})
+    assert resp.status_code in (400, 422), resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Project).where(Project.code == "FORGE-1")) is None
+
+
+def test_enterprise_sees_only_own_projects(app, world, login):
+    client = login("a_company")
+    html = client.get("/projectview/list/").get_data(as_text=True)
+    assert "甲县重点项目" in html and "乙县重点项目" not in html
+    with app.app_context():
+        other = f.project(db.session.get(Region, world.a.region.id),
+                          f.applicant(db.session.get(Region, world.a.region.id)),
+                          name="甲县他人项目")
+        db.session.commit()
+        other_id = other.id
+    assert client.get(f"/projectview/show/{other_id}").status_code == 404
+
+
+def test_department_officer_sees_only_own_department_items(app, world, login):
+    with app.app_context():
+        a_region = db.session.get(Region, world.a.region.id)
+        other_dept = f.org_unit(a_region, "甲县生态环境局")
+        project = db.session.get(Project, world.a.project.id)
+        foreign_item = f.item(project, other_dept, name="环评审批")
+        db.session.commit()
+        foreign_id = foreign_item.id
+    client = login("a_dept")
+    html = client.get("/approvalitemview/list/?psize_ApprovalItemView=100").get_data(as_text=True)
+    assert "环评审批" not in html
+    assert client.get(f"/approvalitemview/show/{foreign_id}").status_code == 404
