@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, g, request
 from flask_appbuilder.security.views import ResetPasswordView, UserDBModelView
 from flask_babel import lazy_gettext as _
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from app.models import AppUser
 from app.security import roles
@@ -56,7 +56,9 @@ class ScopedUserView(UserDBModelView):
         "region": _("Region"), "org_unit": _("Department / unit"),
         "applicant": _("Applicant (enterprise users)"), "phone": _("Phone"),
     }
-    validators_columns = {"roles": [_check_roles]}
+    # Unknown or ungrantable role ids are dropped by the choice filter, so an empty
+    # selection must be refused too.
+    validators_columns = {"roles": [DataRequired(), _check_roles]}
 
     def __init__(self, **kwargs):
         self.add_form_query_rel_fields = {
