@@ -157,7 +157,7 @@ def test_forged_related_id_is_refused_by_the_api(app, world, api_token, client):
         a_applicant = world.a.applicant.id
     resp = client.post("/api/v1/project/", headers=headers, json={
         "code": "FORGE-1", "name": "越权项目", "region": b_region, "applicant": a_applicant,
-        "investment_wan": 10, "list_level": "COUNTY", "list_year": 2026})
+        "investment_wan": 10, "list_level": "县级", "list_year": 2026})
     assert resp.status_code in (400, 422), resp.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Project).where(Project.code == "FORGE-1")) is None

@@ -31,8 +31,8 @@ LOCALES="zh en"
 POT=translations/messages.pot
 
 pybabel extract -F babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 \
-    --add-comments=TRANSLATORS: --project="major-projects" --copyright-holder="" \
-    --msgid-bugs-address="" -o "$POT" app
+    --add-comments=TRANSLATORS: --project="major-projects" --version="1.0" \
+    --copyright-holder="the project authors" -o "$POT" app
 
 python - "$POT" <<'PY'
 """Add enum labels and Flask-AppBuilder supplements to the template."""
@@ -50,7 +50,9 @@ FAB_ZH_OVERRIDES = {
     "Start with", "Starts with", "Not Starts with",  # FAB: "以开始"
     "Ends with", "Not Ends with",
     "Back", "Logout", "Profile", "Is Active?", "Detail", "User Registrations",
-    "This field is required.",
+    "Show record", "Show User", "Show Role",  # FAB: "显示…"; we use 查看 as for "Show"
+    "Already exists.",  # FAB: "已经存在"; same wording as our "Already exists"
+    "This field is required.",  # same wording as WTForms' zh catalogue
 }
 
 pot_path = pathlib.Path(sys.argv[1])
@@ -143,8 +145,11 @@ with open(path, "rb") as f:
 cjk = re.compile(r"[\u3400-\u9fff]")
 filled = 0
 for msg in cat:
-    if msg.id and isinstance(msg.id, str) and not msg.string and cjk.search(msg.id):
+    # Empty, or a fuzzy guess copied from a similar label ("省" -> "省级"): use the label.
+    if (msg.id and isinstance(msg.id, str) and cjk.search(msg.id)
+            and (not msg.string or msg.fuzzy)):
         msg.string = msg.id
+        msg.flags.discard("fuzzy")
         filled += 1
 if filled:
     with open(path, "wb") as f:
@@ -155,16 +160,20 @@ PY
 pybabel compile -d translations --statistics
 
 python - <<'PY'
-"""List what zh still needs (empty or fuzzy)."""
+"""List what still needs a translator: zh (everything), en (the Chinese enum labels)."""
+import re
+
 from babel.messages.pofile import read_po
 
-with open("translations/zh/LC_MESSAGES/messages.po", "rb") as f:
-    cat = read_po(f)
-todo = [m for m in cat if m.id and (not m.string or m.fuzzy)]
-if todo:
-    print(f"\nzh: {len(todo)} string(s) to translate (or fuzzy to check):")
-    for m in todo:
-        print(f"  {'[fuzzy] ' if m.fuzzy else ''}{m.id!r}")
-else:
-    print("zh: every string is translated")
+cjk = re.compile(r"[\u3400-\u9fff]")
+for loc, wanted in (("zh", lambda m: True), ("en", lambda m: isinstance(m.id, str) and cjk.search(m.id))):
+    with open(f"translations/{loc}/LC_MESSAGES/messages.po", "rb") as f:
+        cat = read_po(f)
+    todo = [m for m in cat if m.id and wanted(m) and (not m.string or m.fuzzy)]
+    if todo:
+        print(f"\n{loc}: {len(todo)} string(s) to translate (or fuzzy to check):")
+        for m in todo:
+            print(f"  {'[fuzzy] ' if m.fuzzy else ''}{m.id!r}")
+    else:
+        print(f"{loc}: nothing left to translate")
 PY

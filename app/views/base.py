@@ -13,6 +13,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _
 from sqlalchemy import inspect as sa_inspect
+from flask_appbuilder.fields import EnumField
 from wtforms.validators import ValidationError
 
 from app.security.scope import is_in_scope, scope_condition
@@ -91,6 +92,58 @@ def rule_validators(rules, extra: dict | None = None) -> dict:
     return out
 
 
+class OptionalEnumField(EnumField):
+    """FAB's enum select with an empty first choice, for nullable enum columns (FAB's own
+    field raises a bare ValueError, a 500, when such a field is left empty)."""
+
+    def __init__(self, enum_class, label=None, validators=None, **kwargs):
+        super().__init__(enum_class, list(enum_class.__members__), label=label,
+                         validators=list(validators or []), **kwargs)
+        self.choices = [("", "—")] + list(self.choices)
+        base_coerce = self.coerce
+        self.coerce = lambda v: None if v in ("", None, "None") else base_coerce(v)
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        super().pre_validate(form)
+
+
+def optional_enum_fields(datamodel, columns, labels, validators) -> dict:
+    """Replacement fields for the nullable enum columns among ``columns``."""
+    fields = {}
+    for name in columns or []:
+        if not datamodel.is_enum(name) or not datamodel.is_nullable(name):
+            continue
+        col_type = datamodel.list_columns[name].type
+        fields[name] = OptionalEnumField(col_type.enum_class, label=labels.get(name, name),
+                                         validators=validators.get(name))
+    return fields
+
+
+def ensure_unique(datamodel, item) -> None:
+    """Refuse a save that would duplicate a unique column (the API's twin of FAB's form
+    Unique validator), instead of letting the database raise."""
+    from sqlalchemy import select
+
+    model = type(item)
+    errors = {}
+    for column in model.__table__.columns:
+        if not column.unique:
+            continue
+        value = getattr(item, column.key, None)
+        if value is None:
+            continue
+        stmt = select(model.id).where(getattr(model, column.key) == value)
+        if item.id is not None:
+            stmt = stmt.where(model.id != item.id)
+        with datamodel.session.no_autoflush:
+            if datamodel.session.execute(stmt).first() is not None:
+                errors[column.key] = str(_("Already exists"))
+    if errors:
+        raise DomainValidationError(errors)
+
+
 class ScopedModelView(ModelView):
     """A CRUD screen restricted to the user's data scope."""
 
@@ -108,6 +161,13 @@ class ScopedModelView(ModelView):
                                              **(self.search_form_query_rel_fields or {})}
         if self.rules:
             self.validators_columns = rule_validators(self.rules, self.validators_columns)
+        labels, checks = self.label_columns or {}, self.validators_columns or {}
+        self.add_form_extra_fields = {
+            **optional_enum_fields(self.datamodel, self.add_columns, labels, checks),
+            **(self.add_form_extra_fields or {})}
+        self.edit_form_extra_fields = {
+            **optional_enum_fields(self.datamodel, self.edit_columns, labels, checks),
+            **(self.edit_form_extra_fields or {})}
         super().__init__(**kwargs)
 
     def pre_add(self, item):
@@ -163,10 +223,12 @@ class ScopedModelRestApi(ModelRestApi):
 
     def pre_add(self, item):
         ensure_related_in_scope(self.datamodel, item)
+        ensure_unique(self.datamodel, item)
         check_object(self.rules, item)
 
     def pre_update(self, item):
         ensure_related_in_scope(self.datamodel, item)
+        ensure_unique(self.datamodel, item)
         check_object(self.rules, item)
 
     def post_headless(self):
