@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import gettext
 from markupsafe import Markup, escape
 from wtforms import Field
 from wtforms.validators import ValidationError
@@ -43,14 +44,14 @@ class AjaxSelectField(Field):
             try:
                 pk = int(valuelist[0])
             except ValueError:
-                raise ValueError("Not a valid choice") from None
+                raise ValueError(gettext("Not a valid choice")) from None
             self.data = LOOKUPS[self.kind].get_in_scope(db.session, pk)
             if self.data is None:
-                raise ValueError("Not a valid choice")
+                raise ValueError(gettext("Not a valid choice"))
 
     def pre_validate(self, form):
         if self.data is None and self.flags.required:
-            raise ValidationError("This field is required.")
+            raise ValidationError(gettext("This field is required."))
 
     def populate_obj(self, obj, name):
         setattr(obj, name, self.data)
