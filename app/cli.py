@@ -17,13 +17,11 @@ def register_cli(app: Flask) -> None:
 @with_appcontext
 def init_command() -> None:
     """Create or update the declared roles and their permissions (idempotent)."""
-    from app.extensions import appbuilder
-    from app.security.sync import sync_roles
+    from app.extensions import appbuilder, db
+    from app.security.sync import sync_security
     from app.services.reference import ensure_standard_stages
-    from app.extensions import db
 
-    appbuilder.add_permissions(update_perms=True)
-    for line in sync_roles(appbuilder):
+    for line in sync_security(appbuilder):
         click.echo(line)
     ensure_standard_stages(db.session)
     db.session.commit()
@@ -38,11 +36,12 @@ def init_command() -> None:
 def demo_command(projects, items_per_project) -> None:
     """Load the demo city, its two counties, users and projects (idempotent)."""
     from app.extensions import appbuilder, db
-    from app.security.sync import sync_roles
+    from app.security.sync import sync_security
     from app.services import demo
+    from app.services.reference import ensure_standard_stages
 
-    appbuilder.add_permissions(update_perms=True)
-    sync_roles(appbuilder)
+    sync_security(appbuilder)
+    ensure_standard_stages(db.session)
     summary = demo.load_demo(db.session, current_app.config["DEMO_PASSWORD"])
     db.session.commit()
     click.echo(summary)

@@ -46,13 +46,12 @@ def prepare(app: Flask) -> None:
     from flask_migrate import upgrade
 
     from app.extensions import appbuilder, db
-    from app.security.sync import sync_roles
+    from app.security.sync import sync_security
     from app.services.reference import ensure_standard_stages
 
     with app.app_context():
         upgrade()
-        appbuilder.add_permissions(update_perms=True)
-        sync_roles(appbuilder)
+        sync_security(appbuilder)
         ensure_standard_stages(db.session)
         db.session.commit()
         if app.config.get("DEMO_MODE"):

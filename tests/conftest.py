@@ -19,7 +19,7 @@ from app import create_app  # noqa: E402
 from app.extensions import appbuilder, db  # noqa: E402
 from app.models import OrgUnitKind, RegionLevel  # noqa: E402
 from app.security import roles  # noqa: E402
-from app.security.sync import sync_roles  # noqa: E402
+from app.security.sync import sync_security  # noqa: E402
 from app.services.reference import ensure_standard_stages  # noqa: E402
 
 from . import factories as f  # noqa: E402
@@ -93,8 +93,7 @@ def app():
     application = create_app(config)
     with application.app_context():
         upgrade()
-        appbuilder.add_permissions(update_perms=True)
-        sync_roles(appbuilder)
+        sync_security(appbuilder)
         ensure_standard_stages(db.session)
         db.session.commit()
     yield application

@@ -51,3 +51,14 @@ def sync_roles(appbuilder) -> list[str]:
         report.append(f"{spec.name}: {len(wanted)} permissions")
     sm.session.commit()
     return report
+
+
+def sync_security(appbuilder) -> list[str]:
+    """Everything `flask init` does for security, in the order FAB needs it: the admin and
+    public roles first (FAB_CREATE_DB is off because Alembic owns the schema), then every
+    view's permissions, then the declared roles."""
+    from flask_appbuilder.security.manager import BaseSecurityManager
+
+    BaseSecurityManager.create_db(appbuilder.sm)
+    appbuilder.add_permissions(update_perms=True)
+    return sync_roles(appbuilder)

@@ -299,6 +299,7 @@ STAFF_NAMES = {
 COUNTY_ROLE_KEYS = ("admin", "dispatcher", "assistant", "clerk", "dept", "company")
 GLOBAL_USERS = (("admin", roles.SYSTEM_ADMIN, ("系统", "管理员")),
                 ("auditor", roles.AUDITOR, ("审计", "员")))
+ROADS = ("长江路", "黄海大道", "人民路", "通扬路", "开发大道", "滨海路", "新港路")
 CONTACTS = ("马俊", "朱红", "胡斌", "郭静", "何平", "高峰", "林涛", "罗燕", "梁勇", "宋佳")
 
 
@@ -562,7 +563,7 @@ def load_demo(session: Session, password: str) -> str:
         contact = CONTACTS[pi % len(CONTACTS)]
         project = loader.add(Project(
             code=spec.code, name=spec.name,
-            address=f"{county.name}{town.name if town else ''}{spec.name[:4]}地块",
+            address=f"{county.name}{town.name if town else ''}{ROADS[pi % len(ROADS)]}{(pi * 37) % 300 + 1}号",
             region=rows["region"], town=town, applicant=rows["applicants"][spec.applicant],
             leader=CONTACTS[(pi + 3) % len(CONTACTS)], contact_person=contact,
             contact_phone=_phone(pi + 1), investment_wan=Decimal(spec.investment),
@@ -679,10 +680,11 @@ def _bulk_context(session: Session) -> list[dict]:
     return out
 
 
-def _bulk_items(project_id: int, n: int, county: dict, per_project: int, now) -> list[dict]:
+def _bulk_items(project_id: int, n: int, county: dict, per_project: int, current: int,
+                now) -> list[dict]:
+    """Items of one bulk project; stages before ``current`` (an index) are finished."""
     templates = county["templates"]
     count = len(templates)
-    current = n % len(county["stage_ids"])
     base = REFERENCE_DATE - dt.timedelta(days=current * 25 + 5 + n % 30)
     rows = []
     for i in range(per_project):
@@ -738,9 +740,11 @@ def generate_bulk(session: Session, projects: int, items_per_project: int) -> in
             county = counties[n % len(counties)]
             towns = county["towns"]
             town = towns[n % (len(towns) + 1)] if n % (len(towns) + 1) < len(towns) else None
-            current = n % len(county["stage_ids"])
             status = (ProjectStatus.TERMINATED if n % 50 == 0 else
                       ProjectStatus.COMPLETED if n % 20 == 0 else ProjectStatus.ACTIVE)
+            stages = county["stage_ids"]
+            # A completed project is past its last stage: every item finished.
+            current = len(stages) if status == ProjectStatus.COMPLETED else n % len(stages)
             start = REFERENCE_DATE + dt.timedelta(days=(n % 540) - 270)
             prows.append(dict(
                 code=f"{BULK_PREFIX}{n:0{_BULK_WIDTH}d}",
@@ -756,17 +760,21 @@ def generate_bulk(session: Session, projects: int, items_per_project: int) -> in
                 land_nature=lands[n % len(lands)], list_level=levels[n % len(levels)],
                 list_year=2025 + n % 2, main_use_scale="基准测试数据",
                 planned_start_on=start, planned_completion_on=start + dt.timedelta(days=365),
-                current_stage_id=county["stage_ids"][current], status=status,
+                current_stage_id=stages[min(current, len(stages) - 1)], status=status,
                 termination_reason=(TerminationReason.OTHER
                                     if status == ProjectStatus.TERMINATED else None),
                 termination_note=None, created_at=now, updated_at=now))
-            meta.append((n, county))
-        ids = session.execute(
-            insert(project_table).returning(project_table.c.id, sort_by_parameter_order=True),
-            prows).scalars().all()
+            meta.append((n, county, current))
+        # A plain executemany (pipelined by psycopg) beats INSERT … RETURNING by far;
+        # the new ids are then read back by their fixed-width codes.
+        session.execute(insert(project_table), prows)
+        id_by_code = dict(session.execute(
+            select(project_table.c.code, project_table.c.id)
+            .where(project_table.c.code.between(prows[0]["code"], prows[-1]["code"]))).all())
+        ids = [id_by_code[row["code"]] for row in prows]
         item_rows, assistant_rows = [], []
-        for pid, (n, county) in zip(ids, meta):
-            item_rows.extend(_bulk_items(pid, n, county, items_per_project, now))
+        for pid, (n, county, current) in zip(ids, meta):
+            item_rows.extend(_bulk_items(pid, n, county, items_per_project, current, now))
             if county["assistant"] is not None:
                 assistant_rows.append(dict(project_id=pid, user_id=county["assistant"],
                                            is_lead=True, assigned_on=REFERENCE_DATE,
