@@ -35,7 +35,7 @@ TEMPLATE_ITEM = "甲县施工许可"  # instantiated automatically for every new
 
 
 @pytest.fixture()
-def live_server(app, world):
+def e2e_server(app, world):
     """The app served over HTTP by a werkzeug server in a daemon thread; yields its URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -49,7 +49,7 @@ def live_server(app, world):
 
 
 @pytest.fixture()
-def browser_page(live_server):
+def browser_page(e2e_server):
     """A headless Chromium page that may only talk to the live server."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not installed")
@@ -77,7 +77,7 @@ def browser_page(live_server):
         page.on("response", lambda resp: bad_responses.append(f"{resp.status} {resp.url}")
                 if resp.status >= 400 else None)
         try:
-            yield SimpleNamespace(url=live_server, page=page, outside=outside,
+            yield SimpleNamespace(url=e2e_server, page=page, outside=outside,
                                   js_errors=js_errors, bad_responses=bad_responses)
         finally:
             context.close()
@@ -173,7 +173,7 @@ def test_clerk_registers_project_with_items(browser_page, tmp_path):
     page.wait_for_url("**/projectview/show/*")
     project_id = page.url.rstrip("/").split("/")[-1].split("?")[0]
     expect(page.locator("body")).to_contain_text(project_name)
-    items_panel = _open_related_panel(page, "审批事项")
+    items_panel = _expand(page, "审批事项")
     expect(items_panel).to_contain_text(TEMPLATE_ITEM)
     shot("project_detail_before_items")
     items_panel.locator(f"a[href*='/approvalitemview/add?_flt_0_project={project_id}']").click()
@@ -205,7 +205,7 @@ def test_clerk_registers_project_with_items(browser_page, tmp_path):
 
     # -- 6. Find the project through the list's search form ----------------------------
     page.goto(f"{url}/projectview/list/")
-    page.locator("a.accordion-toggle", has_text="搜索").click()
+    _expand(page, "搜索")
     page.locator("#filter_form button.dropdown-toggle").click()
     page.locator("#filter_form a.filter[name='code']").click()
     page.locator("#filter_form table.filters input[name^='_flt_']").fill(code)
@@ -226,7 +226,7 @@ def test_clerk_registers_project_with_items(browser_page, tmp_path):
     page.wait_for_url(f"**/projectview/show/{project_id}*")
     expect(page.locator("body")).to_contain_text(project_name)
     expect(page.locator("body")).to_contain_text(APPLICANT)
-    items_panel = _open_related_panel(page, "审批事项")
+    items_panel = _expand(page, "审批事项")
     for name in [TEMPLATE_ITEM, *item_names]:
         expect(items_panel.locator("tbody tr", has_text=name)).to_have_count(1)
     expect(items_panel.locator("tbody tr", has_text=item_names[0])).to_contain_text("10")
@@ -239,12 +239,13 @@ def test_clerk_registers_project_with_items(browser_page, tmp_path):
     assert browser_page.bad_responses == [], f"failed requests: {browser_page.bad_responses}"
 
 
-def _open_related_panel(page, title: str):
-    """Expand the collapsed related-view panel called ``title`` on a show page."""
-    toggle = page.locator("a.accordion-toggle", has_text=title)
-    panel = page.locator(".panel", has=toggle).last
-    body = panel.locator(".panel-collapse").first
-    if "in" not in (body.get_attribute("class") or "").split():
+def _expand(page, title: str):
+    """Open the collapsed accordion panel whose toggle reads ``title`` and wait for
+    Bootstrap's collapse animation to finish; returns the panel's body."""
+    toggle = page.locator("a.accordion-toggle", has_text=title).first
+    target_id = toggle.get_attribute("href").lstrip("#")  # may start with a digit: no "#id"
+    body = page.locator(f'[id="{target_id}"]')
+    if not re.search(r"(^|\s)in(\s|$)", body.get_attribute("class") or ""):
         toggle.click()
-    expect(body).to_be_visible()
-    return panel
+    expect(body).to_have_class(re.compile(r"(^|\s)collapse in(\s|$)"))
+    return body

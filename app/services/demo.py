@@ -227,7 +227,7 @@ _F, _L, _P = FundingSource, LandNature, ListLevel
 
 PROJECTS = (
     ProjectSpec("a", 118, 2025, "34", "03", "智能数控装备产业园一期项目", 0, 2, "85000", _F.PRIVATE,
-                _L.TRANSFERRED, "12.6", _P.PROVINCIAL, 2026, "construction", 6, -20, 24,
+                _L.TRANSFERRED, "12.6", _P.PROVINCIAL, 2026, "construction", 2, -20, 24,
                 "新建标准化厂房及研发楼，年产智能数控装备1200台（套）"),
     ProjectSpec("a", 57, 2025, "47", "01", "城东片区城市更新改造项目", 1, 0, "126000", _F.GOVERNMENT,
                 _L.ALLOCATED, "18.2", _P.CITY, 2025, "completion", 12, -400, 30,
@@ -257,7 +257,7 @@ PROJECTS = (
                 _L.ALLOCATED, "9.8", _P.COUNTY, 2026, "land", 18, 150, 24,
                 "新建人才公寓1200套及配套商业、停车设施"),
     ProjectSpec("b", 12, 2025, "45", "02", "洋口港LNG接收站扩建项目", 0, 2, "680000", _F.OTHER,
-                _L.TRANSFERRED, "8.5", _P.NATIONAL, 2025, "construction", 9, -10, 36,
+                _L.TRANSFERRED, "8.5", _P.NATIONAL, 2025, "construction", 3, -10, 36,
                 "新建4座22万立方米LNG储罐及配套工艺设施"),
     ProjectSpec("b", 48, 2025, "34", "03", "海上风电装备制造基地项目", 1, 2, "210000", _F.PRIVATE,
                 _L.TRANSFERRED, "26.0", _P.PROVINCIAL, 2025, "completion", 25, -420, 24,
@@ -425,11 +425,26 @@ def _users(loader: _Loader, county_rows: dict) -> dict[str, AppUser]:
     return users
 
 
+def _stage_gap(spec: ProjectSpec, later_stage: str) -> int:
+    """Calendar days between finishing one stage and starting ``later_stage``."""
+    if later_stage == "engineering":  # design work after the land permits
+        return 75 + spec.serial % 45
+    if later_stage == "construction":  # tendering
+        return 20 + spec.serial % 10
+    if later_stage == "completion":  # building it
+        return 330 + spec.serial % 60
+    return 5 + spec.serial % 7
+
+
 def _schedule_items(project: Project, spec: ProjectSpec, county: CountySpec,
-                    stages: dict[str, Stage], counter) -> dt.date:
-    """Give the project's items statuses and dates; return the earliest date used."""
+                    stages: dict[str, Stage], counter) -> tuple[dt.date, Optional[dt.date]]:
+    """Give the project's items statuses and dates, walking back from the current stage.
+
+    Returns the earliest date used and the day the construction permit was issued (if it was).
+    """
     ref = REFERENCE_DATE
     seq_of = {s.id: s.seq for s in stages.values()}
+    code_of = {s.seq: s.code for s in stages.values()}
     current_seq = stages[spec.stage].seq
     by_stage: dict[int, list[ApprovalItem]] = {}
     for item in sorted(project.items, key=lambda i: (seq_of[i.stage_id],
@@ -454,7 +469,8 @@ def _schedule_items(project: Project, spec: ProjectSpec, county: CountySpec,
         return item.accepted_on
 
     # Stages before the current one (all of them for a completed project), walked backwards.
-    cursor = _prev_working_day(current_start - dt.timedelta(days=3))
+    cursor = _prev_working_day(current_start - dt.timedelta(
+        days=3 if completed else _stage_gap(spec, spec.stage)))
     finished_seqs = [q for q in by_stage if q < current_seq or completed]
     for q in sorted(finished_seqs, reverse=True):
         starts = []
@@ -462,10 +478,12 @@ def _schedule_items(project: Project, spec: ProjectSpec, county: CountySpec,
             done = _prev_working_day(cursor - dt.timedelta(days=i))
             ratio = (0.5, 0.7, 0.9, 0.6)[(spec.serial + i + q) % 4]
             starts.append(finish(item, done, ratio))
-        cursor = _prev_working_day(min(starts) - dt.timedelta(days=2))
+        cursor = _prev_working_day(min(starts) - dt.timedelta(days=_stage_gap(spec, code_of[q])))
         earliest = min(earliest, min(starts))
+    permits = [i.finished_on for i in by_stage.get(stages["construction"].seq, []) if i.finished_on]
+    permit = max(permits) if permits else None
     if completed:
-        return earliest
+        return earliest, permit
 
     # The current stage: applications accepted one after the other since it began.
     for i, item in enumerate(by_stage.get(current_seq, [])):
@@ -499,7 +517,7 @@ def _schedule_items(project: Project, spec: ProjectSpec, county: CountySpec,
             item.status = ItemStatus.ACCEPTED_WITH_GAPS
             item.gap_materials = "节能审查意见（申请人承诺限期补齐）"
             item.gap_promised_on = add_working_days(accepted, 10)
-    return earliest
+    return earliest, permit
 
 
 TEMPLATE_BY_NAME = {t.name: t for t in TEMPLATES}
@@ -559,7 +577,6 @@ def load_demo(session: Session, password: str) -> str:
         county = COUNTY_BY_KEY[spec.county]
         rows = county_rows[spec.county]
         town = rows["towns"][spec.town] if spec.town is not None else None
-        start = REFERENCE_DATE + dt.timedelta(days=spec.start)
         contact = CONTACTS[pi % len(CONTACTS)]
         project = loader.add(Project(
             code=spec.code, name=spec.name,
@@ -570,14 +587,17 @@ def load_demo(session: Session, password: str) -> str:
             funding_source=spec.funding,
             floor_area_wan_m2=Decimal(spec.floor_area) if spec.floor_area else None,
             land_nature=spec.land, list_level=spec.level, list_year=spec.list_year,
-            main_use_scale=spec.use, planned_start_on=start,
-            planned_completion_on=start + dt.timedelta(days=30 * spec.months),
-            current_stage=stages[spec.stage], status=spec.status,
+            main_use_scale=spec.use, current_stage=stages[spec.stage], status=spec.status,
             termination_reason=spec.reason, termination_note=spec.note))
-        session.flush()
-        loader.created += len(instantiate_items(session, project))
-        session.flush()
-        earliest = _schedule_items(project, spec, county, stages, counter)
+        # Everything about the project is set before its first flush: one insert per row
+        # (and one audit record), no updates.
+        with session.no_autoflush:
+            loader.created += len(instantiate_items(session, project))
+            earliest, permit = _schedule_items(project, spec, county, stages, counter)
+        start = (permit + dt.timedelta(days=7) if permit
+                 else REFERENCE_DATE + dt.timedelta(days=spec.start))
+        project.planned_start_on = start
+        project.planned_completion_on = start + dt.timedelta(days=30 * spec.months)
 
         assistant = users[f"{county.key}_assistant"]
         loader.add(ProjectAssistant(project=project, user=assistant, is_lead=True,

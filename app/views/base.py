@@ -185,6 +185,13 @@ class ScopedModelView(ModelView):
             abort(404)
         return item
 
+    @expose("/download/<string:filename>")
+    @has_access
+    def download(self, filename):
+        # FAB serves any file of UPLOAD_FOLDER here, unscoped; our models keep no file
+        # columns, and attachments get their own scoped download (see the archive issue).
+        abort(404)
+
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     @has_access
     def action(self, name, pk):

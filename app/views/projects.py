@@ -76,7 +76,6 @@ class ProjectView(ScopedModelView):
                                  "planned_completion_on"]}),
     ]
     related_views = [ApprovalItemView, ProjectAssistantView, ServiceTeamView]
-    show_template = "appbuilder/general/model/show_cascade.html"
     base_order = ("code", "asc")
 
     def pre_add(self, item):
