@@ -173,6 +173,7 @@ def test_clerk_registers_project_with_items(browser_page, tmp_path):
     page.wait_for_url("**/projectview/show/*")
     project_id = page.url.rstrip("/").split("/")[-1].split("?")[0]
     expect(page.locator("body")).to_contain_text(project_name)
+    open("/tmp/e2e_explore/dbg.html","w").write(page.content()); print("DBGURL", page.url)
     items_panel = _expand(page, "审批事项")
     expect(items_panel).to_contain_text(TEMPLATE_ITEM)
     shot("project_detail_before_items")

@@ -211,7 +211,7 @@ class ProjectSpec:
     list_year: int
     stage: str  # current stage code
     lag: int  # calendar days since the current stage began
-    start: int  # planned start, days from REFERENCE_DATE
+    start: int  # planned start, days from REFERENCE_DATE (once permitted: a week after the permit)
     months: int  # planned construction period
     use: str
     status: ProjectStatus = ProjectStatus.ACTIVE
@@ -226,17 +226,17 @@ class ProjectSpec:
 _F, _L, _P = FundingSource, LandNature, ListLevel
 
 PROJECTS = (
-    ProjectSpec("a", 118, 2025, "34", "03", "智能数控装备产业园一期项目", 0, 2, "85000", _F.PRIVATE,
+    ProjectSpec("a", 118, 2026, "34", "03", "智能数控装备产业园一期项目", 0, 2, "85000", _F.PRIVATE,
                 _L.TRANSFERRED, "12.6", _P.PROVINCIAL, 2026, "construction", 2, -20, 24,
                 "新建标准化厂房及研发楼，年产智能数控装备1200台（套）"),
     ProjectSpec("a", 57, 2025, "47", "01", "城东片区城市更新改造项目", 1, 0, "126000", _F.GOVERNMENT,
-                _L.ALLOCATED, "18.2", _P.CITY, 2025, "completion", 12, -400, 30,
+                _L.ALLOCATED, "18.2", _P.CITY, 2025, "completion", 12, -400, 12,
                 "老旧小区改造及配套道路、管网、公共服务设施建设"),
     ProjectSpec("a", 203, 2026, "26", "03", "远东新材料年产5万吨高性能复合材料项目", 2, 1, "52000", _F.PRIVATE,
                 _L.TRANSFERRED, "6.8", _P.CITY, 2026, "land", 30, 90, 18,
                 "新建生产车间、仓库及配套设施，年产高性能复合材料5万吨"),
     ProjectSpec("a", 31, 2025, "83", "01", "海安市第二实验中学新建工程", 3, None, "38000",
-                _F.GOVERNMENT, _L.ALLOCATED, "7.4", _P.COUNTY, 2025, "registration", 0, -540, 18,
+                _F.GOVERNMENT, _L.ALLOCATED, "7.4", _P.COUNTY, 2025, "registration", 0, -540, 12,
                 "新建教学楼、实验楼、体艺馆等，办学规模60个班", ProjectStatus.COMPLETED),
     ProjectSpec("a", 241, 2026, "38", "03", "新能源电池配套产业园项目", 2, 2, "150000",
                 _F.HK_MACAO_TAIWAN, _L.TRANSFERRED, "22.5", _P.PROVINCIAL, 2026, "planning", 8,
@@ -244,10 +244,10 @@ PROJECTS = (
     ProjectSpec("a", 256, 2026, "59", "03", "海安港物流中心仓储项目", 1, None, "24000",
                 _F.GOVERNMENT, _L.TRANSFERRED, "4.2", _P.COUNTY, 2026, "company", 3, 180, 15,
                 "新建高标准仓库及配套冷链物流设施"),
-    ProjectSpec("a", 142, 2025, "73", "03", "智造装备研发中心项目", 0, 0, "18000", _F.PRIVATE,
+    ProjectSpec("a", 142, 2026, "73", "03", "智造装备研发中心项目", 0, 0, "18000", _F.PRIVATE,
                 _L.OWNED, "3.1", _P.COUNTY, 2025, "engineering", 16, 45, 20,
                 "利用自有土地新建研发中心及中试车间"),
-    ProjectSpec("a", 166, 2025, "13", "03", "李堡镇农副产品精深加工项目", 2, 1, "9000", _F.PRIVATE,
+    ProjectSpec("a", 166, 2026, "13", "03", "李堡镇农副产品精深加工项目", 2, 1, "9000", _F.PRIVATE,
                 _L.COLLECTIVE, "1.6", _P.OTHER, 2025, "land", 40, 120, 12,
                 "新建农副产品精深加工车间及冷库"),
     ProjectSpec("a", 219, 2026, "46", "01", "海安市城市污水处理厂提标扩建工程", 1, None, "32000",
@@ -256,13 +256,13 @@ PROJECTS = (
     ProjectSpec("a", 228, 2026, "70", "01", "海安高新区人才公寓项目", 1, 2, "41000", _F.GOVERNMENT,
                 _L.ALLOCATED, "9.8", _P.COUNTY, 2026, "land", 18, 150, 24,
                 "新建人才公寓1200套及配套商业、停车设施"),
-    ProjectSpec("b", 12, 2025, "45", "02", "洋口港LNG接收站扩建项目", 0, 2, "680000", _F.OTHER,
-                _L.TRANSFERRED, "8.5", _P.NATIONAL, 2025, "construction", 3, -10, 36,
+    ProjectSpec("b", 12, 2026, "45", "02", "洋口港LNG接收站扩建项目", 0, 2, "680000", _F.OTHER,
+                _L.TRANSFERRED, "8.5", _P.NATIONAL, 2026, "construction", 3, -10, 36,
                 "新建4座22万立方米LNG储罐及配套工艺设施"),
     ProjectSpec("b", 48, 2025, "34", "03", "海上风电装备制造基地项目", 1, 2, "210000", _F.PRIVATE,
-                _L.TRANSFERRED, "26.0", _P.PROVINCIAL, 2025, "completion", 25, -420, 24,
+                _L.TRANSFERRED, "26.0", _P.PROVINCIAL, 2025, "completion", 25, -420, 12,
                 "年产海上风电塔筒、管桩等装备300套"),
-    ProjectSpec("b", 73, 2025, "84", "01", "如东县人民医院新院区建设工程", 3, 0, "160000",
+    ProjectSpec("b", 73, 2026, "84", "01", "如东县人民医院新院区建设工程", 3, 0, "160000",
                 _F.GOVERNMENT, _L.ALLOCATED, "21.3", _P.CITY, 2025, "engineering", 11, 60, 36,
                 "新建门急诊医技楼、住院楼，设置床位1200张"),
     ProjectSpec("b", 105, 2026, "48", "01", "掘港老城区排水防涝提升工程", 2, 0, "28000",
@@ -275,7 +275,7 @@ PROJECTS = (
                 _L.TRANSFERRED, "5.9", _P.PROVINCIAL, 2026, "company", 2, 220, 24,
                 "年产10万吨特种聚酯新材料"),
     ProjectSpec("b", 64, 2025, "70", "01", "如东县保障性租赁住房项目", 2, None, "47000", _F.GOVERNMENT,
-                _L.ALLOCATED, "11.2", _P.COUNTY, 2025, "registration", 4, -450, 20,
+                _L.ALLOCATED, "11.2", _P.COUNTY, 2025, "registration", 4, -450, 12,
                 "新建保障性租赁住房860套"),
     ProjectSpec("b", 88, 2026, "55", "03", "风电运维母港配套工程", 0, 2, "33000", _F.PRIVATE,
                 _L.TRANSFERRED, "1.9", _P.COUNTY, 2026, "construction", 1, 10, 14,

@@ -4,8 +4,6 @@ from flask_babel import lazy_gettext as _
 
 from app.models import ApprovalItem, ItemTemplate, Stage
 from app.security import roles
-from app.services.projects import fill_due_on
-from app.services.rules import ITEM_RULES, TEMPLATE_RULES
 
 from .base import ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
@@ -20,7 +18,6 @@ ITEM_FORM = ["project", "stage", "name", "department", "time_limit_days", "statu
 class ApprovalItemView(ScopedModelView):
     datamodel = SQLAInterface(ApprovalItem)
     class_permission_name = roles.APPROVAL_ITEM
-    rules = ITEM_RULES
     label_columns = LABELS
     list_title = _("Approval items")
     show_title = add_title = edit_title = _("Approval item")
@@ -36,19 +33,10 @@ class ApprovalItemView(ScopedModelView):
         "project": AjaxSelectField(_("Project"), "project"),
     }
 
-    def pre_add(self, item):
-        super().pre_add(item)
-        fill_due_on(item)
-
-    def pre_update(self, item):
-        super().pre_update(item)
-        fill_due_on(item)
-
 
 class ItemTemplateView(ScopedModelView):
     datamodel = SQLAInterface(ItemTemplate)
     class_permission_name = roles.ITEM_TEMPLATE
-    rules = TEMPLATE_RULES
     label_columns = LABELS
     list_title = _("Approval item templates")
     show_title = add_title = edit_title = _("Approval item template")
@@ -75,7 +63,6 @@ class ApprovalItemApi(ScopedModelRestApi):
     resource_name = "approval_item"
     datamodel = SQLAInterface(ApprovalItem)
     class_permission_name = roles.APPROVAL_ITEM
-    rules = ITEM_RULES
     list_columns = ["id", "project.id", "project.code", "stage.id", "stage.name", "name",
                     "department.id", "department.name", "status", "accepted_on",
                     "time_limit_days", "due_on", "finished_on"]
@@ -84,11 +71,3 @@ class ApprovalItemApi(ScopedModelRestApi):
                                    "gap_promised_on"]
     add_columns = edit_columns = ITEM_FORM
     search_columns = ["project", "stage", "name", "department", "status", "due_on"]
-
-    def pre_add(self, item):
-        super().pre_add(item)
-        fill_due_on(item)
-
-    def pre_update(self, item):
-        super().pre_update(item)
-        fill_due_on(item)

@@ -18,7 +18,7 @@ from wtforms.validators import ValidationError
 
 from app.security.scope import is_in_scope, scope_condition
 from app.services.errors import DomainValidationError
-from app.services.rules import check_object
+from app.services.saving import before_save, rules_for
 
 VIEW_VERBS = {
     "list": "read", "show": "read", "download": "read",
@@ -149,7 +149,6 @@ class ScopedModelView(ModelView):
 
     base_filters = SCOPE_FILTERS
     method_permission_name = VIEW_VERBS
-    rules: tuple = ()
     page_size = 25
 
     def __init__(self, **kwargs):
@@ -159,8 +158,9 @@ class ScopedModelView(ModelView):
                                            **(self.edit_form_query_rel_fields or {})}
         self.search_form_query_rel_fields = {**scoped_fields,
                                              **(self.search_form_query_rel_fields or {})}
-        if self.rules:
-            self.validators_columns = rule_validators(self.rules, self.validators_columns)
+        rules = rules_for(self.datamodel.obj)
+        if rules:
+            self.validators_columns = rule_validators(rules, self.validators_columns)
         labels, checks = self.label_columns or {}, self.validators_columns or {}
         self.add_form_extra_fields = {
             **optional_enum_fields(self.datamodel, self.add_columns, labels, checks),
@@ -172,11 +172,11 @@ class ScopedModelView(ModelView):
 
     def pre_add(self, item):
         ensure_related_in_scope(self.datamodel, item)
-        check_object(self.rules, item)
+        before_save(self.datamodel.session, item, created=True)
 
     def pre_update(self, item):
         ensure_related_in_scope(self.datamodel, item)
-        check_object(self.rules, item)
+        before_save(self.datamodel.session, item, created=False)
 
     # FAB's action endpoints look rows up without the base filters; these keep the scope.
     def _scoped_get(self, pk):
@@ -218,7 +218,6 @@ class ScopedModelRestApi(ModelRestApi):
     base_filters = SCOPE_FILTERS
     method_permission_name = API_VERBS
     allow_browser_login = True
-    rules: tuple = ()
     page_size = 25
 
     def __init__(self):
@@ -231,12 +230,12 @@ class ScopedModelRestApi(ModelRestApi):
     def pre_add(self, item):
         ensure_related_in_scope(self.datamodel, item)
         ensure_unique(self.datamodel, item)
-        check_object(self.rules, item)
+        before_save(self.datamodel.session, item, created=True)
 
     def pre_update(self, item):
         ensure_related_in_scope(self.datamodel, item)
         ensure_unique(self.datamodel, item)
-        check_object(self.rules, item)
+        before_save(self.datamodel.session, item, created=False)
 
     def post_headless(self):
         try:

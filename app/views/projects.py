@@ -4,8 +4,6 @@ from flask_babel import lazy_gettext as _
 
 from app.models import Project, ProjectAssistant, ServiceTeamMember
 from app.security import roles
-from app.services.projects import instantiate_items
-from app.services.rules import PROJECT_RULES
 
 from .approvals import ApprovalItemView
 from .base import ScopedModelRestApi, ScopedModelView
@@ -42,7 +40,6 @@ class ServiceTeamView(ScopedModelView):
 class ProjectView(ScopedModelView):
     datamodel = SQLAInterface(Project)
     class_permission_name = roles.PROJECT
-    rules = PROJECT_RULES
     label_columns = {**LABELS, "name": _("Project name"), "code": _("Project code")}
     list_title = _("Major projects")
     show_title = _("Project details")
@@ -65,31 +62,15 @@ class ProjectView(ScopedModelView):
                                  "land_nature", "main_use_scale", "planned_start_on",
                                  "planned_completion_on"]}),
     ]
-    add_fieldsets = edit_fieldsets = [
-        (_("Basic information"), {"fields": ["code", "name", "region", "town", "address",
-                                             "list_level", "list_year", "current_stage",
-                                             "status", "termination_reason",
-                                             "termination_note"]}),
-        (_("Applicant"), {"fields": ["applicant", "leader", "contact_person", "contact_phone"]}),
-        (_("Scale"), {"fields": ["investment_wan", "funding_source", "floor_area_wan_m2",
-                                 "land_nature", "main_use_scale", "planned_start_on",
-                                 "planned_completion_on"]}),
-    ]
+    add_fieldsets = edit_fieldsets = show_fieldsets
     related_views = [ApprovalItemView, ProjectAssistantView, ServiceTeamView]
     base_order = ("code", "asc")
-
-    def pre_add(self, item):
-        super().pre_add(item)
-        # A new project starts with its region's standard items (DOMAIN.md §4), saved in
-        # the same transaction as the project.
-        instantiate_items(self.datamodel.session, item)
 
 
 class ProjectApi(ScopedModelRestApi):
     resource_name = "project"
     datamodel = SQLAInterface(Project)
     class_permission_name = roles.PROJECT
-    rules = PROJECT_RULES
     list_columns = ["id", "code", "name", "region.id", "region.name", "town.id", "town.name",
                     "applicant.id", "applicant.name", "list_level", "list_year",
                     "investment_wan", "current_stage.id", "current_stage.name", "status"]
@@ -101,7 +82,3 @@ class ProjectApi(ScopedModelRestApi):
     search_columns = ["code", "name", "region", "list_level", "list_year", "status",
                       "current_stage"]
     order_columns = ["code", "name", "list_year", "investment_wan"]
-
-    def pre_add(self, item):
-        super().pre_add(item)
-        instantiate_items(self.datamodel.session, item)

@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _
 
 from app.models import Applicant, OrgUnit, Region
 from app.security import roles
-from app.services.regions import save_region
 
 from .base import ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
@@ -21,14 +20,6 @@ class RegionView(ScopedModelView):
     add_columns = edit_columns = ["code", "name", "level", "parent", "warning_days"]
     show_columns = ["code", "name", "level", "parent", "warning_days", "path"]
     base_order = ("path", "asc")
-
-    def pre_add(self, item):
-        super().pre_add(item)
-        save_region(self.datamodel.session, item)
-
-    def pre_update(self, item):
-        super().pre_update(item)
-        save_region(self.datamodel.session, item)
 
 
 class OrgUnitView(ScopedModelView):
@@ -64,14 +55,6 @@ class RegionApi(ScopedModelRestApi):
     list_columns = ["id", "code", "name", "level", "parent.id", "path"]
     show_columns = list_columns
     add_columns = edit_columns = ["code", "name", "level", "parent", "warning_days"]
-
-    def pre_add(self, item):
-        super().pre_add(item)
-        save_region(self.datamodel.session, item)
-
-    def pre_update(self, item):
-        super().pre_update(item)
-        save_region(self.datamodel.session, item)
 
 
 class OrgUnitApi(ScopedModelRestApi):
