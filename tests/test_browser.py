@@ -133,7 +133,7 @@ def test_clerk_registers_project_with_items(browser_page, tmp_path):
     shot("login_page")
     page.fill("#username", "a_clerk")
     page.fill("#password", PASSWORD)
-    page.locator("#loginform [type=submit], form [type=submit]").first.click()
+    page.locator("form [type=submit]").first.click()
     page.wait_for_url(lambda u: "/login" not in u)
     expect(page.locator(".navbar")).to_contain_text("a_clerk")
     shot("home_after_login")
@@ -165,7 +165,7 @@ def test_clerk_registers_project_with_items(browser_page, tmp_path):
     expect(page.locator(".alert-success")).to_be_visible()
     shot("project_saved")
 
-    # -- 4. Open the new project and add item 1 from its 审批事项 tab -----------------
+    # -- 4. Open the new project and add item 1 from its 审批事项 tab ----------------
     page.goto(f"{url}/projectview/list/?_flt_0_code={code}")
     row = page.locator("table.table-bordered tbody tr", has_text=code)
     expect(row).to_have_count(1)
@@ -173,12 +173,11 @@ def test_clerk_registers_project_with_items(browser_page, tmp_path):
     page.wait_for_url("**/projectview/show/*")
     project_id = page.url.rstrip("/").split("/")[-1].split("?")[0]
     expect(page.locator("body")).to_contain_text(project_name)
-    open("/tmp/e2e_explore/dbg.html","w").write(page.content()); print("DBGURL", page.url)
-    items_panel = _expand(page, "审批事项")
+    items_panel = _open_tab(page, "审批事项")
     expect(items_panel).to_contain_text(TEMPLATE_ITEM)
     shot("project_detail_before_items")
-    items_panel.locator(f"a[href*='/approvalitemview/add?_flt_0_project={project_id}']").click()
-    page.wait_for_url("**/approvalitemview/add*")
+    items_panel.locator(f"a[href*='/projectitemsview/add?_flt_0_project={project_id}']").click()
+    page.wait_for_url("**/projectitemsview/add*")
     # FAB fills the project in from the related tab, so the form does not ask for it.
     expect(page.locator("#model_form select#project")).to_have_count(0)
     _fill_item_form(page, "立项用地规划许可", item_names[0], 10)
@@ -227,12 +226,18 @@ def test_clerk_registers_project_with_items(browser_page, tmp_path):
     page.wait_for_url(f"**/projectview/show/{project_id}*")
     expect(page.locator("body")).to_contain_text(project_name)
     expect(page.locator("body")).to_contain_text(APPLICANT)
-    items_panel = _expand(page, "审批事项")
+    items_panel = _open_tab(page, "审批事项")
     for name in [TEMPLATE_ITEM, *item_names]:
         expect(items_panel.locator("tbody tr", has_text=name)).to_have_count(1)
-    expect(items_panel.locator("tbody tr", has_text=item_names[0])).to_contain_text("10")
-    expect(items_panel.locator("tbody tr", has_text=item_names[1])).to_contain_text("15")
+    for name, days in ((TEMPLATE_ITEM, 3), (item_names[0], 10), (item_names[1], 15)):
+        row = items_panel.locator("tbody tr", has_text=name)
+        expect(row).to_contain_text(DEPARTMENT)
+        expect(row.locator("td", has_text=re.compile(rf"^\s*{days}\s*$"))).to_have_count(1)
     shot("project_detail_with_items")
+    details = _open_tab(page, "详情")
+    for text in (code, project_name, COUNTY, APPLICANT, "县级", "2026", "12345.67", "在办"):
+        expect(details).to_contain_text(text)
+    shot("project_detail_fields")
 
     # -- The page never reached outside 127.0.0.1 and nothing broke ------------------
     assert browser_page.outside == [], f"requests to the internet: {browser_page.outside}"
@@ -250,3 +255,13 @@ def _expand(page, title: str):
         toggle.click()
     expect(body).to_have_class(re.compile(r"(^|\s)collapse in(\s|$)"))
     return body
+
+
+def _open_tab(page, title: str):
+    """Switch the show page to the tab called ``title``; returns the tab's pane."""
+    tab = page.locator(".nav-tabs a[data-toggle='tab']", has_text=title).first
+    pane = page.locator(f'[id="{tab.get_attribute("href").lstrip("#")}"]')
+    tab.click()
+    expect(pane).to_have_class(re.compile(r"(^|\s)active(\s|$)"))
+    expect(pane).to_be_visible()
+    return pane

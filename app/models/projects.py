@@ -41,7 +41,8 @@ class Project(TimestampMixin, Model):
     funding_source: Mapped[Optional[FundingSource]] = enum_column(FundingSource)
     floor_area_wan_m2: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 4))
     land_nature: Mapped[Optional[LandNature]] = enum_column(LandNature)
-    list_level: Mapped[ListLevel] = enum_column(ListLevel, nullable=False, index=True)
+    list_level: Mapped[ListLevel] = enum_column(ListLevel, nullable=False, index=True,
+                                                default=ListLevel.COUNTY)
     list_year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     main_use_scale: Mapped[Optional[str]] = mapped_column(Text)
     planned_start_on: Mapped[Optional[dt.date]] = mapped_column(Date)

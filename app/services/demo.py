@@ -220,7 +220,8 @@ class ProjectSpec:
 
     @property
     def code(self) -> str:
-        return f"{self.year}-{COUNTY_BY_KEY[self.county].code}-{self.industry}-{self.kind}-{self.serial:06d}"
+        county = COUNTY_BY_KEY[self.county].code
+        return f"{self.year}-{county}-{self.industry}-{self.kind}-{self.serial:06d}"
 
 
 _F, _L, _P = FundingSource, LandNature, ListLevel
@@ -289,7 +290,7 @@ PROJECTS = (
                 "新建实训楼及配套设施"),
 )
 
-# (key, family name, given name) per county; a second tuple for county b.
+# Demo staff names per county and role key: (family name, given name).
 STAFF_NAMES = {
     "a": {"admin": ("王", "建国"), "dispatcher": ("李", "明"), "assistant": ("张", "丽"),
           "clerk": ("刘", "洋"), "dept": ("陈", "刚"), "company": ("杨", "帆")},
@@ -462,9 +463,10 @@ def _schedule_items(project: Project, spec: ProjectSpec, county: CountySpec,
         item.finished_on = day_done
         fill_due_on(item)
         item.status = ItemStatus.FINISHED
-        item.result = TEMPLATE_BY_NAME[item.name].result if item.name in TEMPLATE_BY_NAME else "准予许可"
-        fmt = TEMPLATE_BY_NAME[item.name].certificate if item.name in TEMPLATE_BY_NAME else None
-        item.certificate_no = _certificate(fmt, project=project.code, county=county,
+        tpl = TEMPLATE_BY_NAME.get(item.name)
+        item.result = tpl.result if tpl else "准予许可"
+        item.certificate_no = _certificate(tpl.certificate if tpl else None,
+                                           project=project.code, county=county,
                                            day=day_done, n=next(counter))
         return item.accepted_on
 
@@ -480,7 +482,8 @@ def _schedule_items(project: Project, spec: ProjectSpec, county: CountySpec,
             starts.append(finish(item, done, ratio))
         cursor = _prev_working_day(min(starts) - dt.timedelta(days=_stage_gap(spec, code_of[q])))
         earliest = min(earliest, min(starts))
-    permits = [i.finished_on for i in by_stage.get(stages["construction"].seq, []) if i.finished_on]
+    permits = [i.finished_on for i in by_stage.get(stages["construction"].seq, [])
+               if i.finished_on]
     permit = max(permits) if permits else None
     if completed:
         return earliest, permit
@@ -524,7 +527,12 @@ TEMPLATE_BY_NAME = {t.name: t for t in TEMPLATES}
 
 
 def load_demo(session: Session, password: str) -> str:
-    """Load (or complete) the demo data set; return a one-line summary."""
+    """Load (or complete) the demo data set; return a one-line summary.
+
+    ``session`` must be the app's ``db.session``: users are created through FAB's security
+    manager, which works on that session. Nothing is committed here (the caller commits);
+    rows that already exist, found by their natural keys, are left untouched.
+    """
     loader = _Loader(session, password)
     stage_list = ensure_standard_stages(session)
     stages = {s.code: s for s in stage_list}
@@ -533,7 +541,8 @@ def load_demo(session: Session, password: str) -> str:
     county_rows: dict[str, dict] = {}
     for ci, county in enumerate(COUNTIES):
         region = loader.region(county.code, county.name, RegionLevel.COUNTY, city)
-        towns = [loader.region(code, name, RegionLevel.TOWN, region) for code, name in county.towns]
+        towns = [loader.region(code, name, RegionLevel.TOWN, region)
+                 for code, name in county.towns]
         seed = itertools.count(10 * ci + 1)
         departments = {n: loader.unit(region, county, n, short, OrgUnitKind.DEPARTMENT, next(seed))
                        for n, short in DEPARTMENTS}
@@ -580,7 +589,8 @@ def load_demo(session: Session, password: str) -> str:
         contact = CONTACTS[pi % len(CONTACTS)]
         project = loader.add(Project(
             code=spec.code, name=spec.name,
-            address=f"{county.name}{town.name if town else ''}{ROADS[pi % len(ROADS)]}{(pi * 37) % 300 + 1}号",
+            address=(f"{county.name}{town.name if town else ''}"
+                     f"{ROADS[pi % len(ROADS)]}{(pi * 37) % 300 + 1}号"),
             region=rows["region"], town=town, applicant=rows["applicants"][spec.applicant],
             leader=CONTACTS[(pi + 3) % len(CONTACTS)], contact_person=contact,
             contact_phone=_phone(pi + 1), investment_wan=Decimal(spec.investment),
@@ -650,7 +660,8 @@ def _plus_working(day: dt.date, days: int) -> dt.date:
 
 
 def _next_bulk_number(session: Session) -> int:
-    top = session.scalar(select(func.max(Project.code)).where(Project.code.like(BULK_PREFIX + "%")))
+    top = session.scalar(select(func.max(Project.code))
+                         .where(Project.code.like(BULK_PREFIX + "%")))
     if top is None:
         return 1
     try:
@@ -678,7 +689,8 @@ def _bulk_context(session: Session) -> list[dict]:
         spec = next(c for c in COUNTIES if c.code == region.code)
         towns = list(session.scalars(select(Region.id).where(Region.parent_id == region.id)
                                      .order_by(Region.code)))
-        applicants = list(session.scalars(select(Applicant.id).where(Applicant.region_id == region.id)
+        applicants = list(session.scalars(select(Applicant.id)
+                                          .where(Applicant.region_id == region.id)
                                           .order_by(Applicant.id)))
         templates = sorted(session.scalars(select(ItemTemplate).where(
             ItemTemplate.region_id == region.id, ItemTemplate.active.is_(True))),
@@ -686,7 +698,8 @@ def _bulk_context(session: Session) -> list[dict]:
         assistant = session.scalar(select(AppUser.id).where(
             AppUser.username == f"{spec.key}_assistant"))
         if not applicants or not templates:
-            raise RuntimeError(f"{region.name} has no applicants or templates: load the demo first")
+            raise RuntimeError(f"{region.name} has no applicants or templates: "
+                               "load the demo first")
         stage_ids = sorted({t.stage_id for t in templates}, key=lambda s: stage_seq[s])
         out.append(dict(region=region.id, towns=towns, applicants=applicants,
                         templates=[dict(id=t.id, stage_id=t.stage_id,

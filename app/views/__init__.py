@@ -1,7 +1,8 @@
 """Menus and views, declared in one function the factory calls."""
 from flask_babel import lazy_gettext as _
 
-from .approvals import ApprovalItemApi, ApprovalItemView, ItemTemplateView, StageView
+from .approvals import (ApprovalItemApi, ApprovalItemView, ItemTemplateView, ProjectItemsView,
+                        StageView)
 from .audit import AuditRecordView
 from .lookup import LookupView
 from .projects import ProjectApi, ProjectAssistantView, ProjectView, ServiceTeamView
@@ -21,6 +22,7 @@ def register_views(appbuilder) -> None:
                         icon="fa-list-check", category=PROJECTS)
     appbuilder.add_view(ApplicantView, "Applicants", label=_("Applicants"),
                         icon="fa-industry", category=PROJECTS)
+    appbuilder.add_view_no_menu(ProjectItemsView)
     appbuilder.add_view_no_menu(ProjectAssistantView)
     appbuilder.add_view_no_menu(ServiceTeamView)
     appbuilder.add_view_no_menu(LookupView)

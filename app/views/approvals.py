@@ -1,6 +1,7 @@
 """Screens and API for approval items, item templates and stages."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
+from wtforms.validators import DataRequired
 
 from app.models import ApprovalItem, ItemTemplate, Stage
 from app.security import roles
@@ -20,7 +21,9 @@ class ApprovalItemView(ScopedModelView):
     class_permission_name = roles.APPROVAL_ITEM
     label_columns = LABELS
     list_title = _("Approval items")
-    show_title = add_title = edit_title = _("Approval item")
+    show_title = _("Approval item")
+    add_title = _("New approval item")
+    edit_title = _("Edit approval item")
     list_columns = ["project", "stage", "name", "department", "status", "accepted_on",
                     "time_limit_days", "due_on", "finished_on"]
     search_columns = ["project", "stage", "name", "department", "status", "accepted_on",
@@ -30,8 +33,14 @@ class ApprovalItemView(ScopedModelView):
     base_order = ("due_on", "asc")
     # Projects can number tens of thousands: pick them by typing, never a full dropdown.
     add_form_extra_fields = edit_form_extra_fields = {
-        "project": AjaxSelectField(_("Project"), "project"),
+        "project": AjaxSelectField(_("Project"), "project", validators=[DataRequired()]),
     }
+
+
+class ProjectItemsView(ApprovalItemView):
+    """The items tab of a project's page: the project column would repeat on every row."""
+
+    list_columns = [c for c in ApprovalItemView.list_columns if c != "project"]
 
 
 class ItemTemplateView(ScopedModelView):

@@ -14,6 +14,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _
 from sqlalchemy import inspect as sa_inspect
 from flask_appbuilder.fields import EnumField
+from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms.validators import ValidationError
 
 from app.security.scope import is_in_scope, scope_condition
@@ -54,6 +55,24 @@ def scoped_rel_fields(datamodel) -> dict:
     return {name: [["id", ScopeFilter, None]] for name in _relation_names(datamodel)}
 
 
+def with_scope(datamodel, extra: dict | None) -> dict:
+    """A view's own choice filters, each relation's list starting with the scope filter."""
+    fields = scoped_rel_fields(datamodel)
+    for name, filters in (extra or {}).items():
+        fields[name] = fields.get(name, []) + list(filters)
+    return fields
+
+
+class LevelIn(BaseFilter):
+    """Region choices of some levels only (a project's county, its town)."""
+
+    name = "level in"
+    arg_name = None
+
+    def apply(self, query, value):
+        return query.filter(self.model.level.in_(value))
+
+
 def ensure_related_in_scope(datamodel, item) -> None:
     """Refuse a save that points at a row outside the user's scope (forged ids)."""
     session = datamodel.session
@@ -92,13 +111,28 @@ def rule_validators(rules, extra: dict | None = None) -> dict:
     return out
 
 
+def display_value(value):
+    """How a value reads in lists and detail pages: empty for None, 是/否 for booleans."""
+    if value is None:
+        return ""
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    return value
+
+
+def display_formatters(datamodel, existing: dict | None) -> dict:
+    return {**{name: display_value for name in datamodel.get_columns_list()}, **(existing or {})}
+
+
 class OptionalEnumField(EnumField):
     """FAB's enum select with an empty first choice, for nullable enum columns (FAB's own
     field raises a bare ValueError, a 500, when such a field is left empty)."""
 
     def __init__(self, enum_class, label=None, validators=None, **kwargs):
         super().__init__(enum_class, list(enum_class.__members__), label=label,
-                         validators=list(validators or []), **kwargs)
+                         validators=list(validators or []), widget=Select2Widget(), **kwargs)
         self.choices = [("", "—")] + list(self.choices)
         base_coerce = self.coerce
         self.coerce = lambda v: None if v in ("", None, "None") else base_coerce(v)
@@ -152,15 +186,14 @@ class ScopedModelView(ModelView):
     page_size = 25
 
     def __init__(self, **kwargs):
-        scoped_fields = scoped_rel_fields(self.datamodel)
-        self.add_form_query_rel_fields = {**scoped_fields, **(self.add_form_query_rel_fields or {})}
-        self.edit_form_query_rel_fields = {**scoped_fields,
-                                           **(self.edit_form_query_rel_fields or {})}
-        self.search_form_query_rel_fields = {**scoped_fields,
-                                             **(self.search_form_query_rel_fields or {})}
+        self.add_form_query_rel_fields = with_scope(self.datamodel, self.add_form_query_rel_fields)
+        self.edit_form_query_rel_fields = with_scope(self.datamodel, self.edit_form_query_rel_fields)
+        self.search_form_query_rel_fields = with_scope(self.datamodel,
+                                                       self.search_form_query_rel_fields)
         rules = rules_for(self.datamodel.obj)
         if rules:
             self.validators_columns = rule_validators(rules, self.validators_columns)
+        self.formatters_columns = display_formatters(self.datamodel, self.formatters_columns)
         labels, checks = self.label_columns or {}, self.validators_columns or {}
         self.add_form_extra_fields = {
             **optional_enum_fields(self.datamodel, self.add_columns, labels, checks),
@@ -221,10 +254,8 @@ class ScopedModelRestApi(ModelRestApi):
     page_size = 25
 
     def __init__(self):
-        self.add_query_rel_fields = {**scoped_rel_fields(self.datamodel),
-                                     **(self.add_query_rel_fields or {})}
-        self.edit_query_rel_fields = {**scoped_rel_fields(self.datamodel),
-                                      **(self.edit_query_rel_fields or {})}
+        self.add_query_rel_fields = with_scope(self.datamodel, self.add_query_rel_fields)
+        self.edit_query_rel_fields = with_scope(self.datamodel, self.edit_query_rel_fields)
         super().__init__()
 
     def pre_add(self, item):

@@ -2,11 +2,11 @@
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
 
-from app.models import Project, ProjectAssistant, ServiceTeamMember
+from app.models import Project, ProjectAssistant, RegionLevel, ServiceTeamMember
 from app.security import roles
 
-from .approvals import ApprovalItemView
-from .base import ScopedModelRestApi, ScopedModelView
+from .approvals import ProjectItemsView
+from .base import LevelIn, ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
 
 PROJECT_FORM = [
@@ -63,7 +63,11 @@ class ProjectView(ScopedModelView):
                                  "planned_completion_on"]}),
     ]
     add_fieldsets = edit_fieldsets = show_fieldsets
-    related_views = [ApprovalItemView, ProjectAssistantView, ServiceTeamView]
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "region": [["level", LevelIn, (RegionLevel.CITY, RegionLevel.COUNTY)]],
+        "town": [["level", LevelIn, (RegionLevel.TOWN,)]],
+    }
+    related_views = [ProjectItemsView, ProjectAssistantView, ServiceTeamView]
     base_order = ("code", "asc")
 
 
