@@ -30,7 +30,8 @@ def create_app(config: Config | None = None) -> Flask:
         audit.install(db.session)
         # FAB writes its permission rows at start-up; on an empty database (before
         # `db upgrade`) there is nothing to write to yet.
-        app.config["FAB_UPDATE_PERMS"] = app.config.get("FAB_UPDATE_PERMS", True) and _schema_ready()
+        app.config["FAB_UPDATE_PERMS"] = app.config.get("FAB_UPDATE_PERMS", True) and _schema_ready(
+            app.config["AUTH_ROLE_ADMIN"])
         appbuilder.init_app(app, db.session)
         from .views import register_views
 
@@ -52,11 +53,17 @@ def _migrations_dir():
     return BASE_DIR / "migrations"
 
 
-def _schema_ready() -> bool:
-    from sqlalchemy import inspect
+def _schema_ready(admin_role: str) -> bool:
+    """Whether FAB may write permissions at start-up: the schema is migrated and `flask
+    init` has created the admin role (before that FAB would fail on every view)."""
+    from sqlalchemy import inspect, text
 
     try:
-        return inspect(db.engine).has_table("ab_permission_view")
+        if not inspect(db.engine).has_table("ab_role"):
+            return False
+        with db.engine.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM ab_role WHERE name = :n"),
+                                {"n": admin_role}).first() is not None
     except Exception:  # database not reachable yet: FAB must not try either
         log.warning("database not reachable; permissions not updated at start-up")
         return False

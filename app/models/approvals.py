@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Optional
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String,
-                        Text)
+                        Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, TimestampMixin, enum_column
@@ -32,6 +32,7 @@ class ItemTemplate(ItemFieldsMixin, TimestampMixin, Model):
     __tablename__ = "item_template"
     __table_args__ = (
         CheckConstraint("time_limit_days >= 0", name="ck_item_template_limit_nonneg"),
+        UniqueConstraint("region_id", "stage_id", "name", name="uq_item_template_name"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

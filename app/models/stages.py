@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model
@@ -22,7 +22,12 @@ STANDARD_STAGES = (
 
 class Stage(Model):
     __tablename__ = "stage"
-    __table_args__ = (UniqueConstraint("region_id", "code", name="uq_stage_region_code"),)
+    __table_args__ = (
+        UniqueConstraint("region_id", "code", name="uq_stage_region_code"),
+        # NULLs are distinct in a unique constraint: the standard stages need their own.
+        Index("uq_stage_standard_code", "code", unique=True,
+              postgresql_where=text("region_id IS NULL"), sqlite_where=text("region_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), nullable=False)

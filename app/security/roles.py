@@ -28,6 +28,7 @@ STAGE = "Stage"
 ITEM_TEMPLATE = "ItemTemplate"
 AUDIT = "AuditRecord"
 USERS = "ScopedUser"
+LOOKUP = "Lookup"  # type-ahead choices; granted with read access to projects
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from . import roles
 def _wanted_pairs(sm, spec: roles.RoleSpec, menu_views: dict[str, list[str]]) -> set[tuple[str, str]]:
     pairs = {("can_read", res) for res in spec.reads} | {("can_write", res) for res in spec.writes}
     pairs |= set(spec.extra)
+    if roles.PROJECT in spec.reads:
+        pairs.add(("can_read", roles.LOOKUP))
     # Menu entries: those whose view reads a resource the role reads, and their categories.
     for resource, menu_names in menu_views.items():
         if resource in spec.reads:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import ApprovalItem, ItemTemplate, Project, Region
+from app.models import ApprovalItem, ItemTemplate, Project, Region, Stage
 
 from .calendar import add_working_days
 from .regions import ancestor_ids
@@ -12,10 +12,10 @@ from .regions import ancestor_ids
 
 def templates_for(session: Session, region: Region) -> list[ItemTemplate]:
     """Active templates of the region and of every region above it, in stage order."""
-    stmt = (select(ItemTemplate)
+    stmt = (select(ItemTemplate).join(ItemTemplate.stage)
             .where(ItemTemplate.active.is_(True),
                    ItemTemplate.region_id.in_(ancestor_ids(region.path)))
-            .order_by(ItemTemplate.stage_id, ItemTemplate.seq, ItemTemplate.id))
+            .order_by(Stage.seq, ItemTemplate.seq, ItemTemplate.id))
     return list(session.scalars(stmt))
 
 

@@ -40,7 +40,8 @@ LOOKUPS = {
 
 class LookupView(BaseView):
     route_base = "/lookup"
-    class_permission_name = roles.PROJECT
+    # Its own resource: sharing "Project" with fewer verbs would make FAB drop can_write.
+    class_permission_name = roles.LOOKUP
     method_permission_name = {"lookup": "read"}
 
     @expose("/<kind>")

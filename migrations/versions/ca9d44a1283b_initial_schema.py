@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0ab130db8ecd
+Revision ID: ca9d44a1283b
 Revises: 
-Create Date: 2026-11-23 19:07:31.611530
+Create Date: 2026-11-23 19:28:15.291278
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0ab130db8ecd'
+revision = 'ca9d44a1283b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -165,6 +165,7 @@ def upgrade():
     )
     with op.batch_alter_table('stage', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stage_region_id'), ['region_id'], unique=False)
+        batch_op.create_index('uq_stage_standard_code', ['code'], unique=True, postgresql_where=sa.text('region_id IS NULL'), sqlite_where=sa.text('region_id IS NULL'))
 
     op.create_table('ab_permission_view_role',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -231,7 +232,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['department_id'], ['org_unit.id'], ),
     sa.ForeignKeyConstraint(['region_id'], ['region.id'], ),
     sa.ForeignKeyConstraint(['stage_id'], ['stage.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('region_id', 'stage_id', 'name', name='uq_item_template_name')
     )
     with op.batch_alter_table('item_template', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_item_template_department_id'), ['department_id'], unique=False)
@@ -465,6 +467,7 @@ def downgrade():
 
     op.drop_table('ab_permission_view_role')
     with op.batch_alter_table('stage', schema=None) as batch_op:
+        batch_op.drop_index('uq_stage_standard_code', postgresql_where=sa.text('region_id IS NULL'), sqlite_where=sa.text('region_id IS NULL'))
         batch_op.drop_index(batch_op.f('ix_stage_region_id'))
 
     op.drop_table('stage')
