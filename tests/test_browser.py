@@ -153,7 +153,7 @@ def test_clerk_registers_project_with_items(browser_page, tmp_path):
     page.fill("#code", code)
     page.fill("#name", project_name)
     _select2_pick(page, "region", COUNTY)
-    _select2_pick(page, "applicant", APPLICANT)
+    _select2_pick(page, "applicant", APPLICANT, type_text=APPLICANT[:2])
     _select2_pick(page, "list_level", "县级")
     page.fill("#list_year", "2026")
     _select2_pick(page, "status", "在办")

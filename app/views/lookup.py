@@ -9,7 +9,7 @@ from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import Project
+from app.models import Applicant, Project
 from app.security import roles
 from app.security.scope import scoped
 
@@ -35,6 +35,7 @@ class Lookup:
 
 LOOKUPS = {
     "project": Lookup(Project, (Project.code, Project.name), Project.code),
+    "applicant": Lookup(Applicant, (Applicant.name, Applicant.credit_code), Applicant.name),
 }
 
 

@@ -1,6 +1,7 @@
 """Screens and API for major projects, their assistants and service team."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
+from wtforms.validators import DataRequired
 
 from app.models import Project, ProjectAssistant, RegionLevel, ServiceTeamMember
 from app.security import roles
@@ -8,6 +9,7 @@ from app.security import roles
 from .approvals import ProjectItemsView
 from .base import LevelIn, ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
+from .widgets import AjaxSelectField
 
 PROJECT_FORM = [
     "code", "name", "region", "town", "address", "applicant", "leader", "contact_person",
@@ -63,6 +65,10 @@ class ProjectView(ScopedModelView):
                                  "planned_completion_on"]}),
     ]
     add_fieldsets = edit_fieldsets = show_fieldsets
+    # Applicants grow into the thousands: picked by typing, never a full dropdown.
+    add_form_extra_fields = edit_form_extra_fields = {
+        "applicant": AjaxSelectField(_("Applicant"), "applicant", validators=[DataRequired()]),
+    }
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "region": [["level", LevelIn, (RegionLevel.CITY, RegionLevel.COUNTY)]],
         "town": [["level", LevelIn, (RegionLevel.TOWN,)]],

@@ -1,18 +1,36 @@
-// Type-ahead selects for large tables (projects): ask the server as the user types.
-$(function () {
-  $(".js-ajax-select").each(function () {
-    var el = $(this);
-    el.select2({
-      allowClear: true,
-      placeholder: "",
-      minimumInputLength: 0,
-      ajax: {
-        url: el.data("url"),
-        dataType: "json",
-        delay: 250,
-        data: function (params) { return { q: params.term || "" }; },
-        processResults: function (data) { return { results: data.results }; }
-      }
+// Select2 in the user's language, and type-ahead selects for large tables.
+(function () {
+  var zh = {
+    errorLoading: function () { return "无法载入结果。"; },
+    inputTooLong: function (a) { return "请删除" + (a.input.length - a.maximum) + "个字符"; },
+    inputTooShort: function (a) { return "请再输入至少" + (a.minimum - a.input.length) + "个字符"; },
+    loadingMore: function () { return "载入更多结果…"; },
+    maximumSelected: function (a) { return "最多只能选择" + a.maximum + "个项目"; },
+    noResults: function () { return "未找到结果"; },
+    searching: function () { return "搜索中…"; },
+    removeAllItems: function () { return "删除所有项目"; }
+  };
+  var lang = document.documentElement.getAttribute("data-locale") || window.APP_LOCALE || "zh";
+  // Set before FAB's own scripts build their selects (they run on DOM ready).
+  if (lang.indexOf("zh") === 0 && $.fn.select2) {
+    $.fn.select2.defaults.set("language", zh);
+  }
+  $(function () {
+    $(".js-ajax-select").each(function () {
+      var el = $(this);
+      el.select2({
+        theme: "bootstrap",
+        allowClear: !el.prop("required"),
+        placeholder: "",
+        minimumInputLength: 0,
+        ajax: {
+          url: el.data("url"),
+          dataType: "json",
+          delay: 250,
+          data: function (params) { return { q: params.term || "" }; },
+          processResults: function (data) { return { results: data.results }; }
+        }
+      });
     });
   });
-});
+})();
