@@ -56,6 +56,9 @@ _SELF_SERVICE = (
     ("can_userinfo", "ScopedUserView"),
     ("can_this_form_get", "UserInfoEditView"),
     ("can_this_form_post", "UserInfoEditView"),
+    # The REST API's description and its Swagger page (structure only, no data).
+    ("can_get", "OpenApi"),
+    ("can_show", "SwaggerView"),
 )
 
 ROLES: tuple[RoleSpec, ...] = (
