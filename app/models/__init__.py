@@ -6,5 +6,10 @@ from .applicants import Applicant  # noqa: F401
 from .stages import STANDARD_STAGES, Stage  # noqa: F401
 from .projects import Project, ProjectAssistant, ServiceTeamMember  # noqa: F401
 from .approvals import ApprovalItem, ItemTemplate  # noqa: F401
+from .corrections import ItemCorrection  # noqa: F401
+from .calendar import CalendarDay  # noqa: F401
+from .warnings import WarningCard, WorkOrder, WorkOrderStep  # noqa: F401
+from .jobs import JobRecord  # noqa: F401
+from .notifications import Delivery, Notification  # noqa: F401
 from .users import AppUser  # noqa: F401
 from .audit import AuditRecord  # noqa: F401

@@ -79,6 +79,8 @@ class ApprovalItem(ItemFieldsMixin, TimestampMixin, Model):
     stage: Mapped[Stage] = relationship(Stage)
     department: Mapped[OrgUnit] = relationship(OrgUnit)
     template: Mapped[Optional[ItemTemplate]] = relationship(ItemTemplate)
+    corrections: Mapped[list["ItemCorrection"]] = relationship(  # noqa: F821
+        back_populates="item", cascade="all, delete-orphan", order_by="ItemCorrection.requested_on")
 
     def __repr__(self) -> str:
         return self.name

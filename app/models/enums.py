@@ -129,3 +129,39 @@ class TeamRole(LabelledEnum):
     MEMBER = "成员单位"
     UTILITY = "市政公用单位"
     AGENCY = "帮办机构"
+
+
+class CalendarDayKind(LabelledEnum):
+    HOLIDAY = "法定节假日"
+    WORKDAY = "调休上班"
+
+
+class CardLevel(LabelledEnum):
+    YELLOW = "黄牌"
+    RED = "红牌"
+
+
+class CardSubject(LabelledEnum):
+    ITEM = "审批事项"
+    GAP_PROMISE = "容缺承诺"
+    WORK_ORDER = "工单回复"
+
+
+class WorkOrderStatus(LabelledEnum):
+    OPEN = "待回复"
+    REPLIED = "已回复"
+    RETURNED = "已退回"
+    CLOSED = "已办结"
+
+
+class JobStatus(LabelledEnum):
+    QUEUED = "排队中"
+    STARTED = "进行中"
+    FINISHED = "已完成"
+    FAILED = "失败"
+
+
+class DeliveryStatus(LabelledEnum):
+    PENDING = "待发送"
+    SENT = "已发送"
+    FAILED = "发送失败"

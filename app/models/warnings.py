@@ -1,0 +1,90 @@
+"""Red/yellow cards (红黄牌) and the work orders (工单) dispatched from them."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import (Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Model, TimestampMixin, enum_column, utcnow
+from .enums import CardLevel, CardSubject, WorkOrderStatus
+from .projects import Project
+from .regions import OrgUnit, Region
+
+
+class WarningCard(TimestampMixin, Model):
+    """One card per object and level; the unique key makes concurrent scans raise it once."""
+
+    __tablename__ = "warning_card"
+    __table_args__ = (
+        UniqueConstraint("subject", "subject_id", "level", name="uq_warning_card_subject_level"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[CardSubject] = enum_column(CardSubject, nullable=False)
+    subject_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    level: Mapped[CardLevel] = enum_column(CardLevel, nullable=False, index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"),
+                                            nullable=False, index=True)
+    org_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    title: Mapped[str] = mapped_column(String(255), nullable=False)
+    due_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    raised_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    cleared_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, index=True)
+
+    project: Mapped[Project] = relationship(Project)
+    org_unit: Mapped[Optional[OrgUnit]] = relationship(OrgUnit)
+
+    def __repr__(self) -> str:
+        return f"{self.level} {self.title}"
+
+
+class WorkOrder(TimestampMixin, Model):
+    __tablename__ = "work_order"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    card_id: Mapped[Optional[int]] = mapped_column(ForeignKey("warning_card.id", ondelete="SET NULL"),
+                                                   index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"),
+                                            nullable=False, index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), nullable=False, index=True)
+    # The level handling it now: the project's county, then the city after escalation.
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(255), nullable=False)
+    request: Mapped[Optional[str]] = mapped_column(Text)
+    reply_due_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    status: Mapped[WorkOrderStatus] = enum_column(WorkOrderStatus, nullable=False,
+                                                  default=WorkOrderStatus.OPEN, index=True)
+    reply: Mapped[Optional[str]] = mapped_column(Text)
+    replied_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    escalation_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+
+    card: Mapped[Optional[WarningCard]] = relationship(WarningCard)
+    project: Mapped[Project] = relationship(Project)
+    org_unit: Mapped[OrgUnit] = relationship(OrgUnit)
+    region: Mapped[Region] = relationship(Region)
+    steps: Mapped[list["WorkOrderStep"]] = relationship(
+        back_populates="work_order", cascade="all, delete-orphan", order_by="WorkOrderStep.id")
+
+    def __repr__(self) -> str:
+        return self.title
+
+
+class WorkOrderStep(Model):
+    """The history of a work order: dispatched, replied, returned, closed, escalated."""
+
+    __tablename__ = "work_order_step"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id", ondelete="CASCADE"),
+                                               nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    username: Mapped[Optional[str]] = mapped_column(String(128))
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+
+    work_order: Mapped[WorkOrder] = relationship(back_populates="steps")
