@@ -130,6 +130,8 @@ class Config:
         self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
 
         self.RQ_QUEUES = ("default", "reminders", "exports")
+        # A started job that has not reported for this long is taken as killed.
+        self.JOB_HEARTBEAT_TIMEOUT = parse_int("JOB_HEARTBEAT_TIMEOUT", 120, minimum=1)
 
 
 class TestConfig(Config):

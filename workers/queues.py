@@ -5,9 +5,15 @@ from flask import current_app
 from redis import Redis
 from rq import Queue
 
+# Short timeouts: with Redis down, starting a job must fail fast with a friendly message
+# rather than hang the request.
+_CONNECT_TIMEOUT = 1.0
+
 
 def redis_connection() -> Redis:
-    return Redis.from_url(current_app.config["REDIS_URL"])
+    return Redis.from_url(current_app.config["REDIS_URL"] or "redis://127.0.0.1:6379/0",
+                          socket_connect_timeout=_CONNECT_TIMEOUT,
+                          socket_timeout=_CONNECT_TIMEOUT * 5)
 
 
 def queue(name: str = "default") -> Queue:

@@ -28,6 +28,8 @@ class JobRecord(Model):
     error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     started_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # Touched while the job runs; a started job whose heartbeat stops was killed.
+    heartbeat_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
     def __repr__(self) -> str:

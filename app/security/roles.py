@@ -29,6 +29,12 @@ ITEM_TEMPLATE = "ItemTemplate"
 AUDIT = "AuditRecord"
 USERS = "ScopedUser"
 LOOKUP = "Lookup"  # type-ahead choices; granted with read access to projects
+CALENDAR = "CalendarDay"  # the working-day calendar (holidays, 调休)
+CARD = "WarningCard"  # red/yellow cards
+WORK_ORDER = "WorkOrder"  # 工单: write = dispatch/close/return; reply is its own permission
+NOTIFICATION = "Notification"  # a user's own in-app notifications
+JOBS = "JobRecord"  # a user's own background jobs and their files (download centre)
+LEDGER = "Ledger"  # starting Excel ledger exports
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,9 @@ def _spec(name, key, rank, reads=(), writes=(), extra=()):
 
 
 _ALL_DOMAIN = (PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, REGION, ORG_UNIT, STAGE,
-               ITEM_TEMPLATE)
+               ITEM_TEMPLATE, CALENDAR, CARD, WORK_ORDER)
+# What every signed-in user has of their own: notifications and jobs.
+_OWN = (NOTIFICATION, JOBS)
 
 # Every signed-in user may look at and edit their own profile and password.
 _SELF_SERVICE = (
@@ -67,17 +75,22 @@ ROLES: tuple[RoleSpec, ...] = (
     _spec(SYSTEM_ADMIN, "sysadmin", 100),
     _spec(AUDITOR, "auditor", 90, reads=(AUDIT,), extra=_SELF_SERVICE),
     _spec(BUREAU_ADMIN, "admin", 80,
-          reads=_ALL_DOMAIN, writes=(ITEM_TEMPLATE, STAGE, USERS),
+          reads=_ALL_DOMAIN, writes=(ITEM_TEMPLATE, STAGE, USERS, CALENDAR, LEDGER) + _OWN,
           extra=_SELF_SERVICE + (("can_this_form_get", "ScopedResetPasswordView"),
                                  ("can_this_form_post", "ScopedResetPasswordView"))),
-    _spec(DISPATCHER, "dispatcher", 60, reads=_ALL_DOMAIN, extra=_SELF_SERVICE),
+    _spec(DISPATCHER, "dispatcher", 60, reads=_ALL_DOMAIN,
+          writes=(CARD, WORK_ORDER, LEDGER) + _OWN, extra=_SELF_SERVICE),
     _spec(ASSISTANT, "assistant", 40, reads=_ALL_DOMAIN,
-          writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM), extra=_SELF_SERVICE),
+          writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM, LEDGER) + _OWN, extra=_SELF_SERVICE),
     _spec(CLERK, "clerk", 40, reads=_ALL_DOMAIN,
-          writes=(PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM), extra=_SELF_SERVICE),
-    _spec(DEPARTMENT, "dept", 30, reads=(PROJECT, APPROVAL_ITEM, REGION, ORG_UNIT, STAGE),
-          writes=(APPROVAL_ITEM,), extra=_SELF_SERVICE),
-    _spec(ENTERPRISE, "company", 10, reads=(PROJECT, APPROVAL_ITEM), extra=_SELF_SERVICE),
+          writes=(PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, LEDGER) + _OWN,
+          extra=_SELF_SERVICE),
+    # Department officers answer the work orders sent to their unit.
+    _spec(DEPARTMENT, "dept", 30,
+          reads=(PROJECT, APPROVAL_ITEM, REGION, ORG_UNIT, STAGE, CALENDAR, CARD, WORK_ORDER),
+          writes=(APPROVAL_ITEM,) + _OWN, extra=_SELF_SERVICE + (("can_reply", WORK_ORDER),)),
+    _spec(ENTERPRISE, "company", 10, reads=(PROJECT, APPROVAL_ITEM) + _OWN,
+          writes=_OWN, extra=_SELF_SERVICE),
 )
 
 ROLES_BY_NAME = {r.name: r for r in ROLES}

@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from flask import g, has_request_context
-from sqlalchemy import exists, false, or_, select
+from sqlalchemy import exists, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.models import (Applicant, ApprovalItem, AppUser, AuditRecord, ItemTemplate, OrgUnit,
-                        Project, ProjectAssistant, Region, ServiceTeamMember, Stage)
+from app.models import (Applicant, ApprovalItem, AppUser, AuditRecord, CalendarDay, Delivery,
+                        ItemCorrection, ItemTemplate, JobRecord, Notification, OrgUnit, Project,
+                        ProjectAssistant, Region, ServiceTeamMember, Stage, WarningCard,
+                        WorkOrder, WorkOrderStep)
 
 from app.services.regions import ancestor_ids
 
@@ -128,6 +130,22 @@ _RULES: dict[type, Callable[[Scope], Any]] = {
     OrgUnit: _enterprise_blocked(lambda s: s.by_region(OrgUnit.region_id)),
     ItemTemplate: _enterprise_blocked(lambda s: s.by_region(ItemTemplate.region_id)),
     Stage: _enterprise_blocked(_stage_rule),
+    ItemCorrection: lambda s: ItemCorrection.item_id.in_(select(ApprovalItem.id).where(s.items())),
+    WarningCard: lambda s: (WarningCard.project_id.in_(select(Project.id).where(s.projects()))
+                            & (WarningCard.org_unit_id == s.user.org_unit_id
+                               if s.department_only else True)),
+    WorkOrder: lambda s: (WorkOrder.project_id.in_(select(Project.id).where(s.projects()))
+                          & (WorkOrder.org_unit_id == s.user.org_unit_id
+                             if s.department_only else True)),
+    WorkOrderStep: lambda s: WorkOrderStep.work_order_id.in_(
+        select(WorkOrder.id).where(_RULES[WorkOrder](s))),
+    # The national holiday schedule is the same for everyone.
+    CalendarDay: lambda s: true(),
+    # What a user started or was sent is theirs alone.
+    JobRecord: lambda s: JobRecord.user_id == s.user.id,
+    Notification: lambda s: Notification.user_id == s.user.id,
+    Delivery: lambda s: Delivery.notification_id.in_(
+        select(Notification.id).where(Notification.user_id == s.user.id)),
     # Everyone sees their own account; staff also see the users of their subtree.
     AppUser: lambda s: or_(AppUser.id == s.user.id,
                            false() if s.enterprise else s.by_region(AppUser.region_id)),

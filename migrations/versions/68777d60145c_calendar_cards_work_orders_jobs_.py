@@ -1,8 +1,8 @@
 """calendar, cards, work orders, jobs, notifications
 
-Revision ID: 7949bcc03a74
+Revision ID: 68777d60145c
 Revises: ca9d44a1283b
-Create Date: 2026-11-23 19:34:55.620871
+Create Date: 2026-11-23 19:36:24.925939
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '7949bcc03a74'
+revision = '68777d60145c'
 down_revision = 'ca9d44a1283b'
 branch_labels = None
 depends_on = None
@@ -42,6 +42,7 @@ def upgrade():
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=True),
+    sa.Column('heartbeat_at', sa.DateTime(), nullable=True),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('id')
