@@ -144,3 +144,5 @@ class TestConfig(Config):
             "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
         )
         self.DEMO_MODE = False
+        self.REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+        self.FILES_DIR = os.environ.get("TEST_FILES_DIR", self.FILES_DIR + "-test")

@@ -3,6 +3,7 @@ per role per county, and a login helper."""
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -90,6 +91,8 @@ def _county(key, name, code, city) -> County:
 def app():
     config = TestConfig()
     _reset_database(config.SQLALCHEMY_DATABASE_URI)
+    # Job files of an earlier run would carry the same ids as this run's jobs.
+    shutil.rmtree(config.FILES_DIR, ignore_errors=True)
     application = create_app(config)
     with application.app_context():
         upgrade()

@@ -8,8 +8,9 @@ from flask_appbuilder import ModelRestApi, ModelView
 from sqlalchemy import select
 
 from app.extensions import appbuilder, db
-from app.models import (Applicant, ApprovalItem, AppUser, AuditRecord, ItemTemplate, OrgUnit,
-                        Project, ProjectAssistant, Region, ServiceTeamMember, Stage)
+from app.models import (Applicant, ApprovalItem, AppUser, AuditRecord, ItemTemplate, JobRecord,
+                        JobStatus, OrgUnit, Project, ProjectAssistant, Region, ServiceTeamMember,
+                        Stage)
 from app.security import roles
 from app.views.base import ScopeFilter
 
@@ -30,7 +31,12 @@ def _samples(world, county):
         db.session.add(stage)
         db.session.commit()
     project = db.session.get(Project, c.project.id)
+    job = JobRecord(user_id=c.users["admin"].id, kind="ledger_items", title=f"{county}县的任务",
+                    status=JobStatus.FINISHED)
+    db.session.add(job)
+    db.session.commit()
     return {
+        JobRecord: job.id,
         Project: project.id,
         ApprovalItem: project.items[0].id,
         Applicant: c.applicant.id,

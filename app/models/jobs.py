@@ -34,3 +34,12 @@ class JobRecord(Model):
 
     def __repr__(self) -> str:
         return self.title
+
+    @property
+    def state(self) -> tuple[int, str, int]:
+        """(id, status name, progress): what the download centre's progress bar shows."""
+        return self.id, self.status.name, self.progress
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (JobStatus.QUEUED, JobStatus.STARTED)

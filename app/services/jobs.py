@@ -93,6 +93,7 @@ def run(session: Session, job_id: int) -> None:
     except Exception as exc:  # the user sees the error on the row and may retry
         session.rollback()
         record = session.get(JobRecord, job_id)
+        _remove_partial_files(record)
         record.status, record.error, record.finished_at = JobStatus.FAILED, str(exc)[:2000], utcnow()
         session.commit()
         current_app.logger.exception("job %s failed", job_id)
@@ -166,6 +167,11 @@ def _enqueue(session, record, func, unavailable) -> None:
     session.commit()
 
 
+def _remove_partial_files(record: JobRecord) -> None:
+    for part in (files_dir() / str(record.user_id)).glob(f"job{record.id}-*.part"):
+        part.unlink(missing_ok=True)
+
+
 def temp_path(final: Path) -> Path:
     """Where a job writes before its file is complete."""
     return _temp(final)
@@ -179,8 +185,7 @@ def reap_stalled(session: Session, now: dt.datetime | None = None) -> list[int]:
     stalled = list(session.scalars(select(JobRecord).where(
         JobRecord.status == JobStatus.STARTED, JobRecord.heartbeat_at < limit)))
     for record in stalled:
-        for part in (files_dir() / str(record.user_id)).glob(f"job{record.id}-*.part"):
-            part.unlink(missing_ok=True)
+        _remove_partial_files(record)
         record.status, record.finished_at = JobStatus.FAILED, now
         record.error = "后台进程在任务进行中停止，请重试。 The worker stopped during the job; please retry."
     return [r.id for r in stalled]

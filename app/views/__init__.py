@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _
 from .approvals import (ApprovalItemApi, ApprovalItemView, ItemTemplateView, ProjectItemsView,
                         StageView)
 from .audit import AuditRecordView
+from .jobs import JobRecordView
 from .lookup import LookupView
 from .projects import ProjectApi, ProjectAssistantView, ProjectView, ServiceTeamView
 from .regions import (ApplicantApi, ApplicantView, OrgUnitApi, OrgUnitView, RegionApi,
@@ -35,6 +36,9 @@ def register_views(appbuilder) -> None:
                         category=SETTINGS)
     appbuilder.add_view(ItemTemplateView, "Item templates", label=_("Approval item templates"),
                         icon="fa-clipboard-list", category=SETTINGS)
+
+    appbuilder.add_view(JobRecordView, "My jobs", label=_("My jobs"), icon="fa-download",
+                        category=PROJECTS)
 
     appbuilder.add_view(AuditRecordView, "Audit trail", label=_("Audit trail"),
                         icon="fa-shield-halved", category=AUDIT, category_label=_("Audit"),

@@ -1,0 +1,20 @@
+"""A slow user job for the job-machinery tests; imported by the test and its worker."""
+from __future__ import annotations
+
+import time
+
+from app.services.jobs import temp_path, user_job
+
+
+@user_job("test_slow_file")
+def slow_file(session, ctx, steps: int = 5, pause: float = 0.0, fail: bool = False):
+    final = ctx.output("slow.txt")
+    with open(temp_path(final), "w") as fh:
+        for step in range(steps):
+            fh.write(f"line {step}\n")
+            fh.flush()
+            ctx.progress(int((step + 1) * 100 / steps) - 1)
+            time.sleep(pause)
+            if fail and step == 1:
+                raise RuntimeError("测试失败 deliberate failure")
+    return final

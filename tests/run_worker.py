@@ -1,0 +1,18 @@
+"""A real RQ worker for the tests, on the test database and Redis (run as a subprocess)."""
+import sys
+
+from config import TestConfig
+
+from app import create_app
+
+import tests.jobkinds  # noqa: F401  (registers the test job kinds)
+
+if __name__ == "__main__":
+    app = create_app(TestConfig())
+    with app.app_context():
+        from rq import Worker
+
+        from workers.queues import queue, redis_connection
+
+        queues = [queue(name) for name in app.config["RQ_QUEUES"]]
+        Worker(queues, connection=redis_connection()).work(burst="--burst" in sys.argv)
