@@ -129,6 +129,19 @@ class Config:
         }
         self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
 
+        # Notifications: in-app always; e-mail when SMTP_HOST is set; a JSON webhook (for
+        # 政务微信/钉钉 bridges) when NOTIFY_WEBHOOK_URL is set.
+        self.SMTP_HOST = os.environ.get("SMTP_HOST", "")
+        self.SMTP_PORT = parse_int("SMTP_PORT", 25, minimum=1)
+        self.SMTP_USER = os.environ.get("SMTP_USER", "")
+        self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = parse_bool("SMTP_STARTTLS", False)
+        self.SMTP_FROM = os.environ.get("SMTP_FROM", "")
+        self.NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL", "")
+        self.NOTIFY_MAX_ATTEMPTS = parse_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+        self.NOTIFY_TIMEOUT = parse_int("NOTIFY_TIMEOUT", 10, minimum=1)
+        self.APP_BASE_URL = os.environ.get("APP_BASE_URL", "")
+        self.WORK_ORDER_REPLY_DAYS = parse_int("WORK_ORDER_REPLY_DAYS", 3, minimum=1)
         self.RQ_QUEUES = ("default", "reminders", "exports")
         # A started job that has not reported for this long is taken as killed.
         self.JOB_HEARTBEAT_TIMEOUT = parse_int("JOB_HEARTBEAT_TIMEOUT", 120, minimum=1)
@@ -145,4 +158,6 @@ class TestConfig(Config):
         )
         self.DEMO_MODE = False
         self.REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
-        self.FILES_DIR = os.environ.get("TEST_FILES_DIR", self.FILES_DIR + "-test")
+        # One folder per test database, so parallel runs never see each other's files.
+        db_name = self.SQLALCHEMY_DATABASE_URI.rsplit("/", 1)[-1]
+        self.FILES_DIR = os.environ.get("TEST_FILES_DIR", f"{self.FILES_DIR}-{db_name}")

@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 
-from .extensions import appbuilder, db, migrate
+from .extensions import appbuilder, csrf, db, migrate
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .services import audit
 
     db.init_app(app)
+    csrf.init_app(app)  # before FAB, so its APIs can exempt themselves
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())))
     with app.app_context():
         audit.install(db.session)

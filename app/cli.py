@@ -11,6 +11,13 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(cron_command)
+    from .cli_calendar import register as register_calendar
+    from .cli_ledgers import register as register_ledgers
+    from .cli_warnings import register as register_warnings
+
+    register_warnings(app)
+    register_ledgers(app)
+    register_calendar(app)
 
 
 @click.command("init")
@@ -21,10 +28,15 @@ def init_command() -> None:
     from app.security.sync import sync_security
     from app.services.reference import ensure_standard_stages
 
+    from app.services.calendar import ensure_calendar_seeded
+
     for line in sync_security(appbuilder):
         click.echo(line)
     ensure_standard_stages(db.session)
+    seeded = ensure_calendar_seeded(db.session)
     db.session.commit()
+    if seeded:
+        click.echo(f"holiday calendar seeded for {len(seeded)} years")
     click.echo("roles and standard stages are up to date")
 
 
@@ -40,8 +52,11 @@ def demo_command(projects, items_per_project) -> None:
     from app.services import demo
     from app.services.reference import ensure_standard_stages
 
+    from app.services.calendar import ensure_calendar_seeded
+
     sync_security(appbuilder)
     ensure_standard_stages(db.session)
+    ensure_calendar_seeded(db.session)
     summary = demo.load_demo(db.session, current_app.config["DEMO_PASSWORD"])
     db.session.commit()
     click.echo(summary)

@@ -51,8 +51,11 @@ def prepare(app: Flask) -> None:
 
     with app.app_context():
         upgrade()
+        from app.services.calendar import ensure_calendar_seeded
+
         sync_security(appbuilder)
         ensure_standard_stages(db.session)
+        ensure_calendar_seeded(db.session)
         db.session.commit()
         if app.config.get("DEMO_MODE"):
             from app.services import demo

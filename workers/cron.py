@@ -1,6 +1,14 @@
-"""Periodic jobs, declared in one place for RQ's cron scheduler (filled by issue #3)."""
+"""Periodic jobs, declared in one place for RQ's cron scheduler (`flask --app run cron`).
+
+(queue, "module.function", cron string in UTC). Beijing is UTC+8 all year.
+"""
 from __future__ import annotations
 
-# (queue, "module.function", cron string in UTC): e.g. the 08:00 Beijing warning scan is
-# ("reminders", "workers.jobs.scan_warnings", "0 0 * * *").
-PERIODIC_JOBS: tuple = ()
+PERIODIC_JOBS: tuple = (
+    # 08:00 Beijing: the daily red/yellow card scan.
+    ("reminders", "workers.scan.scan_warnings", "0 0 * * *"),
+    # 08:30 Beijing: overdue work orders move one level up.
+    ("reminders", "workers.scan.escalate_work_orders", "30 0 * * *"),
+    # Every 5 minutes: e-mail/webhook deliveries that are due (first sends and retries).
+    ("reminders", "workers.scan.deliver_notifications", "*/5 * * * *"),
+)

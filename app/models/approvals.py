@@ -84,3 +84,17 @@ class ApprovalItem(ItemFieldsMixin, TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return self.name
+
+    # Computed, not stored: read from due_on and the working-day calendar (lists call
+    # these per row; they issue no query once the calendar is cached).
+    def remaining_working_days(self, today: Optional[dt.date] = None) -> Optional[int]:
+        """Working days left until due_on for an open item not yet overdue, else None."""
+        from app.services.deadlines import remaining_working_days
+
+        return remaining_working_days(self, today)
+
+    def overdue_working_days(self, today: Optional[dt.date] = None) -> Optional[int]:
+        """Working days past due_on for an open overdue item, else None."""
+        from app.services.deadlines import overdue_working_days
+
+        return overdue_working_days(self, today)

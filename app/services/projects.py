@@ -6,7 +6,6 @@ from sqlalchemy.orm import Session
 
 from app.models import ApprovalItem, ItemTemplate, Project, Region, Stage
 
-from .calendar import add_working_days
 from .regions import ancestor_ids
 
 
@@ -38,8 +37,10 @@ def instantiate_items(session: Session, project: Project) -> list[ApprovalItem]:
 
 
 def fill_due_on(item: ApprovalItem) -> None:
-    """Compute the due date from acceptance and the time limit when none was entered."""
-    if item.accepted_on and item.due_on is None and item.time_limit_days is not None:
-        item.due_on = add_working_days(item.accepted_on, item.time_limit_days)
+    """Keep the due date current: acceptance + time limit in working days, 补正 pauses
+    not counted (rules in ``app.services.deadlines``)."""
+    from .deadlines import fill_due_on as _fill
+
+    _fill(item)
 
 

@@ -4,7 +4,10 @@ from flask_babel import lazy_gettext as _
 from .approvals import (ApprovalItemApi, ApprovalItemView, ItemTemplateView, ProjectItemsView,
                         StageView)
 from .audit import AuditRecordView
+from .calendar import CalendarDayView, ItemCorrectionView
 from .jobs import JobRecordView
+from .ledgers import LedgerView
+from .warnings import register_warning_views
 from .lookup import LookupView
 from .projects import ProjectApi, ProjectAssistantView, ProjectView, ServiceTeamView
 from .regions import (ApplicantApi, ApplicantView, OrgUnitApi, OrgUnitView, RegionApi,
@@ -27,6 +30,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(ProjectAssistantView)
     appbuilder.add_view_no_menu(ServiceTeamView)
     appbuilder.add_view_no_menu(LookupView)
+    appbuilder.add_view_no_menu(LedgerView)
 
     appbuilder.add_view(RegionView, "Regions", label=_("Regions"), icon="fa-sitemap",
                         category=SETTINGS, category_label=_("Settings"), category_icon="fa-gear")
@@ -34,9 +38,13 @@ def register_views(appbuilder) -> None:
                         icon="fa-landmark", category=SETTINGS)
     appbuilder.add_view(StageView, "Stages", label=_("Stages"), icon="fa-stairs",
                         category=SETTINGS)
+    appbuilder.add_view(CalendarDayView, "Holiday calendar", label=_("Holiday calendar"),
+                        icon="fa-calendar-days", category=SETTINGS)
+    appbuilder.add_view_no_menu(ItemCorrectionView)
     appbuilder.add_view(ItemTemplateView, "Item templates", label=_("Approval item templates"),
                         icon="fa-clipboard-list", category=SETTINGS)
 
+    register_warning_views(appbuilder, category=PROJECTS)
     appbuilder.add_view(JobRecordView, "My jobs", label=_("My jobs"), icon="fa-download",
                         category=PROJECTS)
 

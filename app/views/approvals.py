@@ -7,6 +7,7 @@ from app.models import ApprovalItem, ItemTemplate, Stage
 from app.security import roles
 
 from .base import ScopedModelRestApi, ScopedModelView
+from .calendar import DEADLINE_FORMATTERS, DEADLINE_LABELS, ItemCorrectionView
 from .labels import LABELS
 from .widgets import AjaxSelectField
 
@@ -19,17 +20,22 @@ ITEM_FORM = ["project", "stage", "name", "department", "time_limit_days", "statu
 class ApprovalItemView(ScopedModelView):
     datamodel = SQLAInterface(ApprovalItem)
     class_permission_name = roles.APPROVAL_ITEM
-    label_columns = LABELS
+    related_views = [ItemCorrectionView]
+    label_columns = {**LABELS, **DEADLINE_LABELS}
+    formatters_columns = DEADLINE_FORMATTERS
     list_title = _("Approval items")
+    list_template = "ledger_list.html"  # the list with its "export ledger" button
     show_title = _("Approval item")
     add_title = _("New approval item")
     edit_title = _("Edit approval item")
     list_columns = ["project", "stage", "name", "department", "status", "accepted_on",
-                    "time_limit_days", "due_on", "finished_on"]
+                    "time_limit_days", "due_on", "remaining_working_days",
+                    "overdue_working_days", "finished_on"]
     search_columns = ["project", "stage", "name", "department", "status", "accepted_on",
                       "due_on"]
     add_columns = edit_columns = ITEM_FORM
-    show_columns = ITEM_FORM + ["template", "created_at", "updated_at"]
+    show_columns = ITEM_FORM + ["remaining_working_days", "overdue_working_days", "template",
+                                "created_at", "updated_at"]
     base_order = ("due_on", "asc")
     # Projects can number tens of thousands: pick them by typing, never a full dropdown.
     add_form_extra_fields = edit_form_extra_fields = {

@@ -1,11 +1,14 @@
 """The home page: a short summary of the projects in the user's scope."""
 from flask import g, redirect, url_for
+from werkzeug.routing import BuildError
 from flask_appbuilder import IndexView, expose
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApprovalItem, ItemStatus, Project, ProjectStatus
-from app.security.scope import scoped
+from app.security import roles
+from app.security.scope import role_names, scoped
+from app.services import calendar
 
 
 def project_summary() -> dict:
@@ -24,6 +27,23 @@ def project_summary() -> dict:
     }
 
 
+def calendar_warnings(user) -> list[int]:
+    """Years the bureau/system admin should enter in the holiday calendar: this year, and
+    from December on next year too, when they have no rows (counted Mon–Fri meanwhile)."""
+    if not role_names(user) & {roles.BUREAU_ADMIN, roles.SYSTEM_ADMIN}:
+        return []
+    now = calendar.today()
+    years = [now.year] + ([now.year + 1] if now.month == 12 else [])
+    return calendar.missing_years(years)
+
+
+def calendar_url() -> str | None:
+    try:
+        return url_for("CalendarDayView.list")
+    except BuildError:  # the screen is not registered
+        return None
+
+
 class HomeView(IndexView):
     index_template = "home.html"
 
@@ -35,4 +55,5 @@ class HomeView(IndexView):
         summary = project_summary()
         self.update_redirect()
         return self.render_template(self.index_template, appbuilder=self.appbuilder,
-                                    summary=summary)
+                                    summary=summary, missing_years=calendar_warnings(user),
+                                    calendar_url=calendar_url())

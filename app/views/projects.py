@@ -9,6 +9,7 @@ from app.security import roles
 from .approvals import ProjectItemsView
 from .base import LevelIn, ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
+from .warnings import ProjectCardsView, ProjectWorkOrdersView
 from .widgets import AjaxSelectField
 
 PROJECT_FORM = [
@@ -44,6 +45,7 @@ class ProjectView(ScopedModelView):
     class_permission_name = roles.PROJECT
     label_columns = {**LABELS, "name": _("Project name"), "code": _("Project code")}
     list_title = _("Major projects")
+    list_template = "ledger_list.html"  # the list with its "export ledger" button
     show_title = _("Project details")
     add_title = _("New project")
     edit_title = _("Edit project")
@@ -73,7 +75,8 @@ class ProjectView(ScopedModelView):
         "region": [["level", LevelIn, (RegionLevel.CITY, RegionLevel.COUNTY)]],
         "town": [["level", LevelIn, (RegionLevel.TOWN,)]],
     }
-    related_views = [ProjectItemsView, ProjectAssistantView, ServiceTeamView]
+    related_views = [ProjectItemsView, ProjectAssistantView, ServiceTeamView, ProjectCardsView,
+                     ProjectWorkOrdersView]
     base_order = ("code", "asc")
 
 

@@ -1,0 +1,50 @@
+"""`flask --app run export projects|items --region CODE --out FILE.xlsx`.
+
+Builds the same ledger as the download centre, synchronously and without Redis, for a
+region's whole subtree as the system (no user: the scope is the region's subtree).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(export_command)
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(["projects", "items"]))
+@click.option("--region", "region_code", metavar="CODE",
+              help="Division code of the region (its whole subtree); all regions if left out.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The .xlsx file to write.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The ledger's date (remaining/overdue days); today in Beijing if left out.")
+@with_appcontext
+def export_command(kind: str, region_code: str | None, out: str,
+                   as_of: dt.datetime | None) -> None:
+    """Export 重大项目推进台账 (projects) or 审批事项台账 (items) to an Excel file."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Region
+    from app.services import ledgers
+
+    region = None
+    if region_code:
+        region = db.session.scalar(select(Region).where(Region.code == region_code))
+        if region is None:
+            raise click.ClickException(f"没有区划代码为 {region_code} 的地区。 "
+                                       f"No region has the code {region_code}.")
+    try:
+        rows = ledgers.export_to_file(db.session, kind, out, region,
+                                      as_of=as_of.date() if as_of else None)
+    except ledgers.LedgerError as err:
+        raise click.ClickException(str(err)) from None
+    finally:
+        db.session.rollback()  # read-only: end the transaction
+    click.echo(f"{rows} rows → {out}")

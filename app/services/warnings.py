@@ -1,0 +1,349 @@
+"""The red/yellow card scan (红黄牌预警), set-based.
+
+A card exists once per object and level (unique key subject, subject_id, level). Three kinds
+of object are watched, each against its own deadline:
+
+- ``ITEM``: an open approval item's ``due_on`` (已受理 / 容缺受理; an item in 补正 has its
+  clock stopped, so its cards are left as they are until the corrections come back);
+- ``GAP_PROMISE``: the date an applicant promised the missing materials of an item accepted
+  with gaps (``gap_promised_on`` while the item is 容缺受理);
+- ``WORK_ORDER``: an open or returned work order's ``reply_due_on``.
+
+Yellow: the deadline is within N working days (N = the project's region ``warning_days``),
+not yet passed. Red: overdue, i.e. ``working_days_between(deadline, today) > 0``: a working
+day has passed since the deadline. Only objects of projects in progress (在办) qualify.
+
+A card is raised with ``INSERT … SELECT … ON CONFLICT``: two scans running at the same time
+raise each card once. A card whose object no longer qualifies (done, promise met, work order
+replied or closed, or yellow turned red) is cleared; if the object qualifies again later
+(an item reopened, a returned work order missing its new deadline) the same row is raised
+again and its new deadline notified. Each raised card notifies, in-app once (event key
+``card:<id>:<deadline>``), the project's assistants and the dispatchers of its region.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Optional
+
+from sqlalchemy import (Date, DateTime, String, and_, case, cast, exists, func, literal, null,
+                        select, text, union, update)
+from sqlalchemy.orm import Session
+
+from app.models import (ApprovalItem, AppUser, CardLevel, CardSubject, ItemStatus, Project,
+                        ProjectAssistant, ProjectStatus, Region, WarningCard, WorkOrder,
+                        WorkOrderStatus)
+from app.models.base import utcnow
+from app.security import roles
+
+from . import calendar
+from .notifications import add_deliveries, channels, chunks, dialect_insert
+
+CARD_LINK = "/warningcardview/show/"
+WORK_ORDER_LINK = "/workorderview/show/"
+
+_CHUNK = 20000
+_ITEM_ACTIVE = (ItemStatus.ACCEPTED, ItemStatus.ACCEPTED_WITH_GAPS)
+_WO_ACTIVE = (WorkOrderStatus.OPEN, WorkOrderStatus.RETURNED)
+
+
+# -- working-day thresholds ---------------------------------------------------------------
+def is_working_day(day: dt.date) -> bool:
+    # Through add_working_days only, so the holiday calendar decides.
+    return calendar.add_working_days(day - dt.timedelta(days=1), 1) == day
+
+
+def last_working_day(today: dt.date) -> dt.date:
+    """The latest working day on or before ``today``: a deadline before it is overdue
+    (``working_days_between(deadline, today) > 0``)."""
+    day = today
+    for _ in range(60):
+        if is_working_day(day):
+            return day
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def yellow_limit(today: dt.date, n: int) -> dt.date:
+    """A deadline before this date is within ``n`` working days of ``today``
+    (``working_days_between(today, deadline) <= n``)."""
+    return calendar.add_working_days(today, max(n, 0) + 1)
+
+
+@dataclass
+class ScanResult:
+    today: dt.date
+    raised: Counter = field(default_factory=Counter)  # (subject name, level name) → count
+    cleared: Counter = field(default_factory=Counter)
+    notifications: int = 0
+    raised_ids: list[int] = field(default_factory=list)
+
+    def by_level(self, counter: Counter) -> dict[str, int]:
+        out = {lvl.name: 0 for lvl in CardLevel}
+        for (_subject, level), count in counter.items():
+            out[level] += count
+        return out
+
+    def lines(self) -> list[str]:
+        """What the CLI prints: counts by level, then by kind of object."""
+        raised, cleared = self.by_level(self.raised), self.by_level(self.cleared)
+        out = [f"warning scan for {self.today.isoformat()}"]
+        for level in CardLevel:
+            out.append(f"{level.value} {level.name}: raised {raised[level.name]}, "
+                       f"cleared {cleared[level.name]}")
+        for subject in CardSubject:
+            parts = [f"{level.name.lower()} +{self.raised[(subject.name, level.name)]}"
+                     f"/-{self.cleared[(subject.name, level.name)]}" for level in CardLevel]
+            out.append(f"  {subject.value} {subject.name}: " + ", ".join(parts))
+        out.append(f"notifications: {self.notifications}")
+        return out
+
+
+# -- what qualifies --------------------------------------------------------------------------
+@dataclass
+class _Source:
+    subject: CardSubject
+    key: object  # the object id column
+    project_id: object
+    org_unit_id: object
+    deadline: object
+    title: object
+    from_: object
+    where: list
+
+
+def _title(*parts):
+    expr = parts[0]
+    for p in parts[1:]:
+        expr = expr + p
+    return func.substr(expr, 1, 255)
+
+
+def _sources() -> list[_Source]:
+    ai, p = ApprovalItem.__table__, Project.__table__
+    r, wo = Region.__table__, WorkOrder.__table__
+    item_from = ai.join(p, p.c.id == ai.c.project_id).join(r, r.c.id == p.c.region_id)
+    active_project = p.c.status == ProjectStatus.ACTIVE.name
+    item_title = _title(ai.c.name, literal(" · "), p.c.name)
+    return [
+        _Source(CardSubject.ITEM, ai.c.id, ai.c.project_id, ai.c.department_id, ai.c.due_on,
+                item_title, item_from,
+                [active_project, ai.c.status.in_([s.name for s in _ITEM_ACTIVE]),
+                 ai.c.due_on.isnot(None)]),
+        _Source(CardSubject.GAP_PROMISE, ai.c.id, ai.c.project_id, ai.c.department_id,
+                ai.c.gap_promised_on, _title(ai.c.name, literal("（容缺材料）· "), p.c.name),
+                item_from,
+                [active_project, ai.c.status == ItemStatus.ACCEPTED_WITH_GAPS.name,
+                 ai.c.gap_promised_on.isnot(None)]),
+        _Source(CardSubject.WORK_ORDER, wo.c.id, wo.c.project_id, wo.c.org_unit_id,
+                wo.c.reply_due_on, func.substr(wo.c.title, 1, 255),
+                wo.join(p, p.c.id == wo.c.project_id).join(r, r.c.id == p.c.region_id),
+                [active_project, wo.c.status.in_([s.name for s in _WO_ACTIVE])]),
+    ]
+
+
+def _frozen(source: _Source, card_subject_id) -> Optional[object]:
+    """Objects whose cards stay as they are: items in 补正 (clock stopped)."""
+    if source.subject is not CardSubject.ITEM:
+        return None
+    ai = ApprovalItem.__table__
+    return exists().where(ai.c.id == card_subject_id,
+                          ai.c.status == ItemStatus.CORRECTING.name)
+
+
+def _level_condition(source: _Source, level: CardLevel, today: dt.date, limits: dict):
+    overdue_before = last_working_day(today)
+    if level is CardLevel.RED:
+        return source.deadline < overdue_before
+    r = Region.__table__
+    default = limits.get(2) or yellow_limit(today, 2)
+    limit = case({n: literal(d, Date) for n, d in limits.items()}, value=r.c.warning_days,
+                 else_=literal(default, Date)) if limits else literal(default, Date)
+    return and_(source.deadline >= overdue_before, source.deadline < limit)
+
+
+# -- the scan ----------------------------------------------------------------------------------
+def scan(session: Session, today: Optional[dt.date] = None) -> ScanResult:
+    """Raise and clear cards for ``today`` (Beijing date); the caller commits."""
+    today = today or beijing_today()
+    with _batch_plans(session):
+        return _scan(session, today)
+
+
+@contextmanager
+def _batch_plans(session: Session):
+    """Hash joins for the scan's statements on PostgreSQL. Each one reads a whole table
+    against cards the same scan has just inserted, which the planner's statistics do not
+    know yet; a nested loop chosen on a "1 row" estimate costs seconds over 100k items."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    before = session.execute(text("SHOW enable_nestloop")).scalar()
+    session.execute(text("SET LOCAL enable_nestloop = off"))
+    yield
+    # Back to the setting before for the rest of the transaction (a failed scan's rollback
+    # undoes SET LOCAL by itself).
+    session.execute(text("SET LOCAL enable_nestloop = " + ("on" if before == "on" else "off")))
+
+
+def _scan(session: Session, today: dt.date) -> ScanResult:
+    now = utcnow()
+    result = ScanResult(today)
+    ns = set(session.scalars(select(Region.warning_days).distinct())) | {2}
+    limits = {n: yellow_limit(today, n) for n in ns}
+    wc = WarningCard.__table__
+    new_ids: list[int] = []
+    for source in _sources():
+        for level in (CardLevel.RED, CardLevel.YELLOW):
+            qualifies = [*source.where, _level_condition(source, level, today, limits)]
+            ids = _raise(session, wc, source, level, qualifies, now)
+            result.raised[(source.subject.name, level.name)] += len(ids)
+            new_ids.extend(ids)
+            result.cleared[(source.subject.name, level.name)] += _clear(
+                session, wc, source, level, qualifies, now)
+    result.raised_ids = new_ids
+    result.notifications = notify_cards(session, new_ids, now)
+    return result
+
+
+def _raise(session, wc, source: _Source, level: CardLevel, qualifies, now) -> list[int]:
+    active_card = exists().where(wc.c.subject == source.subject.name,
+                                 wc.c.subject_id == source.key,
+                                 wc.c.level == level.name, wc.c.cleared_at.is_(None))
+    rows = (select(literal(source.subject.name, String(40)).label("subject"),
+                   source.key.label("subject_id"),
+                   literal(level.name, String(40)).label("level"),
+                   source.project_id.label("project_id"), source.org_unit_id.label("org_unit_id"),
+                   source.title.label("title"), source.deadline.label("due_on"),
+                   literal(now, DateTime).label("raised_at"),
+                   literal(now, DateTime).label("created_at"),
+                   literal(now, DateTime).label("updated_at"))
+            .select_from(source.from_).where(*qualifies, ~active_card)
+            # One order for every scan: concurrent scans meet on the same first key and
+            # wait for each other instead of deadlocking.
+            .order_by(source.key))
+    insert = dialect_insert(session, wc).from_select(
+        ["subject", "subject_id", "level", "project_id", "org_unit_id", "title", "due_on",
+         "raised_at", "created_at", "updated_at"], rows)
+    excluded = insert.excluded
+    stmt = insert.on_conflict_do_update(
+        index_elements=["subject", "subject_id", "level"],
+        # A cleared card whose object qualifies again is raised again (same row).
+        set_={"cleared_at": null(), "raised_at": excluded.raised_at, "due_on": excluded.due_on,
+              "title": excluded.title, "project_id": excluded.project_id,
+              "org_unit_id": excluded.org_unit_id, "updated_at": excluded.updated_at},
+        where=wc.c.cleared_at.isnot(None),
+    ).returning(wc.c.id)
+    return list(session.execute(stmt).scalars())
+
+
+def _clear(session, wc, source: _Source, level: CardLevel, qualifies, now) -> int:
+    still = exists(select(literal(1)).select_from(source.from_)
+                   .where(*qualifies, source.key == wc.c.subject_id))
+    conds = [wc.c.subject == source.subject.name, wc.c.level == level.name,
+             wc.c.cleared_at.is_(None), ~still]
+    frozen = _frozen(source, wc.c.subject_id)
+    if frozen is not None:
+        conds.append(~frozen)
+    stmt = (update(wc).where(*conds).values(cleared_at=now, updated_at=now)
+            .execution_options(synchronize_session=False))
+    return session.execute(stmt).rowcount or 0
+
+
+# -- who hears about it ----------------------------------------------------------------------
+def role_user_ids(role_name: str):
+    """SELECT user id of the active users holding a role (FAB's user-role table)."""
+    from flask_appbuilder.security.sqla.models import Role, assoc_user_role
+
+    u, ur, rl = AppUser.__table__, assoc_user_role, Role.__table__
+    return (select(u.c.id, u.c.region_id, u.c.org_unit_id)
+            .select_from(u.join(ur, ur.c.user_id == u.c.id).join(rl, rl.c.id == ur.c.role_id))
+            .where(rl.c.name == role_name, u.c.active.is_(True)))
+
+
+def dispatcher_ids(session: Session, region_id: int) -> list[int]:
+    q = role_user_ids(roles.DISPATCHER).subquery()
+    return list(session.scalars(select(q.c.id).where(q.c.region_id == region_id)))
+
+
+def unit_officer_ids(session: Session, org_unit_id: int) -> list[int]:
+    q = role_user_ids(roles.DEPARTMENT).subquery()
+    return list(session.scalars(select(q.c.id).where(q.c.org_unit_id == org_unit_id)))
+
+
+def project_recipients():
+    """(project_id, user_id): the project's assistants and its region's dispatchers."""
+    pa, p, u = ProjectAssistant.__table__, Project.__table__, AppUser.__table__
+    d = role_user_ids(roles.DISPATCHER).subquery()
+    assistants = (select(pa.c.project_id, pa.c.user_id)
+                  .select_from(pa.join(u, u.c.id == pa.c.user_id)).where(u.c.active.is_(True)))
+    dispatchers = (select(p.c.id.label("project_id"), d.c.id.label("user_id"))
+                   .select_from(p.join(d, d.c.region_id == p.c.region_id)))
+    return union(assistants, dispatchers).subquery()
+
+
+def _label_case(column, enum_cls):
+    return case({m.name: literal(str.__str__(m.value)) for m in enum_cls}, value=column,
+                else_=literal(""))
+
+
+def notify_cards(session: Session, card_ids: list[int], now=None) -> int:
+    """In-app notifications (and deliveries) for newly raised cards, set-based."""
+    from app.models import Notification
+
+    if not card_ids:
+        return 0
+    now = now or utcnow()
+    wc, n = WarningCard.__table__, Notification.__table__
+    rec = project_recipients()
+    due_text = func.coalesce(cast(wc.c.due_on, String), literal(""))
+    title = func.substr(literal("【") + _label_case(wc.c.level, CardLevel) + literal("·")
+                        + _label_case(wc.c.subject, CardSubject) + literal("】") + wc.c.title,
+                        1, 255)
+    body = (_label_case(wc.c.subject, CardSubject) + literal("期限：") + due_text
+            + case((wc.c.level == CardLevel.RED.name, literal("，已超期。")),
+                   else_=literal("，即将到期。")))
+    created = 0
+    returning = bool(channels())  # the new ids are needed only to add deliveries
+    for chunk in chunks(card_ids, _CHUNK):
+        rows = (select(rec.c.user_id, literal("card:") + cast(wc.c.id, String) + literal(":")
+                       + due_text, title, body,
+                       literal(CARD_LINK) + cast(wc.c.id, String), literal(now, DateTime))
+                .select_from(wc.join(rec, rec.c.project_id == wc.c.project_id))
+                .where(_id_in(session, wc.c.id, chunk))
+                .order_by(rec.c.user_id, wc.c.id))
+        stmt = (dialect_insert(session, n)
+                .from_select(["user_id", "event_key", "title", "body", "link", "created_at"],
+                             rows)
+                .on_conflict_do_nothing(index_elements=["user_id", "event_key"]))
+        if returning:
+            ids = list(session.execute(stmt.returning(n.c.id)).scalars())
+            created += len(ids)
+            add_deliveries(session, ids, now)
+        else:
+            created += session.execute(
+                stmt.execution_options(preserve_rowcount=True)).rowcount or 0
+    return created
+
+
+def _id_in(session: Session, column, ids: list[int]):
+    """``column IN ids``: one array parameter on PostgreSQL, a list elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import Integer, any_
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(literal(list(ids), ARRAY(Integer)))
+    return column.in_(ids)
+
+
+def beijing_today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def open_cards_count(session: Session, project_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(WarningCard).where(
+        WarningCard.project_id == project_id, WarningCard.cleared_at.is_(None))) or 0

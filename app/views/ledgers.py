@@ -1,0 +1,120 @@
+"""Starting the Excel ledger exports from the project and item lists.
+
+The button on a list posts to these endpoints with the list's own query string, so the
+export gets the list's filters (FAB's ``_flt_<n>_<column>`` arguments); the job runs
+in the worker and the user is sent to the download centre to watch it.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext
+from werkzeug.routing import BuildError
+
+from app.extensions import db
+from app.security import roles
+from app.security.scope import current_scope
+from app.services import jobs, ledgers
+from workers.base import QueueUnavailable
+
+DOWNLOAD_CENTRE = "JobRecordView.list"
+DOWNLOAD_CENTRE_URL = "/jobrecordview/list/"
+_FAB_FILTER_ARG = re.compile(r"_flt_(\d)_(.*)")  # the pattern FAB's lists read
+
+
+def _list_view(kind: str):
+    from .approvals import ApprovalItemView
+    from .projects import ProjectView
+
+    return ProjectView if kind == ledgers.PROJECT_LEDGER else ApprovalItemView
+
+
+def list_filters(view_cls, args) -> dict:
+    """The list's active search filters as the ledger's ``field → value`` dict.
+
+    Reads the arguments exactly as FAB's list does (same filter classes, by index per
+    column), so the export holds the rows the list shows."""
+    filters = view_cls.datamodel.get_filters(view_cls.search_columns)
+    searchable = filters.get_search_filters().keys()
+    for arg in args:
+        match = _FAB_FILTER_ARG.findall(arg)
+        if not match:
+            continue
+        index, column = int(match[0][0]), match[0][1]
+        if column not in searchable:
+            continue  # the list ignores it too
+        try:
+            filters.add_filter_index(column, index, args.getlist(arg))
+        except IndexError:
+            raise ledgers.LedgerFilterError(column, "unknown operator") from None
+    out: dict = {}
+    for flt, values in filters.get_filters_values():
+        if not flt.arg_name:
+            raise ledgers.LedgerFilterError(flt.column_name, "unsupported filter")
+        key = ledgers.filter_key(flt.column_name, flt.arg_name)
+        values = [v for v in (values if isinstance(values, list) else [values]) if v != ""]
+        if not values:
+            continue
+        previous = out.get(key)
+        if previous is not None:
+            values = (previous if isinstance(previous, list) else [previous]) + values
+        out[key] = values if len(values) > 1 or flt.arg_name in ("in", "not_in") else values[0]
+    return out
+
+
+def _download_centre() -> str:
+    try:
+        return url_for(DOWNLOAD_CENTRE)
+    except BuildError:  # the download centre is not registered (yet)
+        return DOWNLOAD_CENTRE_URL
+
+
+def _back() -> str:
+    return request.referrer or _download_centre()
+
+
+class LedgerView(BaseView):
+    """POST /ledgers/projects and /ledgers/items: queue a ledger export of the list."""
+
+    route_base = "/ledgers"
+    class_permission_name = roles.LEDGER
+    method_permission_name = {"projects": "write", "items": "write"}
+    # can_read too: roles.py grants it with can_write (every write implies a read), and
+    # FAB would otherwise try to delete it at start-up and warn.
+    base_permissions = ["can_read", "can_write"]
+    default_view = "projects"
+
+    @expose("/projects", methods=["POST"])
+    @has_access
+    def projects(self):
+        return self._start(ledgers.PROJECT_LEDGER)
+
+    @expose("/items", methods=["POST"])
+    @has_access
+    def items(self):
+        return self._start(ledgers.ITEM_LEDGER)
+
+    def _start(self, kind: str):
+        session = db.session
+        try:
+            filters = ledgers.normalise_filters(kind, list_filters(_list_view(kind),
+                                                                  request.args))
+            # Refuse an impossible sheet here already, not only in the worker.
+            ledgers.check_size(session, kind, current_scope(), filters)
+        except ledgers.LedgerError as err:
+            flash(str(err), "danger")
+            return redirect(_back())
+        title = (gettext("Major project progress ledger") if kind == ledgers.PROJECT_LEDGER
+                 else gettext("Approval item ledger"))
+        try:
+            jobs.start(session, g.user.id, ledgers.JOB_KINDS[kind], title, {"filters": filters})
+        except QueueUnavailable:
+            # The row is there, marked failed with the same message: retry from My jobs.
+            flash(jobs.QUEUE_DOWN_MESSAGE, "danger")
+            return redirect(_download_centre())
+        flash(gettext("The export has started; download the file from My jobs when it is "
+                      "ready."), "info")
+        return redirect(_download_centre())
