@@ -151,3 +151,22 @@ def test_the_download_centre_shows_only_my_jobs(app, world, clean_queues, login)
     html = login("a_assistant").get("/jobrecordview/list/").get_data(as_text=True)
     assert f'data-job-id="{mine}"' in html and f'data-job-id="{theirs}"' not in html
     assert login("a_assistant").get(f"/jobrecordview/show/{theirs}").status_code == 404
+
+
+def test_every_periodic_job_resolves_to_a_job(app):
+    """The cron table names real jobs on real queues (a typo would only show at 08:00)."""
+    import importlib
+
+    from croniter import croniter
+
+    from workers.cron import PERIODIC_JOBS
+
+    names = set()
+    for queue_name, dotted, cron in PERIODIC_JOBS:
+        module, _, name = dotted.rpartition(".")
+        func = getattr(importlib.import_module(module), name)
+        assert callable(func.delay) and func.queue_name == queue_name, dotted
+        assert queue_name in app.config["RQ_QUEUES"]
+        assert croniter.is_valid(cron), cron
+        names.add(name)
+    assert {"scan_warnings", "reap_stalled_jobs"} <= names

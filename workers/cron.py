@@ -11,4 +11,6 @@ PERIODIC_JOBS: tuple = (
     ("reminders", "workers.scan.escalate_work_orders", "30 0 * * *"),
     # Every 5 minutes: e-mail/webhook deliveries that are due (first sends and retries).
     ("reminders", "workers.scan.deliver_notifications", "*/5 * * * *"),
+    # Every minute: jobs whose worker died mid-job become failed rows the user can retry.
+    ("default", "workers.user_jobs.reap_stalled_jobs", "* * * * *"),
 )
