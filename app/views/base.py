@@ -6,6 +6,8 @@ rule errors shown next to their fields (screens) or as a 422 (API).
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, flash, redirect, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.api import expose, protect, safe
@@ -111,10 +113,16 @@ def rule_validators(rules, extra: dict | None = None) -> dict:
     return out
 
 
+BEIJING = dt.timedelta(hours=8)
+
+
 def display_value(value):
-    """How a value reads in lists and detail pages: empty for None, 是/否 for booleans."""
+    """How a value reads in lists and detail pages: empty for None, 是/否 for booleans,
+    timestamps (stored in UTC) in Beijing time to the minute."""
     if value is None:
         return ""
+    if isinstance(value, dt.datetime):
+        return (value + BEIJING).strftime("%Y-%m-%d %H:%M")
     if value is True:
         return _("Yes")
     if value is False:

@@ -18,7 +18,7 @@ from app.security.scope import scoped
 from app.services import jobs
 from workers.base import QueueUnavailable
 
-from .base import VIEW_VERBS, ScopedModelView
+from .base import ScopedModelView
 from .labels import LABELS
 
 
@@ -33,22 +33,26 @@ def progress_cell(state) -> Markup:
             f'<div class="progress-bar {css}" data-job-id="{job_id}" role="progressbar" '
             f'style="width:{progress}%">{progress}%</div></div>')
     if status == "FINISHED":
+        label = escape(gettext("Download"))
         html += (f'<a class="btn btn-xs btn-primary" href="'
                  f'{escape(url_for("JobRecordView.file", pk=job_id))}">'
-                 f'<i class="fa fa-download"></i> {escape(gettext("Download"))}</a>')
+                 f'<i class="fa fa-download"></i> {label}</a>')
     elif status == "FAILED":
+        label = escape(gettext("Retry"))
         html += (f'<form method="post" style="display:inline" action="'
                  f'{escape(url_for("JobRecordView.retry", pk=job_id))}">'
                  f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
                  f'<button class="btn btn-xs btn-warning" type="submit"><i class="fa fa-rotate">'
-                 f'</i> {escape(gettext("Retry"))}</button></form>')
+                 f'</i> {label}</button></form>')
     return Markup(html)
 
 
 class JobRecordView(ScopedModelView):
     datamodel = SQLAInterface(JobRecord)
     class_permission_name = roles.JOBS
-    method_permission_name = {**VIEW_VERBS, "file": "read", "active": "read", "retry": "write"}
+    # Rows are made by starting a job, never typed in: no add or edit for anyone.
+    method_permission_name = {"list": "read", "show": "read", "file": "read", "active": "read",
+                              "retry": "write", "delete": "write"}
     base_permissions = ["can_read", "can_write"]
     list_template = "jobs_list.html"
     label_columns = {**LABELS, "title": _("Job"), "state": _("Progress"), "error": _("Error"),
