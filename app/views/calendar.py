@@ -102,7 +102,7 @@ class CalendarDayView(ScopedModelView):
     add_columns = edit_columns = show_columns = ["day", "kind", "name"]
     search_columns = ["day", "kind", "name"]
     order_columns = ["day", "kind", "name"]
-    base_order = ("day", "asc")
+    base_order = ("day", "desc")  # next year's schedule, the one being entered, first
     page_size = 50
     list_template = "calendar/day_list.html"
     validators_columns = {"kind": [WorkdayOnWeekend()]}
