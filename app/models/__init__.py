@@ -11,5 +11,6 @@ from .calendar import CalendarDay  # noqa: F401
 from .warnings import WarningCard, WorkOrder, WorkOrderStep  # noqa: F401
 from .jobs import JobRecord  # noqa: F401
 from .notifications import Delivery, Notification  # noqa: F401
+from .workflow import MeasureSetting, WorkflowDefinition, WorkflowInstance, WorkflowStep  # noqa: F401
 from .users import AppUser  # noqa: F401
 from .audit import AuditRecord  # noqa: F401

@@ -145,6 +145,7 @@ class CardSubject(LabelledEnum):
     ITEM = "审批事项"
     GAP_PROMISE = "容缺承诺"
     WORK_ORDER = "工单回复"
+    WORKFLOW = "创新举措环节"
 
 
 class WorkOrderStatus(LabelledEnum):
@@ -165,3 +166,9 @@ class DeliveryStatus(LabelledEnum):
     PENDING = "待发送"
     SENT = "已发送"
     FAILED = "发送失败"
+
+
+class WorkflowInstanceStatus(LabelledEnum):
+    RUNNING = "进行中"
+    COMPLETED = "已完成"
+    CANCELLED = "已取消"

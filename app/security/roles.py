@@ -35,6 +35,9 @@ WORK_ORDER = "WorkOrder"  # 工单: write = dispatch/close/return; reply is its 
 NOTIFICATION = "Notification"  # a user's own in-app notifications
 JOBS = "JobRecord"  # a user's own background jobs and their files (download centre)
 LEDGER = "Ledger"  # starting Excel ledger exports
+MEASURE = "Measure"  # innovation measures: enable/configure per region, low-code definitions
+WORKFLOW = "Workflow"  # running measures on projects (which transitions a role may take is
+#                        decided by each workflow definition, on top of this permission)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def _spec(name, key, rank, reads=(), writes=(), extra=()):
 
 
 _ALL_DOMAIN = (PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, REGION, ORG_UNIT, STAGE,
-               ITEM_TEMPLATE, CALENDAR, CARD, WORK_ORDER)
+               ITEM_TEMPLATE, CALENDAR, CARD, WORK_ORDER, MEASURE, WORKFLOW)
 # What every signed-in user has of their own: notifications and jobs.
 _OWN = (NOTIFICATION, JOBS)
 
@@ -75,21 +78,24 @@ ROLES: tuple[RoleSpec, ...] = (
     _spec(SYSTEM_ADMIN, "sysadmin", 100),
     _spec(AUDITOR, "auditor", 90, reads=(AUDIT,), extra=_SELF_SERVICE),
     _spec(BUREAU_ADMIN, "admin", 80,
-          reads=_ALL_DOMAIN, writes=(ITEM_TEMPLATE, STAGE, USERS, CALENDAR, LEDGER) + _OWN,
+          reads=_ALL_DOMAIN,
+          writes=(ITEM_TEMPLATE, STAGE, USERS, CALENDAR, LEDGER, MEASURE) + _OWN,
           extra=_SELF_SERVICE + (("can_this_form_get", "ScopedResetPasswordView"),
                                  ("can_this_form_post", "ScopedResetPasswordView"))),
     _spec(DISPATCHER, "dispatcher", 60, reads=_ALL_DOMAIN,
-          writes=(CARD, WORK_ORDER, LEDGER) + _OWN, extra=_SELF_SERVICE),
+          writes=(CARD, WORK_ORDER, LEDGER, WORKFLOW) + _OWN, extra=_SELF_SERVICE),
     _spec(ASSISTANT, "assistant", 40, reads=_ALL_DOMAIN,
-          writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM, LEDGER) + _OWN, extra=_SELF_SERVICE),
+          writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM, LEDGER, WORKFLOW) + _OWN,
+          extra=_SELF_SERVICE),
     _spec(CLERK, "clerk", 40, reads=_ALL_DOMAIN,
           writes=(PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, LEDGER) + _OWN,
           extra=_SELF_SERVICE),
     # Department officers answer the work orders sent to their unit.
     _spec(DEPARTMENT, "dept", 30,
-          reads=(PROJECT, APPROVAL_ITEM, REGION, ORG_UNIT, STAGE, CALENDAR, CARD, WORK_ORDER),
-          writes=(APPROVAL_ITEM,) + _OWN, extra=_SELF_SERVICE + (("can_reply", WORK_ORDER),)),
-    _spec(ENTERPRISE, "company", 10, reads=(PROJECT, APPROVAL_ITEM) + _OWN,
+          reads=(PROJECT, APPROVAL_ITEM, REGION, ORG_UNIT, STAGE, CALENDAR, CARD, WORK_ORDER,
+                 WORKFLOW),
+          writes=(APPROVAL_ITEM, WORKFLOW) + _OWN, extra=_SELF_SERVICE + (("can_reply", WORK_ORDER),)),
+    _spec(ENTERPRISE, "company", 10, reads=(PROJECT, APPROVAL_ITEM, WORKFLOW) + _OWN,
           writes=_OWN, extra=_SELF_SERVICE),
 )
 

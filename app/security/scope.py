@@ -13,8 +13,9 @@ from sqlalchemy import exists, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import (Applicant, ApprovalItem, AppUser, AuditRecord, CalendarDay, Delivery,
-                        ItemCorrection, ItemTemplate, JobRecord, Notification, OrgUnit, Project,
-                        ProjectAssistant, Region, ServiceTeamMember, Stage, WarningCard,
+                        ItemCorrection, ItemTemplate, JobRecord, MeasureSetting, Notification,
+                        OrgUnit, Project, ProjectAssistant, Region, ServiceTeamMember, Stage,
+                        WarningCard, WorkflowDefinition, WorkflowInstance, WorkflowStep,
                         WorkOrder, WorkOrderStep)
 
 from app.services.regions import ancestor_ids
@@ -139,6 +140,19 @@ _RULES: dict[type, Callable[[Scope], Any]] = {
                              if s.department_only else True)),
     WorkOrderStep: lambda s: WorkOrderStep.work_order_id.in_(
         select(WorkOrder.id).where(_RULES[WorkOrder](s))),
+    # Measure settings and local definitions: the region's own, those of its subtree, and
+    # those inherited from the regions above it.
+    MeasureSetting: _enterprise_blocked(lambda s: or_(
+        s.by_region(MeasureSetting.region_id),
+        MeasureSetting.region_id.in_(ancestor_ids(s.region_path or "/")))),
+    WorkflowDefinition: _enterprise_blocked(lambda s: or_(
+        s.by_region(WorkflowDefinition.region_id),
+        WorkflowDefinition.region_id.in_(ancestor_ids(s.region_path or "/")))),
+    WorkflowInstance: lambda s: WorkflowInstance.project_id.in_(
+        select(Project.id).where(s.projects())),
+    WorkflowStep: lambda s: WorkflowStep.instance_id.in_(
+        select(WorkflowInstance.id).where(WorkflowInstance.project_id.in_(
+            select(Project.id).where(s.projects())))),
     # The national holiday schedule is the same for everyone.
     CalendarDay: lambda s: true(),
     # What a user started or was sent is theirs alone.

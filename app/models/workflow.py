@@ -1,0 +1,96 @@
+"""Innovation measures as workflows: definitions, per-region plugin settings, running
+instances attached to projects, and the history of every step."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Model, TimestampMixin, enum_column, utcnow
+from .enums import WorkflowInstanceStatus
+from .projects import Project
+from .regions import Region
+
+
+class MeasureSetting(TimestampMixin, Model):
+    """A measure switched on or off for a region, with its parameters. A region without a
+    row inherits the nearest ancestor's row (DOMAIN.md §7)."""
+
+    __tablename__ = "measure_setting"
+    __table_args__ = (UniqueConstraint("measure_key", "region_id", name="uq_measure_setting"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False, index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    params: Mapped[Optional[dict]] = mapped_column(JSON)
+
+    region: Mapped[Region] = relationship(Region)
+
+
+class WorkflowDefinition(TimestampMixin, Model):
+    """A measure defined without code (low-code) by a region; built-in measures ship
+    their definitions in their plugin package instead."""
+
+    __tablename__ = "workflow_definition"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_workflow_definition_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False, index=True)
+    definition: Mapped[dict] = mapped_column(JSON, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    region: Mapped[Region] = relationship(Region)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class WorkflowInstance(TimestampMixin, Model):
+    __tablename__ = "workflow_instance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    # The definition as it was when the instance started: later edits don't change it.
+    definition: Mapped[dict] = mapped_column(JSON, nullable=False)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"),
+                                            nullable=False, index=True)
+    # Current states: one per active branch of a parallel split, with the date entered.
+    tokens: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    params: Mapped[Optional[dict]] = mapped_column(JSON)
+    status: Mapped[WorkflowInstanceStatus] = enum_column(
+        WorkflowInstanceStatus, nullable=False, default=WorkflowInstanceStatus.RUNNING, index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    project: Mapped[Project] = relationship(Project)
+    steps: Mapped[list["WorkflowStep"]] = relationship(
+        back_populates="instance", cascade="all, delete-orphan", order_by="WorkflowStep.id")
+
+    def __repr__(self) -> str:
+        return f"{self.measure_key}#{self.id}"
+
+
+class WorkflowStep(Model):
+    __tablename__ = "workflow_step"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id", ondelete="CASCADE"),
+                                             nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    branch: Mapped[Optional[str]] = mapped_column(String(64))
+    from_state: Mapped[Optional[str]] = mapped_column(String(64))
+    to_state: Mapped[Optional[str]] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    username: Mapped[Optional[str]] = mapped_column(String(128))
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    attachments: Mapped[Optional[list]] = mapped_column(JSON)
+
+    instance: Mapped[WorkflowInstance] = relationship(back_populates="steps")
