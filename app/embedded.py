@@ -37,6 +37,7 @@ def find_redis(configured: str) -> tuple[str, object]:
 
     from config import INSTANCE_DIR
 
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     server = LiteRedis(str(INSTANCE_DIR / "redis.db"))
     return f"unix://{server.socket_file}", server
 

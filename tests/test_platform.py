@@ -98,3 +98,26 @@ def test_nobody_can_edit_the_audit_trail(app, world, login):
         assert client.get(url).status_code in (403, 404, 405), url
     client = login("sysadmin")
     assert client.get(f"/auditrecordview/edit/{rid}").status_code in (403, 404, 405)
+
+
+def test_without_any_redis_run_py_starts_an_embedded_one(monkeypatch, tmp_path):
+    import config
+    from redis import Redis
+
+    import app.embedded as embedded
+
+    monkeypatch.setattr(embedded, "LOCAL_REDIS", "redis://127.0.0.1:6398/0")  # nothing there
+    monkeypatch.setattr(config, "INSTANCE_DIR", tmp_path / "instance")
+    url, server = embedded.find_redis("")
+    try:
+        assert server is not None and url.startswith("unix://")
+        assert Redis.from_url(url).ping()
+    finally:
+        server.shutdown()
+
+
+def test_a_configured_or_local_redis_is_used_as_it_is():
+    import app.embedded as embedded
+
+    assert embedded.find_redis("redis://example:6379/2") == ("redis://example:6379/2", None)
+    assert embedded.find_redis("") == (embedded.LOCAL_REDIS, None)  # 6379 answers here

@@ -1,11 +1,44 @@
-"""Innovation measures as plugins (DOMAIN.md §7).
-
-The contract (pluggy hook specifications) arrives with the workflow engine (issue #4);
-until then the host only offers the loading point the factory calls.
-"""
+"""Innovation measures as plugins (DOMAIN.md §7): the contract is ``hookspecs.py``, the
+registry ``manager.py``; each built-in measure is a sub-package of this package, and
+third-party measures come from the ``hbdb.measures`` entry-point group."""
 from __future__ import annotations
+
+from .hookspecs import ENTRY_POINT_GROUP, hookimpl  # noqa: F401  (what plugins import)
+from .types import MeasureSpec, ParamSpec  # noqa: F401
+
+EXTENSION = "measures"
 
 
 def load_plugins(app, appbuilder) -> None:
-    """Discover and register measure plugins. None are shipped yet."""
-    app.extensions["measure_plugins"] = {}
+    """Discover, check and register the measure plugins (called by the app factory).
+
+    A misspelt hook in a built-in plugin stops the start-up (PluginContractError); a
+    third-party plugin that fails to import, register or validate is kept as "broken" with
+    its error for the CLI and the admin's plugin screen. ``DISABLED_PLUGINS`` blocks plugins
+    by name without importing them."""
+    from .manager import MeasureManager
+
+    manager = MeasureManager(disabled=app.config.get("DISABLED_PLUGINS") or ())
+    manager.load()
+    app.extensions[EXTENSION] = manager
+    manager.register_views(appbuilder)
+    manager.install_into_engine()
+
+    @app.context_processor
+    def _plugin_strings():
+        return {"plugin_text": _plugin_text}
+
+
+def _plugin_text(msgid: str) -> str:
+    """A plugin's own UI string in the current language (its ``translations`` hook)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return manager_of().translate(msgid, str(locale.language) if locale else "zh")
+
+
+def manager_of(app=None):
+    """The running app's MeasureManager."""
+    from flask import current_app
+
+    return (app or current_app).extensions[EXTENSION]
