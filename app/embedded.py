@@ -67,8 +67,8 @@ def prepare(app: Flask) -> None:
 
 def start_children(redis_url: str) -> list[subprocess.Popen]:
     env = {**os.environ, "REDIS_URL": redis_url}
-    children = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "run", cmd], env=env)
-                for cmd in ("worker", "cron")]
+    children = [subprocess.Popen([sys.executable, "-m", "workers"], env=env),
+                subprocess.Popen([sys.executable, "-m", "flask", "--app", "run", "cron"], env=env)]
 
     def stop():
         for child in children:

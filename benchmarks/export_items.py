@@ -51,14 +51,14 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _app(url: str):
+def _app(url: str, web: bool = True):
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("APP_ENV", "embedded")
     os.environ.setdefault("DEMO_MODE", "false")
     sys.path.insert(0, str(ROOT))
     from app import create_app
 
-    return create_app()
+    return create_app(web=web)
 
 
 # -- set-up ------------------------------------------------------------------------------
@@ -127,7 +127,8 @@ def bare_sql(app, rows: int) -> str:
 # -- the two sides, each in its own process ----------------------------------------------
 
 def child_job(url: str, rows: int, out_dir: str) -> dict:
-    app = _app(url)
+    # The job runs as it does in production: in the lean worker app (`python -m workers`).
+    app = _app(url, web=False)
     app.config["FILES_DIR"] = out_dir
     from sqlalchemy import select
 

@@ -8,7 +8,7 @@ from app import create_app
 import tests.jobkinds  # noqa: F401  (registers the test job kinds)
 
 if __name__ == "__main__":
-    app = create_app(TestConfig())
+    app = create_app(TestConfig(), web=False)  # the lean app, as `python -m workers` runs
     with app.app_context():
         from rq import Worker
 

@@ -1,6 +1,8 @@
 """The RQ side of user jobs: one entry point that runs a JobRecord by id."""
 from __future__ import annotations
 
+import app.services.ledgers  # noqa: F401  (registers the ledger job kinds in every worker)
+
 from .base import job
 
 

@@ -43,6 +43,10 @@ def _most_urgent(instance: WorkflowInstance) -> Optional[tuple[dt.date, str, Opt
     return best
 
 
+def _level(value) -> CardLevel:
+    return value if isinstance(value, CardLevel) else CardLevel[value]
+
+
 def _title(defn: Definition, state: str, branch: Optional[str], project_name: str) -> str:
     label = defn.state_label(state)
     if branch:
@@ -101,7 +105,7 @@ def raise_workflow_cards(session: Session, today: dt.date, result=None,
     for (instance_id, level), values in sorted(wanted.items(), key=lambda kv: (kv[0][0],
                                                                               kv[0][1].name)):
         ins = dialect_insert(session, wc).values(
-            subject=CardSubject.WORKFLOW.name, subject_id=instance_id, level=level.name,
+            subject=CardSubject.WORKFLOW, subject_id=instance_id, level=level,
             project_id=values["project_id"], org_unit_id=None, title=values["title"],
             due_on=values["due_on"], raised_at=now, created_at=now, updated_at=now)
         ex = ins.excluded
@@ -119,15 +123,15 @@ def raise_workflow_cards(session: Session, today: dt.date, result=None,
     # Clear the open workflow cards whose (instance, level) no longer qualifies.
     open_cards = session.execute(
         select(wc.c.id, wc.c.subject_id, wc.c.level).where(
-            wc.c.subject == CardSubject.WORKFLOW.name, wc.c.cleared_at.is_(None))).all()
-    to_clear = [cid for cid, sid, lvl in open_cards if (sid, CardLevel[lvl]) not in wanted]
+            wc.c.subject == CardSubject.WORKFLOW, wc.c.cleared_at.is_(None))).all()
+    to_clear = [cid for cid, sid, lvl in open_cards if (sid, _level(lvl)) not in wanted]
     if to_clear:
         session.execute(update(wc).where(wc.c.id.in_(to_clear))
                         .values(cleared_at=now, updated_at=now)
                         .execution_options(synchronize_session=False))
         for cid, sid, lvl in open_cards:
             if cid in to_clear:
-                cleared[lvl] += 1
+                cleared[_level(lvl).name] += 1
     session.flush()
     notifications = notify_cards(session, new_ids, now) if (notify and new_ids) else 0
     out = {"raised": {lvl.name: raised[lvl.name] for lvl in CardLevel},

@@ -338,7 +338,7 @@ def transition(session: Session, instance_or_id, action: str, user, comment: Opt
     follow at once, each with its own step. Raises ``TransitionRefused``."""
     instance = _load(session, instance_or_id)
     if instance.status != WorkflowInstanceStatus.RUNNING:
-        raise TransitionRefused(f"流程已{instance.status.value}，不能再办理")
+        raise TransitionRefused(f"流程{instance.status.value}，不能再办理")
     defn = definition_of(instance)
     t = defn.transition(action)
     if t is None:
@@ -503,7 +503,7 @@ def cancel(session: Session, instance_or_id, user, comment: Optional[str] = None
     """Stop a running instance (status CANCELLED); the history stays readable."""
     instance = _load(session, instance_or_id)
     if instance.status != WorkflowInstanceStatus.RUNNING:
-        raise TransitionRefused(f"流程已{instance.status.value}，不能取消")
+        raise TransitionRefused(f"流程{instance.status.value}，不能取消")
     uid, uname = _user_fields(user)
     step = WorkflowStep(instance_id=instance.id, action="cancel", user_id=uid, username=uname,
                         comment=comment, attachments=[], at=utcnow())
