@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 
-from .extensions import appbuilder, csrf, db, migrate
+from .extensions import appbuilder, csrf, db
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +28,15 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
     from .services import audit
 
     db.init_app(app)
-    csrf.init_app(app)  # before FAB, so its APIs can exempt themselves
-    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())))
     with app.app_context():
         audit.install(db.session)
     if not web:
         return app
+    # Alembic (and its templates) is loaded only where `flask db` can be run.
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())))
+    csrf.init_app(app)  # before FAB, so its APIs can exempt themselves
     with app.app_context():
         # FAB writes its permission rows at start-up; on an empty database (before
         # `db upgrade`) there is nothing to write to yet.
