@@ -142,6 +142,9 @@ class Config:
         self.NOTIFY_TIMEOUT = parse_int("NOTIFY_TIMEOUT", 10, minimum=1)
         self.APP_BASE_URL = os.environ.get("APP_BASE_URL", "")
         self.WORK_ORDER_REPLY_DAYS = parse_int("WORK_ORDER_REPLY_DAYS", 3, minimum=1)
+        # Measure plugins switched off for the whole installation (comma-separated keys).
+        self.DISABLED_PLUGINS = tuple(k.strip() for k in os.environ.get("DISABLED_PLUGINS", "")
+                                      .split(",") if k.strip())
         self.RQ_QUEUES = ("default", "reminders", "exports")
         # A started job that has not reported for this long is taken as killed.
         self.JOB_HEARTBEAT_TIMEOUT = parse_int("JOB_HEARTBEAT_TIMEOUT", 120, minimum=1)

@@ -13,11 +13,13 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(cron_command)
     from .cli_calendar import register as register_calendar
     from .cli_ledgers import register as register_ledgers
+    from .cli_plugins import register as register_plugins
     from .cli_warnings import register as register_warnings
 
     register_warnings(app)
     register_ledgers(app)
     register_calendar(app)
+    register_plugins(app)
 
 
 @click.command("init")

@@ -14,7 +14,7 @@ from app.models import (Applicant, ApprovalItem, AppUser, AuditRecord, CalendarD
                         CardSubject, ItemCorrection,
                         ItemTemplate, JobRecord, JobStatus, Notification, OrgUnit, Project,
                         ProjectAssistant, Region, ServiceTeamMember, Stage, WarningCard,
-                        WorkOrder)
+                        WorkflowDefinition, WorkOrder)
 from app.security import roles
 from app.views.base import ScopeFilter
 
@@ -46,10 +46,18 @@ def _samples(world, county):
                           title=f"{county}通知")
     correction = ItemCorrection(item_id=project.items[0].id, requested_on=dt.date(2026, 11, 2),
                                 received_on=dt.date(2026, 11, 4))
-    db.session.add_all([job, card, order, notice, correction])
+    local_measure = WorkflowDefinition(
+        key=f"scope_{county}", version=1, name=f"{county}县本地举措", region_id=c.region.id,
+        definition={"key": f"scope_{county}", "name": f"{county}县本地举措", "initial": "a",
+                    "states": [{"name": "a", "label": "申请"},
+                               {"name": "b", "label": "办结", "final": True}],
+                    "transitions": [{"action": "go", "from": "a", "to": "b",
+                                     "roles": ["assistant"]}]})
+    db.session.add_all([job, card, order, notice, correction, local_measure])
     db.session.commit()
     return {
         JobRecord: job.id,
+        WorkflowDefinition: local_measure.id,
         ItemCorrection: correction.id,
         WarningCard: card.id,
         WorkOrder: order.id,

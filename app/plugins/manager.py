@@ -62,7 +62,10 @@ class MeasureManager:
             except Exception as err:  # noqa: BLE001 - reported on the plugin screen
                 self._broken(mod.name, BUILTIN, f"导入失败 import failed: {_error_text(err)}")
                 continue
-            self.register(mod.name, getattr(module, "plugin", module), BUILTIN)
+            plugin = getattr(module, "plugin", None)
+            if plugin is None and not _has_hookimpls(module):
+                continue  # a helper package, not a plugin
+            self.register(mod.name, plugin if plugin is not None else module, BUILTIN)
 
     def load_entry_points(self) -> None:
         """Third-party plugins: the ``hbdb.measures`` entry-point group."""
@@ -250,6 +253,11 @@ class MeasureManager:
         after_transition._hbdb_plugins = True  # type: ignore[attr-defined]
         callbacks.append(after_transition)
         return True
+
+
+def _has_hookimpls(obj) -> bool:
+    marker = f"{hookspecs.PROJECT}_impl"
+    return any(hasattr(getattr(obj, name, None), marker) for name in dir(obj))
 
 
 def _merge_dicts(results: list) -> dict:

@@ -203,6 +203,11 @@ def _scan(session: Session, today: dt.date) -> ScanResult:
             new_ids.extend(ids)
             result.cleared[(source.subject.name, level.name)] += _clear(
                 session, wc, source, level, qualifies, now)
+    # Innovation-measure steps that overrun their time limit (DOMAIN.md §7) feed the same
+    # cards, notified below with the rest.
+    from app.workflow.cards import raise_workflow_cards
+
+    new_ids += raise_workflow_cards(session, today, result=result, notify=False)["raised_ids"]
     result.raised_ids = new_ids
     result.notifications = notify_cards(session, new_ids, now)
     return result

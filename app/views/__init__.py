@@ -9,6 +9,7 @@ from .jobs import JobRecordView
 from .ledgers import LedgerView
 from .warnings import register_warning_views
 from .lookup import LookupView
+from .measures import MeasureView, WorkflowDefinitionView
 from .projects import ProjectApi, ProjectAssistantView, ProjectView, ServiceTeamView
 from .regions import (ApplicantApi, ApplicantView, OrgUnitApi, OrgUnitView, RegionApi,
                       RegionView)
@@ -41,6 +42,10 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(CalendarDayView, "Holiday calendar", label=_("Holiday calendar"),
                         icon="fa-calendar-days", category=SETTINGS)
     appbuilder.add_view_no_menu(ItemCorrectionView)
+    appbuilder.add_view(MeasureView, "Innovation measures", label=_("Innovation measures"),
+                        icon="fa-lightbulb", category=SETTINGS)
+    appbuilder.add_view(WorkflowDefinitionView, "Low-code measures", label=_("Low-code measures"),
+                        icon="fa-diagram-project", category=SETTINGS)
     appbuilder.add_view(ItemTemplateView, "Item templates", label=_("Approval item templates"),
                         icon="fa-clipboard-list", category=SETTINGS)
 

@@ -247,6 +247,20 @@ def _as_definition(defn: DefinitionLike) -> Definition:
         return Definition.from_json(defn)
     if not isinstance(defn, dict):
         raise DefinitionError(["流程定义应为 JSON 对象"])
+    problems = []
+    for key, what in (("states", "状态"), ("transitions", "动作")):
+        value = defn.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
+            problems.append(f"“{key}”应为{what}对象的列表")
+    for t in defn.get("transitions") or []:
+        if isinstance(t, dict) and t.get("split") is not None and not isinstance(t["split"],
+                                                                                  dict):
+            problems.append(f"动作“{t.get('action')}”的 split 应为“分支: 状态”的对象")
+        if isinstance(t, dict) and t.get("join") is not None and not isinstance(
+                t["join"], (list, tuple)):
+            problems.append(f"动作“{t.get('action')}”的 join 应为状态列表")
+    if problems:
+        raise DefinitionError(problems)
     return Definition.from_dict(defn)
 
 

@@ -109,6 +109,7 @@ def render_svg(definition: Union[dict, Definition], current_states: Iterable[str
     back_edges = [(s, d, t) for s, d, t in defn.edges()
                   if s in pos and d in pos and layer[d] <= layer[s]]
     width = MARGIN * 2 + inner_w + (60 + 14 * min(len(back_edges), 8) if back_edges else 0)
+    width = max(width, MARGIN * 2 + _text_width(defn.name or defn.key, FONT_SIZE + 2))
     height = MARGIN * 2 + 24 + n_rows * BOX_H + (n_rows - 1) * ROW_GAP
 
     uid = "wf" + hashlib.sha1((defn.key or defn.name).encode("utf-8")).hexdigest()[:8]
@@ -197,3 +198,10 @@ def render_svg(definition: Union[dict, Definition], current_states: Iterable[str
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
+
+
+def render_instance_svg(instance) -> str:
+    """A running (or finished) instance's own definition snapshot, its current states
+    highlighted."""
+    return render_svg(instance.definition,
+                      {t["state"] for t in (instance.tokens or {}).values()})

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Callable, Optional, Union
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -246,7 +246,7 @@ def start(session: Session, project, measure_key: str, definition: Union[dict, D
     session.add(instance)
     session.flush()
     uid, uname = _user_fields(user)
-    step = WorkflowStep(instance_id=instance.id, action="start", from_state=None,
+    step = WorkflowStep(instance=instance, action="start", from_state=None,
                         to_state=defn.initial, user_id=uid, username=uname, comment=comment,
                         attachments=[], at=utcnow())
     session.add(step)
@@ -416,7 +416,7 @@ def _apply(session, instance, defn: Definition, t: Transition, holder, chosen, u
     files = [str(a) for a in (attachments or [])]
 
     def step(branch, src, dst):
-        s = WorkflowStep(instance_id=instance.id, action=t.action, branch=branch,
+        s = WorkflowStep(instance=instance, action=t.action, branch=branch,
                          from_state=src, to_state=dst, user_id=uid, username=uname,
                          comment=comment, attachments=list(files), at=utcnow())
         session.add(s)
@@ -505,7 +505,7 @@ def cancel(session: Session, instance_or_id, user, comment: Optional[str] = None
     if instance.status != WorkflowInstanceStatus.RUNNING:
         raise TransitionRefused(f"流程{instance.status.value}，不能取消")
     uid, uname = _user_fields(user)
-    step = WorkflowStep(instance_id=instance.id, action="cancel", user_id=uid, username=uname,
+    step = WorkflowStep(instance=instance, action="cancel", user_id=uid, username=uname,
                         comment=comment, attachments=[], at=utcnow())
     session.add(step)
     instance.status = WorkflowInstanceStatus.CANCELLED

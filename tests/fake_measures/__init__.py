@@ -1,0 +1,88 @@
+"""Plugin packages the tests install as if a county had `pip install`ed them, and helpers
+that put them in front of the running app."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+ENTRY_POINTS = {
+    "night_works": "tests.fake_measures.good",
+    "broken_measure": "tests.fake_measures.broken",
+}
+
+
+def write_distribution(root, entry_points: dict, name: str = "hbdb_fake", version: str = "1.2"):
+    """An installed distribution (a .dist-info folder) declaring ``hbdb.measures`` entry
+    points, as `pip install` would leave it; put ``root`` on sys.path to install it."""
+    dist = root / f"{name}-{version}.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(textwrap.dedent(f"""\
+        Metadata-Version: 2.1
+        Name: {name}
+        Version: {version}
+        """), encoding="utf-8")
+    lines = ["[hbdb.measures]"] + [f"{k} = {v}" for k, v in entry_points.items()]
+    (dist / "entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return dist
+
+
+def ensure_measure_views(app) -> None:
+    """Register the measure screens when app/views/__init__.py does not (yet)."""
+    if "MeasureView.list" in app.view_functions:
+        return
+    from app.extensions import appbuilder
+    from app.views.measures import MeasureView, WorkflowDefinitionView
+
+    with app.app_context():
+        got_first = app._got_first_request
+        app._got_first_request = False  # the session app has served other tests already
+        try:
+            appbuilder.add_view_no_menu(MeasureView)
+            appbuilder.add_view_no_menu(WorkflowDefinitionView)
+        finally:
+            app._got_first_request = got_first
+
+
+@pytest.fixture()
+def fake_plugins(app, tmp_path, monkeypatch):
+    """The app's plugin manager rebuilt with the test distribution installed; the app's
+    own manager is put back afterwards."""
+    from app.plugins.manager import MeasureManager
+
+    from . import good
+
+    write_distribution(tmp_path, ENTRY_POINTS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    original = app.extensions["measures"]
+    with app.app_context():
+        manager = MeasureManager(disabled=app.config.get("DISABLED_PLUGINS") or ()).load()
+        manager.install_into_engine()
+    monkeypatch.setitem(app.extensions, "measures", manager)
+    good.EVENTS.clear()
+    yield manager
+    with app.app_context():
+        from app.workflow import engine
+
+        for name in manager.guards():
+            engine.unregister_guard(name)
+        for name in manager.effects():
+            engine.unregister_effect(name)
+        original.install_into_engine()
+        _cleanup()
+
+
+def _cleanup() -> None:
+    from sqlalchemy import delete
+
+    from app.extensions import db
+    from app.models import MeasureSetting, WorkflowDefinition, WorkflowInstance
+
+    db.session.rollback()
+    db.session.execute(delete(WorkflowInstance).where(WorkflowInstance.measure_key.in_(
+        ["night_works", "local_permit"])))
+    db.session.execute(delete(MeasureSetting).where(MeasureSetting.measure_key.in_(
+        ["night_works", "local_permit"])))
+    db.session.execute(delete(WorkflowDefinition).where(WorkflowDefinition.key.in_(
+        ["local_permit"])))
+    db.session.commit()
