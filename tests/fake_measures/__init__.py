@@ -28,20 +28,8 @@ def write_distribution(root, entry_points: dict, name: str = "hbdb_fake", versio
 
 
 def ensure_measure_views(app) -> None:
-    """Register the measure screens when app/views/__init__.py does not (yet)."""
-    if "MeasureView.list" in app.view_functions:
-        return
-    from app.extensions import appbuilder
-    from app.views.measures import MeasureView, WorkflowDefinitionView
-
-    with app.app_context():
-        got_first = app._got_first_request
-        app._got_first_request = False  # the session app has served other tests already
-        try:
-            appbuilder.add_view_no_menu(MeasureView)
-            appbuilder.add_view_no_menu(WorkflowDefinitionView)
-        finally:
-            app._got_first_request = got_first
+    """The measure screens are part of the app (app/views/__init__.py)."""
+    assert "MeasureView.list" in app.view_functions, "MeasureView must be registered"
 
 
 @pytest.fixture()
