@@ -36,7 +36,7 @@ def test_a_pip_installed_plugin_appears_with_its_measure(app, tmp_path, monkeypa
         assert "night_works.noise_plan" in manager.guards()
         assert "night_works.stamp" in manager.effects()
         assert manager.translate("Night works", "zh") == "夜间施工"
-        assert manager.ledger_columns()[0][0] == "夜间施工"
+        assert "夜间施工" in [column[0] for column in manager.ledger_columns()]
         # The core low-code plugin is registered through the same contract.
         assert manager.plugins["lowcode"].source == "core"
 
