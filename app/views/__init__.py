@@ -10,6 +10,7 @@ from .ledgers import LedgerView
 from .warnings import register_warning_views
 from .lookup import LookupView
 from .measures import MeasureView, WorkflowDefinitionView
+from .workflow import register_workflow_views
 from .projects import ProjectApi, ProjectAssistantView, ProjectView, ServiceTeamView
 from .regions import (ApplicantApi, ApplicantView, OrgUnitApi, OrgUnitView, RegionApi,
                       RegionView)
@@ -50,6 +51,7 @@ def register_views(appbuilder) -> None:
                         icon="fa-clipboard-list", category=SETTINGS)
 
     register_warning_views(appbuilder, category=PROJECTS)
+    register_workflow_views(appbuilder)
     appbuilder.add_view(JobRecordView, "My jobs", label=_("My jobs"), icon="fa-download",
                         category=PROJECTS)
 

@@ -11,6 +11,7 @@ from .base import LevelIn, ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
 from .warnings import ProjectCardsView, ProjectWorkOrdersView
 from .widgets import AjaxSelectField
+from .workflow import ProjectWorkflowsView
 
 PROJECT_FORM = [
     "code", "name", "region", "town", "address", "applicant", "leader", "contact_person",
@@ -76,7 +77,7 @@ class ProjectView(ScopedModelView):
         "town": [["level", LevelIn, (RegionLevel.TOWN,)]],
     }
     related_views = [ProjectItemsView, ProjectAssistantView, ServiceTeamView, ProjectCardsView,
-                     ProjectWorkOrdersView]
+                     ProjectWorkOrdersView, ProjectWorkflowsView]
     base_order = ("code", "asc")
 
 

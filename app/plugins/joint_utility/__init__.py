@@ -1,0 +1,221 @@
+"""水电气讯视联合报装 (joint utility connection): one application, dispatched by the
+comprehensive window, fans out in parallel to the selected units; each unit's branch runs
+受理踏勘 → 方案答复 → 外线施工 → 接通, each step with its own time limit; the measure
+completes (automatic join) when every selected branch has connected.
+
+Workflow (key ``joint_utility``)::
+
+    apply 提交联合报装申请 ──submit──▶ window 综合窗口受理 ──dispatch 分派各单位 (split)──▶
+      per unit b in water/power/gas/telecom/cable:
+      b_accept 受理踏勘 ──b_survey 踏勘完成──▶ b_plan 方案答复 ──b_reply 答复方案──▶
+      b_works 外线施工 ──b_connect 接通──▶ b_connected 已接通
+    all selected b_connected ──finish 全部接通 (auto join)──▶ done 联合报装完成 (final)
+    window ──return 退回补正──▶ apply
+
+The branches run are those in ``params["units"]`` (the region's setting “参与的分支”;
+the submission may narrow them with ``context={"units": [...]}``). The application can be
+submitted from the stage in the parameter ``earliest_stage`` on (default 工程建设许可):
+guard ``joint_utility.stage_reached`` compares the project's current stage order.
+"""
+from __future__ import annotations
+
+from app.plugins.hookspecs import hookimpl
+from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
+
+KEY = "joint_utility"
+NAME = "水电气讯视联合报装"
+VERSION = "1.0"
+
+BRANCHES = (("water", "供水"), ("power", "供电"), ("gas", "供气"), ("telecom", "通信"),
+            ("cable", "广电"))
+BRANCH_LABELS = dict(BRANCHES)
+# (suffix, state label, days, action to leave it, action label)
+STEPS = (("accept", "受理踏勘", 3, "survey", "踏勘完成"),
+         ("plan", "方案答复", 3, "reply", "答复方案"),
+         ("works", "外线施工", 10, "connect", "接通"),
+         ("connected", "已接通", None, None, None))
+UNIT_ROLES = ["dept", "assistant"]  # the unit's staff, or the assistant recording for them
+STAGES = (("land", "立项用地规划许可"), ("engineering", "工程建设许可"),
+          ("construction", "施工许可"))
+
+
+def branch_state(branch: str, suffix: str) -> str:
+    return f"{branch}_{suffix}"
+
+
+def _definition() -> dict:
+    states = [{"name": "apply", "label": "提交联合报装申请", "time_limit_days": 2},
+              {"name": "window", "label": "综合窗口受理", "time_limit_days": 1}]
+    transitions = [
+        {"action": "submit", "label": "提交联合报装申请", "from": "apply", "to": "window",
+         "roles": ["assistant", "clerk", "company"],
+         "guards": [f"{KEY}.stage_reached", f"{KEY}.units_valid"],
+         "effects": [f"{KEY}.choose_units"]},
+        {"action": "return", "label": "退回补正", "from": "window", "to": "apply",
+         "roles": ["clerk", "assistant"]},
+        {"action": "dispatch", "label": "分派各单位", "from": "window",
+         "roles": ["clerk", "assistant"],
+         "split": {b: branch_state(b, "accept") for b, _ in BRANCHES},
+         "select_param": "units", "branch_labels": dict(BRANCHES)},
+    ]
+    for b, label in BRANCHES:
+        for i, (suffix, state_label, days, action, action_label) in enumerate(STEPS):
+            state = {"name": branch_state(b, suffix), "label": f"{label}{state_label}"}
+            if days is not None:
+                state["time_limit_days"] = days
+            states.append(state)
+            if action:
+                transitions.append({
+                    "action": f"{b}_{action}", "label": f"{label}{action_label}",
+                    "from": branch_state(b, suffix), "to": branch_state(b, STEPS[i + 1][0]),
+                    "roles": list(UNIT_ROLES)})
+    states.append({"name": "done", "label": "联合报装完成", "final": True})
+    transitions.append({"action": "finish", "label": "全部接通",
+                        "join": [branch_state(b, "connected") for b, _ in BRANCHES],
+                        "to": "done", "auto": True,
+                        "effects": [f"{KEY}.record_completion"]})
+    return {"key": KEY, "name": NAME, "version": 1, "initial": "apply",
+            "description": "一次申请，供水、供电、供气、通信、广电各单位并行办理，"
+                           "全部接通后办结。",
+            "states": states, "transitions": transitions}
+
+
+DEFINITION = _definition()
+
+PARAMETERS = standard_parameters(DEFINITION) + (
+    ParamSpec("earliest_stage", "choice", "engineering", label="最早可申请的阶段",
+              help="项目进入该阶段（或之后）即可提交联合报装申请。", choices=STAGES),
+)
+
+
+# -- guards -------------------------------------------------------------------------------
+def _stage_seq(session, code: str):
+    from sqlalchemy import select
+
+    from app.models import Stage
+
+    return session.scalar(select(Stage.seq).where(Stage.code == code,
+                                                  Stage.region_id.is_(None)))
+
+
+def stage_reached(session, instance, ctx):
+    from app.models import Project
+
+    code = (instance.params or {}).get("earliest_stage") or "engineering"
+    needed = _stage_seq(session, code)
+    if needed is None:
+        return None
+    project = session.get(Project, instance.project_id)
+    stage = project.current_stage if project is not None else None
+    if stage is None or (stage.seq or 0) < needed:
+        label = dict(STAGES).get(code, code)
+        now = stage.name if stage is not None else "未设定"
+        return f"项目尚未进入“{label}”阶段（当前阶段：{now}），暂不能申请联合报装"
+    return None
+
+
+def _chosen(ctx):
+    units = ctx.get("units")
+    if units is None:
+        return None
+    if isinstance(units, str):
+        units = [u for u in units.replace("，", ",").split(",") if u.strip()]
+    return [str(u).strip() for u in units]
+
+
+def units_valid(session, instance, ctx):
+    chosen = _chosen(ctx)
+    allowed = (instance.params or {}).get("units")
+    allowed = list(BRANCH_LABELS) if allowed is None else list(allowed)
+    if chosen is None:
+        chosen = allowed
+    if not chosen:
+        return "请至少选择一个报装单位（供水、供电、供气、通信、广电）"
+    bad = [u for u in chosen if u not in allowed]
+    if bad:
+        return (f"报装单位“{'、'.join(BRANCH_LABELS.get(u, u) for u in bad)}”未在本地区参与"
+                f"联合报装（可选：{'、'.join(BRANCH_LABELS.get(u, u) for u in allowed)}）")
+    return None
+
+
+# -- effects -------------------------------------------------------------------------------
+def choose_units(session, instance, ctx):
+    chosen = _chosen(ctx)
+    params = dict(instance.params or {})
+    if chosen is not None:
+        params["units"] = [b for b, _ in BRANCHES if b in set(chosen)]
+    params["applied_on"] = str(ctx.get("today") or "")
+    instance.params = params
+
+
+def record_completion(session, instance, ctx):
+    params = dict(instance.params or {})
+    params["completed_on"] = str(ctx.get("today") or "")
+    instance.params = params
+
+
+def selected_units(instance) -> list[str]:
+    units = (instance.params or {}).get("units")
+    return list(BRANCH_LABELS) if units is None else list(units)
+
+
+def connected_units(instance) -> list[str]:
+    """Selected branches that have connected (their token sits in ``<b>_connected``), or
+    all selected once the measure completed."""
+    tokens = instance.tokens or {}
+    if "main" in tokens and tokens["main"]["state"] == "done":
+        return selected_units(instance)
+    return [b for b, tok in tokens.items() if tok.get("state") == branch_state(b, "connected")]
+
+
+def ledger_cell(project) -> str:
+    from sqlalchemy import select
+    from sqlalchemy.orm import object_session
+
+    from app.models import WorkflowInstance
+
+    session = object_session(project)
+    if session is None:
+        from app.extensions import db
+
+        session = db.session
+    instance = session.scalars(select(WorkflowInstance).where(
+        WorkflowInstance.project_id == project.id, WorkflowInstance.measure_key == KEY)
+        .order_by(WorkflowInstance.id.desc()).limit(1)).first()
+    if instance is None:
+        return ""
+    tokens = instance.tokens or {}
+    if "main" in tokens and tokens["main"]["state"] != "done":
+        return "申请中"
+    return f"已接通 {len(connected_units(instance))}/{len(selected_units(instance))}"
+
+
+class JointUtilityPlugin:
+    title = NAME
+    version = VERSION
+
+    @hookimpl
+    def provide_measures(self):
+        return [MeasureSpec(key=KEY, name=NAME, version=VERSION, definition=DEFINITION,
+                            description=DEFINITION["description"], parameters=PARAMETERS)]
+
+    @hookimpl
+    def measure_guards(self):
+        return {f"{KEY}.stage_reached": stage_reached, f"{KEY}.units_valid": units_valid}
+
+    @hookimpl
+    def measure_effects(self):
+        return {f"{KEY}.choose_units": choose_units,
+                f"{KEY}.record_completion": record_completion}
+
+    @hookimpl
+    def ledger_columns(self):
+        return [("联合报装", ledger_cell)]
+
+    @hookimpl
+    def translations(self):
+        return {"en": {NAME: "Joint utility connection", "供水": "Water", "供电": "Power",
+                       "供气": "Gas", "通信": "Telecom", "广电": "Cable TV"}}
+
+
+plugin = JointUtilityPlugin()

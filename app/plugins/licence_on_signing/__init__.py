@@ -1,0 +1,142 @@
+"""签约即颁照 / 交地即发证 (licence on signing): the land-use planning permit and the
+real-estate certificate of the land are pre-reviewed before the land-transfer contract is
+signed, then issued on the day of signing once the land price is paid in full.
+
+Workflow (key ``licence_on_signing``)::
+
+    apply 提交预审申请 ──submit──▶ prereview 联合预审 ──pass_prereview 预审通过──▶
+    awaiting_signing 预审通过，待签约 ──sign_and_issue 签约并当场颁证──▶
+    issued 已同日颁发 (final)
+    prereview ──return 退回补正──▶ apply
+
+Guard ``licence_on_signing.price_paid`` 土地出让价款已缴清: the signing's context carries
+``land_price_paid=True``, or the instance's params do, or the comment says
+“价款已缴清”. Effect ``licence_on_signing.record_issued`` writes
+``params["issued_at"] = {"planning_permit": ISO datetime, "property_certificate": …}``
+(the certificate only when the parameter ``issue_certificate`` 交地即发证 is on) and
+``params["issued_on"]`` (the date), so the same-day issue can be reported.
+"""
+from __future__ import annotations
+
+from app.plugins.hookspecs import hookimpl
+from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
+
+KEY = "licence_on_signing"
+NAME = "签约即颁照/交地即发证"
+VERSION = "1.0"
+
+DOCUMENTS = (("planning_permit", "建设用地规划许可证"), ("property_certificate", "不动产权证书"))
+
+DEFINITION = {
+    "key": KEY, "name": NAME, "version": 1, "initial": "apply",
+    "description": "土地出让合同签订前完成预审，签约并缴清土地出让价款当日同步核发"
+                   "建设用地规划许可证和不动产权证书。",
+    "states": [
+        {"name": "apply", "label": "提交预审申请", "time_limit_days": 2},
+        {"name": "prereview", "label": "联合预审", "time_limit_days": 5},
+        {"name": "awaiting_signing", "label": "预审通过，待签约"},
+        {"name": "issued", "label": "已同日颁发", "final": True},
+    ],
+    "transitions": [
+        {"action": "submit", "label": "提交预审申请", "from": "apply", "to": "prereview",
+         "roles": ["assistant", "clerk", "company"]},
+        {"action": "return", "label": "退回补正", "from": "prereview", "to": "apply",
+         "roles": ["dept"]},
+        {"action": "pass_prereview", "label": "预审通过", "from": "prereview",
+         "to": "awaiting_signing", "roles": ["dept"],
+         "effects": [f"{KEY}.record_prereview"]},
+        {"action": "sign_and_issue", "label": "签约并当场颁证", "from": "awaiting_signing",
+         "to": "issued", "roles": ["dept"],
+         "guards": [f"{KEY}.price_paid"], "effects": [f"{KEY}.record_issued"]},
+    ],
+}
+
+PARAMETERS = standard_parameters(DEFINITION) + (
+    ParamSpec("issue_certificate", "bool", True, label="交地即发证（同日核发不动产权证书）",
+              help="开启时签约当日同时核发不动产权证书；关闭时只核发建设用地规划许可证。"),
+)
+
+
+def price_paid(session, instance, ctx):
+    if ctx.get("land_price_paid") or (instance.params or {}).get("land_price_paid"):
+        return None
+    if "价款已缴清" in str(ctx.get("comment") or ""):
+        return None
+    return "土地出让价款尚未缴清，不能签约颁证（缴清后请在意见中注明“土地出让价款已缴清”）"
+
+
+def _now_iso() -> str:
+    from app.models.base import utcnow
+
+    return utcnow().replace(microsecond=0).isoformat()
+
+
+def record_prereview(session, instance, ctx):
+    params = dict(instance.params or {})
+    params["prereview_passed_on"] = str(ctx.get("today") or "")
+    instance.params = params
+
+
+def record_issued(session, instance, ctx):
+    params = dict(instance.params or {})
+    at = _now_iso()
+    issued = {"planning_permit": at}
+    if params.get("issue_certificate", True):
+        issued["property_certificate"] = at
+    params["issued_at"] = issued
+    params["issued_on"] = str(ctx.get("today") or at[:10])
+    params["land_price_paid"] = True
+    if ctx.get("contract_no"):
+        params["contract_no"] = str(ctx["contract_no"])
+    instance.params = params
+
+
+def ledger_cell(project) -> str:
+    from sqlalchemy import select
+    from sqlalchemy.orm import object_session
+
+    from app.models import WorkflowInstance
+
+    session = object_session(project)
+    if session is None:
+        from app.extensions import db
+
+        session = db.session
+    instance = session.scalars(select(WorkflowInstance).where(
+        WorkflowInstance.project_id == project.id, WorkflowInstance.measure_key == KEY)
+        .order_by(WorkflowInstance.id.desc()).limit(1)).first()
+    if instance is None:
+        return ""
+    issued_on = (instance.params or {}).get("issued_on")
+    return f"{issued_on}签约即颁证" if issued_on else "预审中"
+
+
+class LicenceOnSigningPlugin:
+    title = NAME
+    version = VERSION
+
+    @hookimpl
+    def provide_measures(self):
+        return [MeasureSpec(key=KEY, name=NAME, version=VERSION, definition=DEFINITION,
+                            description=DEFINITION["description"], parameters=PARAMETERS)]
+
+    @hookimpl
+    def measure_guards(self):
+        return {f"{KEY}.price_paid": price_paid}
+
+    @hookimpl
+    def measure_effects(self):
+        return {f"{KEY}.record_prereview": record_prereview,
+                f"{KEY}.record_issued": record_issued}
+
+    @hookimpl
+    def ledger_columns(self):
+        return [("签约即颁照", ledger_cell)]
+
+    @hookimpl
+    def translations(self):
+        return {"en": {NAME: "Licence on signing", "建设用地规划许可证": "Land-use planning permit",
+                       "不动产权证书": "Real-estate certificate"}}
+
+
+plugin = LicenceOnSigningPlugin()

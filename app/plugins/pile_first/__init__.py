@@ -1,0 +1,259 @@
+"""桩基先行许可 (pile foundation first): a separate pile-foundation construction permit lets
+piling start before the full construction permit, which follows as its own step.
+
+Workflow (key ``pile_first``)::
+
+    apply 申请 ──submit 提交申请──▶ review 住建部门审查 ──approve 审查通过，核发桩基施工许可──▶
+    pile_permit_issued 桩基施工许可已核发 ──issue_full_permit 核发施工许可证──▶
+    full_permit_issued 施工许可证已核发 (final)
+    review ──return 退回补正──▶ apply
+
+Prerequisites, checked when the application is submitted (guards):
+
+* ``pile_first.land_right`` 土地使用权已取得 — one of the project's approval items named
+  like 不动产权 / 建设用地规划许可 / 国有土地使用 is 已办结; or the submission's context
+  carries ``land_right_obtained=True``; or the comment says “土地使用权已取得”.
+* ``pile_first.drawing_review`` 桩基施工图审查合格 — an item named like 施工图 / 桩基 is
+  已办结; or context ``pile_drawing_passed=True``; or the comment says “桩基施工图审查合格”.
+* ``pile_first.commitment_signed`` 承诺书已签署 — context ``commitment_signed=True`` or the
+  comment says “承诺书已签署” (or “已签署承诺书”).
+
+A region may switch off the first two checks (parameters ``require_land_right`` /
+``require_drawing_review``); the written commitment is always required.
+
+Effects record the dates (``params["pile_permit_on"]``, ``params["full_permit_on"]``,
+ISO dates, plus the submitted confirmations); :func:`days_saved` gives the working days
+between the pile permit and the full permit — the time piling gained against the baseline
+(piling only after the full permit) — shown as a ledger column.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from app.plugins.hookspecs import hookimpl
+from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
+
+KEY = "pile_first"
+NAME = "桩基先行许可"
+VERSION = "1.0"
+
+LAND_ITEM_WORDS = ("不动产权", "建设用地规划许可", "国有土地使用", "土地使用权")
+DRAWING_ITEM_WORDS = ("桩基", "施工图")
+
+DEFINITION = {
+    "key": KEY, "name": NAME, "version": 1, "initial": "apply",
+    "description": "取得土地使用权、桩基施工图审查合格并签署承诺书后，先行核发桩基施工许可，"
+                   "施工许可证随后单独核发。",
+    "states": [
+        {"name": "apply", "label": "申请", "time_limit_days": 2},
+        {"name": "review", "label": "住建部门审查", "time_limit_days": 3},
+        {"name": "pile_permit_issued", "label": "桩基施工许可已核发"},
+        {"name": "full_permit_issued", "label": "施工许可证已核发", "final": True},
+    ],
+    "transitions": [
+        {"action": "submit", "label": "提交申请", "from": "apply", "to": "review",
+         "roles": ["assistant", "clerk"],
+         "guards": [f"{KEY}.land_right", f"{KEY}.drawing_review", f"{KEY}.commitment_signed"],
+         "effects": [f"{KEY}.record_application"]},
+        {"action": "return", "label": "退回补正", "from": "review", "to": "apply",
+         "roles": ["dept"]},
+        {"action": "approve", "label": "审查通过，核发桩基施工许可", "from": "review",
+         "to": "pile_permit_issued", "roles": ["dept"],
+         "effects": [f"{KEY}.record_pile_permit"]},
+        {"action": "issue_full_permit", "label": "核发施工许可证", "from": "pile_permit_issued",
+         "to": "full_permit_issued", "roles": ["dept"],
+         "effects": [f"{KEY}.record_full_permit"]},
+    ],
+}
+
+PARAMETERS = standard_parameters(DEFINITION) + (
+    ParamSpec("require_land_right", "bool", True, label="须已取得土地使用权",
+              help="提交申请时核验：建设用地规划许可证或不动产权证书已办结，"
+                   "或在意见中注明“土地使用权已取得”。"),
+    ParamSpec("require_drawing_review", "bool", True, label="须桩基施工图审查合格",
+              help="提交申请时核验：桩基（施工图）审查事项已办结，"
+                   "或在意见中注明“桩基施工图审查合格”。"),
+)
+
+
+# -- helpers ---------------------------------------------------------------------------
+def _params(instance) -> dict:
+    return dict(instance.params or {})
+
+
+def _comment(ctx: dict) -> str:
+    return str(ctx.get("comment") or "")
+
+
+def _finished_item_named(session, instance, words) -> Optional[str]:
+    """The name of a finished approval item of the instance's project containing one of
+    ``words``, else None."""
+    from sqlalchemy import select
+
+    from app.models import ApprovalItem
+    from app.models.enums import ItemStatus
+
+    names = session.scalars(select(ApprovalItem.name).where(
+        ApprovalItem.project_id == instance.project_id,
+        ApprovalItem.status == ItemStatus.FINISHED)).all()
+    return next((n for n in names if any(w in n for w in words)), None)
+
+
+def _as_date(value) -> Optional[dt.date]:
+    if not value:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _today(ctx: dict) -> dt.date:
+    from app.services import calendar
+
+    return _as_date(ctx.get("today")) or calendar.today()
+
+
+# -- guards ------------------------------------------------------------------------------
+def land_right(session, instance, ctx):
+    params = _params(instance)
+    if not params.get("require_land_right", True):
+        return None
+    if ctx.get("land_right_obtained") or params.get("land_right_obtained"):
+        return None
+    if "土地使用权已取得" in _comment(ctx):
+        return None
+    if _finished_item_named(session, instance, LAND_ITEM_WORDS):
+        return None
+    return ("尚未取得土地使用权：须建设用地规划许可证或不动产权证书已办结，"
+            "或在意见中注明“土地使用权已取得”")
+
+
+def drawing_review(session, instance, ctx):
+    params = _params(instance)
+    if not params.get("require_drawing_review", True):
+        return None
+    if ctx.get("pile_drawing_passed") or params.get("pile_drawing_passed"):
+        return None
+    if "桩基施工图审查合格" in _comment(ctx):
+        return None
+    if _finished_item_named(session, instance, DRAWING_ITEM_WORDS):
+        return None
+    return "桩基施工图尚未审查合格：须施工图审查事项已办结，或在意见中注明“桩基施工图审查合格”"
+
+
+def commitment_signed(session, instance, ctx):
+    if ctx.get("commitment_signed") or _params(instance).get("commitment_signed"):
+        return None
+    comment = _comment(ctx)
+    if "承诺书已签署" in comment or "已签署承诺书" in comment:
+        return None
+    return "申请人尚未签署书面承诺书（请在意见中注明“承诺书已签署”并上传承诺书）"
+
+
+# -- effects -------------------------------------------------------------------------------
+def record_application(session, instance, ctx):
+    params = _params(instance)
+    params["applied_on"] = _today(ctx).isoformat()
+    params["commitment_signed"] = True
+    instance.params = params
+
+
+def record_pile_permit(session, instance, ctx):
+    params = _params(instance)
+    params["pile_permit_on"] = _today(ctx).isoformat()
+    params.pop("full_permit_on", None)
+    instance.params = params
+
+
+def record_full_permit(session, instance, ctx):
+    params = _params(instance)
+    params["full_permit_on"] = _today(ctx).isoformat()
+    instance.params = params
+
+
+# -- reporting --------------------------------------------------------------------------------
+def pile_permit_on(instance) -> Optional[dt.date]:
+    return _as_date(_params(instance).get("pile_permit_on"))
+
+
+def full_permit_on(instance) -> Optional[dt.date]:
+    return _as_date(_params(instance).get("full_permit_on"))
+
+
+def days_saved(instance) -> Optional[int]:
+    """Working days piling started ahead of the full construction permit (the baseline:
+    no piling before the full permit); None until both permits are issued."""
+    from app.services import calendar
+
+    pile, full = pile_permit_on(instance), full_permit_on(instance)
+    if pile is None or full is None:
+        return None
+    return max(0, calendar.working_days_between(pile, full))
+
+
+def _latest_instance(project):
+    from sqlalchemy import select
+    from sqlalchemy.orm import object_session
+
+    from app.models import WorkflowInstance
+
+    session = object_session(project)
+    if session is None:
+        from app.extensions import db
+
+        session = db.session
+    return session.scalars(select(WorkflowInstance).where(
+        WorkflowInstance.project_id == project.id, WorkflowInstance.measure_key == KEY)
+        .order_by(WorkflowInstance.id.desc()).limit(1)).first()
+
+
+def ledger_cell(project) -> str:
+    instance = _latest_instance(project)
+    if instance is None:
+        return ""
+    saved = days_saved(instance)
+    if saved is not None:
+        return f"提前{saved}个工作日"
+    if pile_permit_on(instance):
+        return f"桩基已于{pile_permit_on(instance).isoformat()}先行"
+    return "办理中"
+
+
+# -- the plugin ------------------------------------------------------------------------------
+class PileFirstPlugin:
+    title = NAME
+    version = VERSION
+
+    @hookimpl
+    def provide_measures(self):
+        return [MeasureSpec(key=KEY, name=NAME, version=VERSION, definition=DEFINITION,
+                            description=DEFINITION["description"], parameters=PARAMETERS)]
+
+    @hookimpl
+    def measure_guards(self):
+        return {f"{KEY}.land_right": land_right, f"{KEY}.drawing_review": drawing_review,
+                f"{KEY}.commitment_signed": commitment_signed}
+
+    @hookimpl
+    def measure_effects(self):
+        return {f"{KEY}.record_application": record_application,
+                f"{KEY}.record_pile_permit": record_pile_permit,
+                f"{KEY}.record_full_permit": record_full_permit}
+
+    @hookimpl
+    def ledger_columns(self):
+        return [("桩基先行（节省工作日）", ledger_cell)]
+
+    @hookimpl
+    def translations(self):
+        return {"zh": {"Pile foundation first": NAME, "Days saved": "节省工作日"},
+                "en": {NAME: "Pile foundation first", "节省工作日": "Days saved"}}
+
+
+plugin = PileFirstPlugin()

@@ -1,0 +1,283 @@
+"""Running innovation measures (创新举措) on projects: the project page's tab, the
+instance page (diagram, timeline, actions with comment and attachments) and the REST API.
+
+Thin: starting is ``app.services.measures.start_measure``; every transition goes through
+``app.workflow.engine.transition`` (the same call for the screens, the API and workers);
+one transaction per request, committed here.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.api import protect, safe
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext, lazy_gettext as _
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from wtforms import MultipleFileField, SelectField, TextAreaField
+from wtforms.validators import DataRequired
+
+from app.extensions import db
+from app.models import Project, WorkflowInstance, WorkflowInstanceStatus
+from app.security import roles
+from app.security.scope import scoped
+from app.services import measures as measure_service
+from app.services import workflow_files
+from app.workflow import engine
+from app.workflow.definition import DefinitionError
+
+from .base import API_VERBS, VIEW_VERBS, ScopedModelRestApi, ScopedModelView, display_value
+from .labels import LABELS
+
+_NO_CRUD = {"edit": "manage", "delete": "manage"}
+
+WORKFLOW_LABELS = {
+    **LABELS,
+    "measure_key": _("Measure"),
+    "measure_name": _("Measure"),
+    "status": _("Status"),
+    "current": _("Current steps"),
+    "started_at": _("Started at"),
+    "finished_at": _("Finished at"),
+    "project": _("Project"),
+}
+
+
+class StartForm(FlaskForm):
+    measure = SelectField(_("Measure"), validators=[DataRequired()], choices=[])
+
+
+class TransitionForm(FlaskForm):
+    # The action comes from the button pressed (name="act", value="action|branch").
+    comment = TextAreaField(_("Comment"))
+    attachments = MultipleFileField(_("Attachments"))
+
+
+def _name(instance) -> str:
+    return str((instance.definition or {}).get("name") or instance.measure_key)
+
+
+def current_cell(instance) -> Markup:
+    """The current states (with the branch for a parallel branch) as labels."""
+    if instance.status != WorkflowInstanceStatus.RUNNING:
+        return Markup("")
+    parts = []
+    for t in engine.token_views(instance):
+        text = t["state_label"] if not t["branch"] else f'{t["branch_label"]}：{t["state_label"]}'
+        due = f'（{gettext("due")} {t["due_on"].isoformat()}）' if t["due_on"] else ""
+        parts.append(f'<span class="label label-warning">{escape(text)}</span>'
+                     f'<small>{escape(due)}</small>')
+    return Markup(" ".join(parts))
+
+
+def status_cell(status) -> Markup:
+    if isinstance(status, str) and not isinstance(status, WorkflowInstanceStatus):
+        status = next((s for s in WorkflowInstanceStatus if status in (s.name, s.value)), status)
+    css = {"RUNNING": "label-primary", "COMPLETED": "label-success"}.get(
+        getattr(status, "name", ""), "label-default")
+    return Markup(f'<span class="label {css}">{escape(getattr(status, "value", status))}</span>')
+
+
+def _act_value(a) -> str:
+    return f"{a.action}|{a.branch or ''}"
+
+
+class ProjectWorkflowsView(ScopedModelView):
+    """创新举措: the measures run on projects (the project page's tab) and their pages."""
+
+    datamodel = SQLAInterface(WorkflowInstance)
+    class_permission_name = roles.WORKFLOW
+    # Instances are made by starting a measure (the "add" route is the start form) and
+    # moved by transitions: never edited or deleted by hand.
+    exclude_route_methods = {"edit", "delete"}
+    method_permission_name = {**VIEW_VERBS, **_NO_CRUD, "add": "write", "transition": "write",
+                              "file": "read"}
+    base_permissions = ["can_read", "can_write"]
+    label_columns = WORKFLOW_LABELS
+    list_title = _("Innovation measures")
+    show_title = _("Innovation measure")
+    add_title = _("Start a measure")
+    list_columns = ["measure_name", "status", "current", "started_at", "finished_at"]
+    show_columns = ["project", "measure_key", "status", "started_at", "finished_at"]
+    search_columns = ["project", "measure_key", "status"]
+    order_columns = ["started_at", "status"]
+    base_order = ("started_at", "desc")
+    formatters_columns = {"status": status_cell}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Computed columns, read from the row itself.
+        self.formatters_columns = {**self.formatters_columns, "status": status_cell}
+
+    # -- lookups ----------------------------------------------------------------------
+    def _instance(self, pk) -> WorkflowInstance:
+        instance = db.session.scalars(scoped(select(WorkflowInstance).where(
+            WorkflowInstance.id == pk), WorkflowInstance)).first()
+        if instance is None:
+            abort(404)
+        return instance
+
+    def _project(self, pk) -> Project:
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            abort(404)
+        project = db.session.scalars(scoped(select(Project).where(Project.id == pk),
+                                            Project)).first()
+        if project is None:
+            abort(404)
+        return project
+
+    def _can_write(self) -> bool:
+        return bool(self.appbuilder.sm.has_access("can_write", roles.WORKFLOW))
+
+    # -- starting -----------------------------------------------------------------------
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        project = self._project(request.args.get("_flt_0_project")
+                                or request.args.get("project") or request.form.get("project"))
+        region = measure_service.project_region(project)
+        offered = [s for s in measure_service.measures_for_region(db.session, region)
+                   if s.setting.enabled]
+        form = StartForm()
+        form.measure.choices = [(s.spec.key, s.spec.name) for s in offered]
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                instance = measure_service.start_measure(db.session, project, form.measure.data,
+                                                         g.user)
+                db.session.commit()
+            except measure_service.MeasureError as err:
+                db.session.rollback()
+                flash("；".join(str(v) for v in err.errors.values()), "danger")
+            except (engine.WorkflowError, DefinitionError) as err:
+                db.session.rollback()
+                flash(getattr(err, "reason", None) or str(err), "danger")
+            else:
+                flash(gettext("The measure %(name)s was started.", name=_name(instance)),
+                      "success")
+                return redirect(url_for(f"{self.__class__.__name__}.show", pk=instance.id))
+        elif request.method == "POST":
+            flash(gettext("Choose a measure enabled for this region."), "danger")
+        return self.render_template("workflow/start.html", project=project, form=form,
+                                    offered=offered, title=self.add_title)
+
+    # -- the instance page ----------------------------------------------------------------
+    @expose("/show/<int:pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        instance = self._instance(pk)
+        return self._render_show(instance, TransitionForm())
+
+    def _render_show(self, instance, form, status=200):
+        from app.workflow.diagram import render_instance_svg
+
+        try:
+            svg = Markup(render_instance_svg(instance))
+        except Exception:  # noqa: BLE001 - an old snapshot that cannot be drawn
+            svg = Markup('<p class="text-danger">%s</p>') % gettext(
+                "The diagram cannot be drawn for this definition.")
+        actions = engine.available_actions(instance, g.user, session=db.session) \
+            if self._can_write() else []
+        defn = engine.definition_of(instance)
+        labels = defn.branch_labels()
+        return self.render_template(
+            "workflow/instance.html", instance=instance, name=_name(instance), svg=svg,
+            steps=engine.timeline(instance), tokens=engine.token_views(instance),
+            actions=actions, act_value=_act_value, branch_labels=labels, form=form,
+            status_cell=status_cell, when=display_value, display_name=workflow_files.display_name,
+            title=_name(instance)), status
+
+    @expose("/transition/<int:pk>", methods=["POST"])
+    @has_access
+    def transition(self, pk):
+        instance = self._instance(pk)
+        form = TransitionForm()
+        if not form.validate_on_submit():
+            flash(gettext("The form has expired; please try again."), "danger")
+            return self._render_show(instance, form, 400)
+        action, _sep, branch = (request.form.get("act") or "").partition("|")
+        files = [f for f in request.files.getlist("attachments") if f and f.filename]
+        stored = workflow_files.save(instance.id, files)
+        try:
+            step = engine.transition(db.session, instance.id, action, g.user,
+                                     comment=(form.comment.data or "").strip() or None,
+                                     attachments=stored, branch=branch or None)
+            label = engine.definition_of(instance).transition(action)
+            db.session.commit()
+        except engine.TransitionRefused as err:
+            db.session.rollback()
+            workflow_files.discard(instance.id, stored)
+            flash(err.reason, "danger")  # the engine's reason, in Chinese
+            # The comment typed stays in the form; files must be chosen again.
+            return self._render_show(self._instance(pk), form, 200)
+        flash(gettext("%(action)s: done.", action=label.title if label else step.action),
+              "success")
+        return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+
+    @expose("/file/<int:pk>/<path:name>")
+    @has_access
+    def file(self, pk, name):
+        instance = self._instance(pk)
+        path = workflow_files.path_of(instance, name)
+        if path is None:
+            abort(404)
+        return send_file(path, as_attachment=True,
+                         download_name=workflow_files.display_name(name))
+
+
+# The list's computed columns (FAB reads them as attributes of the row).
+WorkflowInstance.measure_name = property(_name)  # type: ignore[attr-defined]
+WorkflowInstance.current = property(current_cell)  # type: ignore[attr-defined]
+
+
+class WorkflowInstanceApi(ScopedModelRestApi):
+    """/api/v1/workflow_instance/: the instances in the user's scope (read), and
+    POST /<id>/transition {action, comment, branch} through the same engine."""
+
+    resource_name = "workflow_instance"
+    datamodel = SQLAInterface(WorkflowInstance)
+    class_permission_name = roles.WORKFLOW
+    include_route_methods = {"get", "get_list", "info", "transition"}
+    method_permission_name = {**API_VERBS, "transition": "write"}
+    list_columns = ["id", "measure_key", "project.id", "project.name", "status", "tokens", "started_at",
+                    "finished_at"]
+    show_columns = ["id", "measure_key", "project.id", "project.name", "status", "tokens", "params",
+                    "started_at", "finished_at"]
+    search_columns = ["measure_key", "project", "status"]
+
+    @expose("/<int:pk>/transition", methods=["POST"])
+    @protect()
+    @safe
+    def transition(self, pk):
+        instance = self.datamodel.get(pk, self._base_filters)
+        if instance is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        action = body.get("action")
+        if not action or not isinstance(action, str):
+            return self.response_400(message="action is required")
+        try:
+            step = engine.transition(db.session, instance.id, action, g.user,
+                                     comment=body.get("comment") or None,
+                                     branch=body.get("branch") or None)
+            db.session.commit()
+        except engine.TransitionRefused as err:
+            db.session.rollback()
+            return self.response_422(message=err.reason)
+        db.session.refresh(instance)
+        return self.response(200, result={
+            "id": instance.id, "status": instance.status.name,
+            "status_label": instance.status.value, "tokens": instance.tokens,
+            "step": {"id": step.id, "action": step.action, "branch": step.branch,
+                     "from_state": step.from_state, "to_state": step.to_state}})
+
+
+def register_workflow_views(appbuilder) -> None:
+    """What app/views/__init__.py registers (idempotent)."""
+    if not any(isinstance(v, ProjectWorkflowsView) for v in appbuilder.baseviews):
+        appbuilder.add_view_no_menu(ProjectWorkflowsView)
+    if not any(isinstance(v, WorkflowInstanceApi) for v in appbuilder.baseviews):
+        appbuilder.add_api(WorkflowInstanceApi)

@@ -1,0 +1,238 @@
+"""Browser journeys of the innovation measures (创新举措), in headless Chromium against the
+live app (only 127.0.0.1 reachable; see tests/test_browser.py):
+
+1. a bureau admin (a_admin) enables 桩基先行 (pile_first) for county a and changes a time
+   limit on /measures/pile_first/; an assistant (a_assistant) starts it on a county-a
+   project from the project's 创新举措 tab and clicks the available actions until the
+   pile-foundation permit is issued (state pile_permit_issued, 桩基施工许可已核发);
+2. the same journey with a low-code measure of county a (runs without any plugin).
+
+Screenshots go to tmp_path and /tmp/e2e_measures/.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import tests.test_workflow_screens as _wf  # noqa: F401  (registers the workflow screens)
+from app.extensions import db
+from app.models import WorkflowDefinition, WorkflowInstance
+from tests.test_browser import PASSWORD, _open_tab, browser_page, e2e_server  # noqa: F401
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+SHOTS = Path("/tmp/e2e_measures")
+AVOID = ("退回",)  # never send a step back: the journey goes forward
+
+
+def _shooter(page, tmp_path: Path, prefix: str):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 100))
+
+    def shot(name: str) -> Path:
+        path = tmp_path / f"{prefix}_{next(counter):02d}_{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        shutil.copy(path, SHOTS / path.name)
+        return path
+
+    return shot
+
+
+def _login(page, url, username):
+    page.goto(f"{url}/logout/")
+    page.goto(f"{url}/login/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.locator("form [type=submit]").first.click()
+    page.wait_for_url(lambda u: "/login" not in u)
+    expect(page.locator(".navbar")).to_contain_text(username)
+
+
+def _configure(page, url, key, state, days, shot):
+    """As the signed-in bureau admin: enable ``key`` for the own county, set one time limit."""
+    page.goto(f"{url}/measures/{key}/")
+    form = page.locator("#measure-form")
+    expect(form).to_be_visible()
+    shot("measure_settings_before")
+    form.locator("input[name=enabled]").check()
+    form.locator(f"input[name='param:time_limits.{state}']").fill(str(days))
+    form.locator("[type=submit]").click()
+    page.wait_for_load_state()
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    page.goto(f"{url}/measures/{key}/")
+    expect(page.locator("#measure-form input[name=enabled]")).to_be_checked()
+    expect(page.locator(f"#measure-form input[name='param:time_limits.{state}']")
+           ).to_have_value(str(days))
+    shot("measure_settings_saved")
+
+
+def _start_from_project(page, url, project_id, key, shot):
+    page.goto(f"{url}/projectview/show/{project_id}")
+    pane = _open_tab(page, "创新举措")
+    shot("project_tab_before")
+    pane.locator(f"a[href*='/projectworkflowsview/add?_flt_0_project={project_id}']").click()
+    page.wait_for_url("**/projectworkflowsview/add*")
+    page.select_option("#measure", key)
+    shot("start_form")
+    page.locator("#start-measure").click()
+    page.wait_for_url(re.compile(r".*/projectworkflowsview/show/\d+"))
+    expect(page.locator(".alert-success")).to_be_visible()
+    return int(re.search(r"/show/(\d+)", page.url).group(1))
+
+
+def _run_until(page, state: str, label: str, shot, max_steps: int = 12,
+               stop_when_stuck: bool = False) -> list[str]:
+    """Click the enabled action buttons, first one first, until the instance shows
+    ``state``; fails, saying where it stuck and why, when no button is left."""
+    clicked: list[str] = []
+    tried_guarded: set[str] = set()
+    for n in range(max_steps):
+        box = page.locator("#workflow-instance")
+        states = (box.get_attribute("data-states") or "").split()
+        if state in states:
+            expect(page.locator("#current-states")).to_contain_text(label)
+            return clicked
+        rows = [r for r in page.locator(".wf-action-row").all()
+                if not any(a in r.locator("button").inner_text() for a in AVOID)
+                and r.locator("button").get_attribute("data-action") not in tried_guarded]
+        # Actions whose conditions hold first; else one whose reasons say what to note
+        # in the comment (“…”), noted, with a file attached (a commitment letter).
+        ready = [r for r in rows if r.locator("button").get_attribute("data-guarded") == "0"]
+        notes: list[str] = []
+        if not ready:
+            for r in rows:
+                reasons = r.locator(".wf-reasons").inner_text()
+                notes = re.findall(r"注明“([^”]+)”", reasons)
+                if notes:
+                    ready = [r]
+                    tried_guarded.add(r.locator("button").get_attribute("data-action"))
+                    break
+        if not ready and stop_when_stuck:
+            return clicked
+        if not ready:
+            shot(f"stuck_{n}")
+            pytest.fail(f"stuck before “{label}” ({state}) in states {states} after "
+                        f"{clicked}: no action this user can take; shown: "
+                        f"{page.locator('.wf-action-row').all_inner_texts() or '(none)'}")
+        button = ready[0].locator("button")
+        text = button.inner_text().strip()
+        page.fill("#comment", "；".join([f"第{n + 1}步：{text}", *notes]))
+        if notes:
+            page.set_input_files("#attachments", files=[{
+                "name": "承诺书.pdf", "mimeType": "application/pdf",
+                "buffer": "申请人书面承诺书（测试）".encode()}])
+        buttons = [button]
+        buttons[0].click()
+        page.wait_for_load_state()
+        errors = page.locator(".alert-danger").all_inner_texts()
+        if errors:
+            shot(f"refused_{n + 1}")
+            pytest.fail(f"“{text}” refused in states {states}: {errors}")
+        clicked.append(text)
+        shot(f"after_{n + 1}")
+    pytest.fail(f"“{label}” not reached after {max_steps} actions: {clicked}")
+
+
+def _check_page(browser_page):
+    assert browser_page.outside == [], f"requests to the internet: {browser_page.outside}"
+    assert browser_page.js_errors == [], f"JavaScript errors: {browser_page.js_errors}"
+    assert browser_page.bad_responses == [], f"failed requests: {browser_page.bad_responses}"
+
+
+def test_admin_enables_pile_first_and_assistant_runs_it_to_the_pile_permit(
+        app, world, browser_page, tmp_path):
+    from app.plugins import manager_of
+
+    with app.app_context():
+        spec = manager_of().measure("pile_first")
+    assert spec is not None, ("the 桩基先行 plugin (app/plugins/pile_first, key pile_first) "
+                              "is not installed: this journey cannot run")
+    page, url = browser_page.page, browser_page.url
+    shot = _shooter(page, tmp_path, "pile")
+    _login(page, url, "a_admin")
+    state = next(s["name"] for s in spec.definition["states"] if s.get("time_limit_days"))
+    _configure(page, url, "pile_first", state, 4, shot)
+
+    _login(page, url, "a_assistant")
+    iid = _start_from_project(page, url, world.a.project.id, "pile_first", shot)
+    expect(page.locator("#workflow-diagram svg")).to_be_visible()
+    shot("instance_started")
+    clicked = _run_until(page, "pile_permit_issued", "桩基施工许可已核发", shot,
+                         stop_when_stuck=True)
+    if page.locator("#workflow-instance").get_attribute("data-states") != "pile_permit_issued":
+        # The plugin leaves the review to the county's 住建 department (role dept): its
+        # officer takes over on the same page, then the permit is issued.
+        shot("assistant_waits_for_department")
+        _login(page, url, "a_dept")
+        page.goto(f"{url}/projectworkflowsview/show/{iid}")
+        clicked += _run_until(page, "pile_permit_issued", "桩基施工许可已核发", shot)
+    expect(page.locator("#workflow-timeline")).to_contain_text(clicked[-1])
+    shot("pile_permit_issued")
+    with app.app_context():
+        inst = db.session.get(WorkflowInstance, iid)
+        assert "pile_permit_issued" in {t["state"] for t in inst.tokens.values()}
+        assert (inst.params or {}).get("time_limits", {}).get(state) == 4
+    _check_page(browser_page)
+
+
+@pytest.fixture()
+def lowcode_key(app, world):
+    key = f"e2e_{uuid.uuid4().hex[:8]}"
+    with app.app_context():
+        db.session.add(WorkflowDefinition(key=key, version=1, name="本地快办测试",
+                                          region_id=world.a.region.id,
+                                          definition=_wf.local_definition(key)))
+        db.session.commit()
+    yield key
+    with app.app_context():
+        for row in db.session.scalars(select(WorkflowDefinition).where(
+                WorkflowDefinition.key == key)):
+            row.active = False
+        db.session.commit()
+
+
+def test_admin_enables_a_low_code_measure_and_assistant_runs_it(
+        app, world, browser_page, tmp_path, lowcode_key):
+    page, url = browser_page.page, browser_page.url
+    shot = _shooter(page, tmp_path, "lowcode")
+    _login(page, url, "a_admin")
+    _configure(page, url, lowcode_key, "review", 7, shot)
+
+    _login(page, url, "a_assistant")
+    iid = _start_from_project(page, url, world.a.project.id, lowcode_key, shot)
+    expect(page.locator("#workflow-diagram svg")).to_be_visible()
+    # The guarded action is marked, with its reason; tried anyway it is refused in Chinese.
+    expect(page.locator("button.wf-action[data-action=fast_track]")).to_have_attribute(
+        "data-guarded", "1")
+    expect(page.locator("#workflow-actions")).to_contain_text("未注册")
+    shot("instance_started")
+    page.fill("#comment", "试一下直接办结")
+    page.locator("button.wf-action[data-action=fast_track]").click()
+    page.wait_for_load_state()
+    expect(page.locator(".alert-danger")).to_contain_text("条件“wui.never_registered”未注册")
+    expect(page.locator("#comment")).to_have_value("试一下直接办结")
+    expect(page.locator("#workflow-instance")).to_have_attribute("data-states", "apply")
+    shot("refused_guard")
+    clicked = _run_until(page, "done", "快办完成", shot)
+    assert clicked[:2] == ["提交申请", "分送核验"], clicked
+    assert any("自然资源" in c for c in clicked) and any("规划）" in c for c in clicked)
+    expect(page.locator("#workflow-instance")).to_have_attribute("data-status", "COMPLETED")
+    timeline = page.locator("#workflow-timeline")
+    for text in ("启动", "提交申请", "第1步：提交申请", "分送核验", "全部通过", "a_assistant"):
+        expect(timeline).to_contain_text(text)
+    shot("completed")
+    # Back on the project page the tab lists it as completed.
+    page.goto(f"{url}/projectview/show/{world.a.project.id}")
+    pane = _open_tab(page, "创新举措")
+    expect(pane).to_contain_text("本地快办测试")
+    expect(pane).to_contain_text("已完成")
+    shot("project_tab_after")
+    with app.app_context():
+        inst = db.session.get(WorkflowInstance, iid)
+        assert inst.params["time_limits"]["review"] == 7
+    _check_page(browser_page)
