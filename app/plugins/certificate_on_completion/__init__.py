@@ -1,0 +1,123 @@
+"""竣工即发证 (certificate on completion): one joint completion acceptance — 规划核实,
+消防验收, 人防验收, 防雷验收, 档案验收 in parallel — then first registration at once.
+
+Workflow (key ``certificate_on_completion``)::
+
+    apply 申请联合验收 ──submit──▶ accept 联合验收受理 ──dispatch 启动联合验收 (split)──▶
+      per branch b in planning/fire/civil_defence/lightning/archives:
+      b_check <label> ──b_pass──▶ b_done
+    all selected b_done ──join 联合验收通过 (auto join)──▶ registration 不动产首次登记
+    registration ──register 核发不动产权证书──▶ registered (final)
+    accept ──return 退回补正──▶ apply
+
+The branches run are those in ``params["branches"]`` (region setting); every state's
+time limit is configurable (``time_limits.<state>``). Guard
+``certificate_on_completion.accepted`` on ``register``: the joint acceptance is done
+(``params["accepted_on"]`` set by the join's effect). Effect ``record_registration``
+writes ``params["registered_on"]``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from app.plugins.hookspecs import hookimpl
+from app.plugins.types import MeasureSpec, standard_parameters
+
+KEY = "certificate_on_completion"
+NAME = "竣工即发证"
+VERSION = "1.0"
+
+BRANCHES = (("planning", "规划核实"), ("fire", "消防验收"), ("civil_defence", "人防验收"),
+            ("lightning", "防雷验收"), ("archives", "档案验收"))
+
+DEFINITION = {
+    "key": KEY, "name": NAME, "version": 1, "initial": "apply",
+    "description": "竣工后一次联合验收（规划核实、消防、人防、防雷、档案），"
+                   "通过后即时办理不动产首次登记。",
+    "states": [
+        {"name": "apply", "label": "申请联合验收", "time_limit_days": 2},
+        {"name": "accept", "label": "联合验收受理", "time_limit_days": 1},
+        *[{"name": f"{b}_check", "label": label, "time_limit_days": 5} for b, label in BRANCHES],
+        *[{"name": f"{b}_done", "label": f"{label}合格"} for b, label in BRANCHES],
+        {"name": "registration", "label": "不动产首次登记", "time_limit_days": 1},
+        {"name": "registered", "label": "不动产权证书已核发", "final": True},
+    ],
+    "transitions": [
+        {"action": "submit", "label": "申请联合验收", "from": "apply", "to": "accept",
+         "roles": ["assistant", "clerk", "company"]},
+        {"action": "return", "label": "退回补正", "from": "accept", "to": "apply",
+         "roles": ["clerk", "assistant"]},
+        {"action": "dispatch", "label": "启动联合验收", "from": "accept",
+         "roles": ["clerk", "assistant"],
+         "split": {b: f"{b}_check" for b, _ in BRANCHES},
+         "select_param": "branches", "branch_labels": dict(BRANCHES)},
+        *[{"action": f"{b}_pass", "label": f"{label}合格", "from": f"{b}_check",
+           "to": f"{b}_done", "roles": ["dept"]} for b, label in BRANCHES],
+        {"action": "join", "label": "联合验收通过", "join": [f"{b}_done" for b, _ in BRANCHES],
+         "to": "registration", "auto": True, "effects": [f"{KEY}.record_acceptance"]},
+        {"action": "register", "label": "核发不动产权证书", "from": "registration",
+         "to": "registered", "roles": ["dept"], "guards": [f"{KEY}.accepted"],
+         "effects": [f"{KEY}.record_registration"]},
+    ],
+}
+
+PARAMETERS = standard_parameters(DEFINITION)
+
+
+def _params(instance) -> dict:
+    return dict(instance.params or {})
+
+
+def _today(ctx: dict) -> dt.date:
+    from app.services import calendar
+
+    value = ctx.get("today")
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else calendar.today()
+
+
+def accepted(session, instance, ctx) -> Optional[str]:
+    if _params(instance).get("accepted_on"):
+        return None
+    return "联合验收尚未全部通过，不能办理不动产首次登记"
+
+
+def record_acceptance(session, instance, ctx):
+    params = _params(instance)
+    params["accepted_on"] = _today(ctx).isoformat()
+    instance.params = params
+
+
+def record_registration(session, instance, ctx):
+    params = _params(instance)
+    params["registered_on"] = _today(ctx).isoformat()
+    instance.params = params
+
+
+class CertificateOnCompletionPlugin:
+    title = NAME
+    version = VERSION
+
+    @hookimpl
+    def provide_measures(self):
+        return [MeasureSpec(key=KEY, name=NAME, version=VERSION, definition=DEFINITION,
+                            description=DEFINITION["description"], parameters=PARAMETERS)]
+
+    @hookimpl
+    def measure_guards(self):
+        return {f"{KEY}.accepted": accepted}
+
+    @hookimpl
+    def measure_effects(self):
+        return {f"{KEY}.record_acceptance": record_acceptance,
+                f"{KEY}.record_registration": record_registration}
+
+    @hookimpl
+    def translations(self):
+        return {"en": {NAME: "Certificate on completion"},
+                "zh": {"Certificate on completion": NAME}}
+
+
+plugin = CertificateOnCompletionPlugin()

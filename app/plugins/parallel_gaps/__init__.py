@@ -1,0 +1,272 @@
+"""并联审批，容缺后补 (parallel approval, missing materials later): the items of one stage
+run in parallel under a lead department; an item may be accepted with gaps (容缺受理)
+against a written commitment and a promised date; a broken promise raises a red card
+(the warning scan's GAP_PROMISE source); an applicant on the bad-credit list cannot use 容缺.
+
+Design choice: the items are *not* modelled as workflow branches. Starting the parallel
+stage (action ``launch``) is an effect that sets every 未开始 item of the project in the
+chosen stage to 已受理 with ``accepted_on`` today (and ``due_on`` from its time limit), so
+the ordinary item ledger, deadlines and cards keep working. The workflow tracks the stage:
+
+    apply 提交并联申请 ──launch 牵头部门启动并联审批──▶ parallel 并联审批中
+    parallel ──accept_with_gaps 容缺受理（self-loop)──▶ parallel
+    parallel ──complete 并联审批办结──▶ done (final)
+
+``accept_with_gaps`` takes ``context={"item_id": …, "gap_materials": "…",
+"promised_on": date|"YYYY-MM-DD", "commitment_signed": True}`` (or the comment says
+“承诺书已签署”); guards ``parallel_gaps.not_bad_credit`` (the applicant's unified social
+credit code is not in the parameter ``bad_credit_codes``) and
+``parallel_gaps.gap_commitment`` (item of this project and stage, open or not started;
+materials, promised date and commitment given); effect ``parallel_gaps.accept_with_gaps``
+writes ``status=容缺受理``, ``gap_materials``, ``gap_promised_on``.
+``complete`` is guarded by ``parallel_gaps.all_finished`` (no item of the stage still open).
+
+Parameters: ``lead_unit`` (type units: the lead department, OrgUnit id), ``stage_code``
+(choice of the standard stages), ``bad_credit_codes`` (str, one credit code a line).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Optional
+
+from app.plugins.hookspecs import hookimpl
+from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
+
+KEY = "parallel_gaps"
+NAME = "并联审批，容缺后补"
+VERSION = "1.0"
+
+STAGES = (("planning", "前期策划生成"), ("land", "立项用地规划许可"),
+          ("engineering", "工程建设许可"), ("construction", "施工许可"),
+          ("completion", "竣工验收"), ("registration", "不动产登记"))
+
+DEFINITION = {
+    "key": KEY, "name": NAME, "version": 1, "initial": "apply",
+    "description": "同一阶段的审批事项在牵头部门组织下并联办理；非主要材料容缺受理，"
+                   "申请人书面承诺限期补正；失信主体不适用容缺受理。",
+    "states": [
+        {"name": "apply", "label": "提交并联申请", "time_limit_days": 2},
+        {"name": "parallel", "label": "并联审批中", "time_limit_days": 10},
+        {"name": "done", "label": "并联审批办结", "final": True},
+    ],
+    "transitions": [
+        {"action": "launch", "label": "牵头部门启动并联审批", "from": "apply", "to": "parallel",
+         "roles": ["dept", "assistant"], "guards": [f"{KEY}.lead_unit_set"],
+         "effects": [f"{KEY}.accept_stage_items"]},
+        {"action": "accept_with_gaps", "label": "容缺受理", "from": "parallel",
+         "to": "parallel", "roles": ["dept", "clerk"],
+         "guards": [f"{KEY}.not_bad_credit", f"{KEY}.gap_commitment"],
+         "effects": [f"{KEY}.accept_with_gaps"]},
+        {"action": "complete", "label": "并联审批办结", "from": "parallel", "to": "done",
+         "roles": ["dept"], "guards": [f"{KEY}.all_finished"],
+         "effects": [f"{KEY}.record_completion"]},
+    ],
+}
+
+PARAMETERS = standard_parameters(DEFINITION) + (
+    ParamSpec("lead_unit", "units", None, label="牵头部门",
+              help="组织本阶段并联审批的牵头部门。", required=True),
+    ParamSpec("stage_code", "choice", "construction", label="并联办理的阶段",
+              help="该阶段中未开始的审批事项将同时受理。", choices=STAGES),
+    ParamSpec("bad_credit_codes", "str", "", label="失信主体名单（统一社会信用代码）",
+              help="每行一个统一社会信用代码；名单内的申请人不适用容缺受理。"),
+)
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _params(instance) -> dict:
+    return dict(instance.params or {})
+
+
+def _as_date(value) -> Optional[dt.date]:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _today(ctx: dict) -> dt.date:
+    from app.services import calendar
+
+    return _as_date(ctx.get("today")) or calendar.today()
+
+
+def bad_credit_codes(value) -> set[str]:
+    """The parameter as a set of codes (a multi-line string, or a list)."""
+    if isinstance(value, (list, tuple, set)):
+        items = value
+    else:
+        items = re.split(r"[\s,，;；、]+", str(value or ""))
+    return {str(c).strip().upper() for c in items if str(c).strip()}
+
+
+def _lead_unit_id(instance) -> Optional[int]:
+    value = _params(instance).get("lead_unit")
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _stage_items(session, instance, statuses=None):
+    from sqlalchemy import select
+
+    from app.models import ApprovalItem
+    from app.models.stages import Stage
+
+    code = _params(instance).get("stage_code") or "construction"
+    q = (select(ApprovalItem).join(Stage, ApprovalItem.stage_id == Stage.id)
+         .where(ApprovalItem.project_id == instance.project_id, Stage.code == code))
+    if statuses is not None:
+        q = q.where(ApprovalItem.status.in_(list(statuses)))
+    return session.scalars(q.order_by(ApprovalItem.id)).all()
+
+
+def _context_item(session, instance, ctx):
+    from app.models import ApprovalItem
+
+    try:
+        item_id = int(ctx.get("item_id"))
+    except (TypeError, ValueError):
+        return None
+    item = session.get(ApprovalItem, item_id)
+    if item is None or item.project_id != instance.project_id:
+        return None
+    return item
+
+
+# -- guards --------------------------------------------------------------------------------
+def lead_unit_set(session, instance, ctx) -> Optional[str]:
+    if _lead_unit_id(instance) is None:
+        return "尚未设置牵头部门（请管理员在举措参数中选择牵头部门）"
+    return None
+
+
+def not_bad_credit(session, instance, ctx) -> Optional[str]:
+    from app.models import Project
+
+    project = session.get(Project, instance.project_id)
+    code = (project.applicant.credit_code or "").strip().upper() if project else ""
+    if code and code in bad_credit_codes(_params(instance).get("bad_credit_codes")):
+        return f"申请人（统一社会信用代码{code}）列入失信主体名单，不适用容缺受理"
+    return None
+
+
+def gap_commitment(session, instance, ctx) -> Optional[str]:
+    from app.models.enums import ItemStatus
+
+    reasons = []
+    item = _context_item(session, instance, ctx)
+    if item is None:
+        reasons.append("请选择本项目的一个审批事项")
+    else:
+        stage = _params(instance).get("stage_code") or "construction"
+        if item.stage.code != stage:
+            reasons.append(f"事项“{item.name}”不属于本次并联办理的阶段")
+        elif item.status not in (ItemStatus.NOT_STARTED, ItemStatus.ACCEPTED,
+                                 ItemStatus.CORRECTING):
+            reasons.append(f"事项“{item.name}”当前为“{item.status.value}”，不能容缺受理")
+    if not str(ctx.get("gap_materials") or "").strip():
+        reasons.append("请填写容缺的材料")
+    promised = _as_date(ctx.get("promised_on"))
+    if promised is None:
+        reasons.append("请填写承诺补齐材料的日期")
+    elif promised < _today(ctx):
+        reasons.append("承诺补齐日期不能早于今天")
+    comment = str(ctx.get("comment") or "")
+    if not (ctx.get("commitment_signed") or "承诺书已签署" in comment
+            or "已签署承诺书" in comment):
+        reasons.append("申请人尚未签署容缺受理书面承诺书")
+    return "；".join(reasons) or None
+
+
+def all_finished(session, instance, ctx) -> Optional[str]:
+    from app.models.enums import ItemStatus
+
+    open_items = [i.name for i in _stage_items(session, instance) if i.status.is_open]
+    if open_items:
+        return f"尚有事项未办结：{'、'.join(open_items)}"
+    return None
+
+
+# -- effects -------------------------------------------------------------------------------
+def accept_stage_items(session, instance, ctx):
+    from app.models.enums import ItemStatus
+    from app.services import calendar
+
+    today = _today(ctx)
+    ids = []
+    for item in _stage_items(session, instance, [ItemStatus.NOT_STARTED]):
+        item.status = ItemStatus.ACCEPTED
+        item.accepted_on = today
+        if item.time_limit_days:
+            item.due_on = calendar.add_working_days(today, item.time_limit_days)
+        ids.append(item.id)
+    params = _params(instance)
+    params["launched_on"] = today.isoformat()
+    params["item_ids"] = ids
+    instance.params = params
+
+
+def accept_with_gaps(session, instance, ctx):
+    from app.models.enums import ItemStatus
+    from app.services import calendar
+
+    item = _context_item(session, instance, ctx)
+    today = _today(ctx)
+    if item.status == ItemStatus.NOT_STARTED or item.accepted_on is None:
+        item.accepted_on = today
+        if item.time_limit_days:
+            item.due_on = calendar.add_working_days(today, item.time_limit_days)
+    item.status = ItemStatus.ACCEPTED_WITH_GAPS
+    item.gap_materials = str(ctx.get("gap_materials")).strip()
+    item.gap_promised_on = _as_date(ctx.get("promised_on"))
+    params = _params(instance)
+    gaps = dict(params.get("gaps") or {})
+    gaps[str(item.id)] = {"materials": item.gap_materials,
+                          "promised_on": item.gap_promised_on.isoformat(),
+                          "accepted_on": today.isoformat()}
+    params["gaps"] = gaps
+    instance.params = params
+
+
+def record_completion(session, instance, ctx):
+    params = _params(instance)
+    params["completed_on"] = _today(ctx).isoformat()
+    instance.params = params
+
+
+class ParallelGapsPlugin:
+    title = NAME
+    version = VERSION
+
+    @hookimpl
+    def provide_measures(self):
+        return [MeasureSpec(key=KEY, name=NAME, version=VERSION, definition=DEFINITION,
+                            description=DEFINITION["description"], parameters=PARAMETERS)]
+
+    @hookimpl
+    def measure_guards(self):
+        return {f"{KEY}.lead_unit_set": lead_unit_set, f"{KEY}.not_bad_credit": not_bad_credit,
+                f"{KEY}.gap_commitment": gap_commitment, f"{KEY}.all_finished": all_finished}
+
+    @hookimpl
+    def measure_effects(self):
+        return {f"{KEY}.accept_stage_items": accept_stage_items,
+                f"{KEY}.accept_with_gaps": accept_with_gaps,
+                f"{KEY}.record_completion": record_completion}
+
+    @hookimpl
+    def translations(self):
+        return {"en": {NAME: "Parallel approval, missing materials later"},
+                "zh": {"Parallel approval, missing materials later": NAME}}
+
+
+plugin = ParallelGapsPlugin()
