@@ -18,9 +18,9 @@ writes ``params["registered_on"]``.
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Optional
 
+from app.plugins.builtin import instance_params as _params, step_day as _today
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import MeasureSpec, standard_parameters
 
@@ -63,19 +63,6 @@ DEFINITION = {
 }
 
 PARAMETERS = standard_parameters(DEFINITION)
-
-
-def _params(instance) -> dict:
-    return dict(instance.params or {})
-
-
-def _today(ctx: dict) -> dt.date:
-    from app.services import calendar
-
-    value = ctx.get("today")
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value if isinstance(value, dt.date) else calendar.today()
 
 
 def accepted(session, instance, ctx) -> Optional[str]:

@@ -26,10 +26,10 @@ Parameters: ``lead_unit`` (type units: the lead department, OrgUnit id), ``stage
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Optional
 
+from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
 
@@ -75,25 +75,6 @@ PARAMETERS = standard_parameters(DEFINITION) + (
 
 
 # -- helpers --------------------------------------------------------------------------------
-def _params(instance) -> dict:
-    return dict(instance.params or {})
-
-
-def _as_date(value) -> Optional[dt.date]:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def _today(ctx: dict) -> dt.date:
-    from app.services import calendar
-
-    return _as_date(ctx.get("today")) or calendar.today()
 
 
 def bad_credit_codes(value) -> set[str]:
@@ -188,8 +169,6 @@ def gap_commitment(session, instance, ctx) -> Optional[str]:
 
 
 def all_finished(session, instance, ctx) -> Optional[str]:
-    from app.models.enums import ItemStatus
-
     open_items = [i.name for i in _stage_items(session, instance) if i.status.is_open]
     if open_items:
         return f"尚有事项未办结：{'、'.join(open_items)}"

@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
 
@@ -78,9 +79,6 @@ PARAMETERS = standard_parameters(DEFINITION) + (
 
 
 # -- helpers ---------------------------------------------------------------------------
-def _params(instance) -> dict:
-    return dict(instance.params or {})
-
 
 def _comment(ctx: dict) -> str:
     return str(ctx.get("comment") or "")
@@ -98,25 +96,6 @@ def _finished_item_named(session, instance, words) -> Optional[str]:
         ApprovalItem.project_id == instance.project_id,
         ApprovalItem.status == ItemStatus.FINISHED)).all()
     return next((n for n in names if any(w in n for w in words)), None)
-
-
-def _as_date(value) -> Optional[dt.date]:
-    if not value:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-def _today(ctx: dict) -> dt.date:
-    from app.services import calendar
-
-    return _as_date(ctx.get("today")) or calendar.today()
 
 
 # -- guards ------------------------------------------------------------------------------

@@ -19,9 +19,9 @@ Guard ``start_on_land.land_acquired`` on ``issue_together``: context
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Optional
 
+from app.plugins.builtin import instance_params as _params, step_day as _today
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
 
@@ -66,19 +66,6 @@ PARAMETERS = standard_parameters(DEFINITION) + (
     ParamSpec("require_land_confirmation", "bool", True, label="须确认土地已取得",
               help="同步核发前核验：在意见中注明“土地已取得”（或接口传入 land_acquired）。"),
 )
-
-
-def _params(instance) -> dict:
-    return dict(instance.params or {})
-
-
-def _today(ctx: dict) -> dt.date:
-    from app.services import calendar
-
-    value = ctx.get("today")
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value if isinstance(value, dt.date) else calendar.today()
 
 
 def land_acquired(session, instance, ctx) -> Optional[str]:
