@@ -92,3 +92,18 @@ def team(project_, unit, assistant_user):
                                     assigned_on=dt.date(2026, 1, 5)))
     db.session.add(ServiceTeamMember(project=project_, org_unit=unit))
     db.session.flush()
+
+
+def world_user(world, key: str, county: str = "a") -> AppUser:
+    """The demo user ``<county>_<key>`` of the test world, in the current session."""
+    return db.session.get(AppUser, getattr(world, county).users[key].id)
+
+
+def assisted_project(world, county: str = "a") -> Project:
+    """A new project of the county with the county's assistant as its lead (committed)."""
+    c = getattr(world, county)
+    region_ = db.session.get(Region, c.region.id)
+    p = project(region_, applicant(region_))
+    db.session.add(ProjectAssistant(project=p, user_id=c.users["assistant"].id, is_lead=True))
+    db.session.commit()
+    return p

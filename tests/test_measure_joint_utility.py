@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (AppUser, CardLevel, CardSubject, Project, ProjectAssistant, Region,
-                        WarningCard, WorkflowInstanceStatus)
+from app.models import (CardLevel, CardSubject, Project, ProjectAssistant, Region, WarningCard,
+                        WorkflowInstanceStatus)
 from app.plugins import joint_utility, manager_of
 from app.services import measures
 from app.workflow import cards, engine
@@ -21,8 +21,7 @@ KEY = "joint_utility"
 DAY = dt.date(2026, 11, 11)
 
 
-def user(world, key, county="a") -> AppUser:
-    return db.session.get(AppUser, getattr(world, county).users[key].id)
+user = f.world_user
 
 
 def new_project(world, stage="engineering", county="a") -> Project:

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (AppUser, CardLevel, CardSubject, Project, ProjectAssistant, Region,
-                        WarningCard, WorkflowInstanceStatus)
+from app.models import CardLevel, CardSubject, Region, WarningCard, WorkflowInstanceStatus
 from app.plugins import licence_on_signing, manager_of
 from app.services import measures
 from app.workflow import cards, engine
@@ -22,18 +21,10 @@ KEY = "licence_on_signing"
 DAY = dt.date(2026, 11, 11)
 
 
-def user(world, key, county="a") -> AppUser:
-    return db.session.get(AppUser, getattr(world, county).users[key].id)
+user = f.world_user
 
 
-def new_project(world, county="a") -> Project:
-    c = getattr(world, county)
-    region = db.session.get(Region, c.region.id)
-    project = f.project(region, f.applicant(region))
-    db.session.add(ProjectAssistant(project=project, user_id=c.users["assistant"].id,
-                                    is_lead=True))
-    db.session.commit()
-    return project
+new_project = f.assisted_project
 
 
 @pytest.fixture()

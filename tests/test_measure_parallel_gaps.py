@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (AppUser, CardLevel, CardSubject, OrgUnit, Project, ProjectAssistant,
-                        Region, WarningCard, WorkflowInstanceStatus)
+from app.models import (CardLevel, CardSubject, OrgUnit, Project, ProjectAssistant, Region,
+                        WarningCard, WorkflowInstanceStatus)
 from app.models.enums import ItemStatus
 from app.plugins import manager_of, parallel_gaps as pg
 from app.services import measures, warnings
@@ -23,8 +23,7 @@ KEY = "parallel_gaps"
 DAY = dt.date(2026, 11, 11)
 
 
-def user(world, key, county="a") -> AppUser:
-    return db.session.get(AppUser, getattr(world, county).users[key].id)
+user = f.world_user
 
 
 def new_project(world, county="a"):

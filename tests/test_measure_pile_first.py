@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (AppUser, CardLevel, CardSubject, Project, ProjectAssistant, Region,
-                        WarningCard, WorkflowInstanceStatus)
+from app.models import CardLevel, CardSubject, Region, WarningCard, WorkflowInstanceStatus
 from app.models.enums import ItemStatus
 from app.plugins import manager_of, pile_first
 from app.services import calendar, measures
@@ -23,18 +22,10 @@ KEY = "pile_first"
 ALL_OK = "土地使用权已取得；桩基施工图审查合格；承诺书已签署"
 
 
-def user(world, key, county="a") -> AppUser:
-    return db.session.get(AppUser, getattr(world, county).users[key].id)
+user = f.world_user
 
 
-def new_project(world, county="a") -> Project:
-    c = getattr(world, county)
-    region = db.session.get(Region, c.region.id)
-    project = f.project(region, f.applicant(region))
-    db.session.add(ProjectAssistant(project=project, user_id=c.users["assistant"].id,
-                                    is_lead=True))
-    db.session.commit()
-    return project
+new_project = f.assisted_project
 
 
 @pytest.fixture()

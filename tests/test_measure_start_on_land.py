@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (AppUser, CardLevel, CardSubject, Project, ProjectAssistant, Region,
-                        WarningCard, WorkflowInstanceStatus)
+from app.models import CardLevel, CardSubject, Region, WarningCard, WorkflowInstanceStatus
 from app.plugins import manager_of
 from app.services import measures
 from app.workflow import cards, engine
@@ -20,18 +19,10 @@ from . import factories as f
 KEY = "start_on_land"
 
 
-def user(world, key, county="a") -> AppUser:
-    return db.session.get(AppUser, getattr(world, county).users[key].id)
+user = f.world_user
 
 
-def new_project(world, county="a") -> Project:
-    c = getattr(world, county)
-    region = db.session.get(Region, c.region.id)
-    project = f.project(region, f.applicant(region))
-    db.session.add(ProjectAssistant(project=project, user_id=c.users["assistant"].id,
-                                    is_lead=True))
-    db.session.commit()
-    return project
+new_project = f.assisted_project
 
 
 @pytest.fixture()

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (AppUser, CardLevel, CardSubject, Project, ProjectAssistant, Region,
-                        WarningCard, WorkflowInstance, WorkflowInstanceStatus, WorkflowStep)
+from app.models import (AppUser, CardLevel, CardSubject, WarningCard, WorkflowInstance,
+                        WorkflowInstanceStatus)
 from app.workflow import cards, engine
 from app.workflow.definition import Definition, DefinitionError, parse, validate
 
@@ -64,18 +64,10 @@ def utility_definition() -> dict:
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def user(world, key, county="a") -> AppUser:
-    return db.session.get(AppUser, getattr(world, county).users[key].id)
+user = f.world_user
 
 
-def new_project(world, county="a") -> Project:
-    c = getattr(world, county)
-    region = db.session.get(Region, c.region.id)
-    project = f.project(region, f.applicant(region))
-    db.session.add(ProjectAssistant(project=project, user_id=c.users["assistant"].id,
-                                    is_lead=True))
-    db.session.commit()
-    return project
+new_project = f.assisted_project
 
 
 @pytest.fixture(autouse=True)
