@@ -21,8 +21,9 @@ from __future__ import annotations
 from typing import Optional
 
 from app.plugins.builtin import instance_params as _params, step_day as _today
+from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import MeasureSpec, standard_parameters
+from app.plugins.types import standard_parameters
 
 KEY = "certificate_on_completion"
 NAME = "竣工即发证"
@@ -83,23 +84,14 @@ def record_registration(session, instance, ctx):
     instance.params = params
 
 
-class CertificateOnCompletionPlugin:
-    title = NAME
-    version = VERSION
+class CertificateOnCompletionPlugin(BuiltinMeasure):
+    key, name, version = KEY, NAME, VERSION
+    definition, parameters = DEFINITION, PARAMETERS
 
-    @hookimpl
-    def provide_measures(self):
-        return [MeasureSpec(key=KEY, name=NAME, version=VERSION, definition=DEFINITION,
-                            description=DEFINITION["description"], parameters=PARAMETERS)]
+    guards = {"accepted": accepted}
 
-    @hookimpl
-    def measure_guards(self):
-        return {f"{KEY}.accepted": accepted}
-
-    @hookimpl
-    def measure_effects(self):
-        return {f"{KEY}.record_acceptance": record_acceptance,
-                f"{KEY}.record_registration": record_registration}
+    effects = {"record_acceptance": record_acceptance,
+               "record_registration": record_registration}
 
     @hookimpl
     def translations(self):

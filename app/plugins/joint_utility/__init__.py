@@ -19,8 +19,9 @@ guard ``joint_utility.stage_reached`` compares the project's current stage order
 """
 from __future__ import annotations
 
+from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
+from app.plugins.types import ParamSpec, standard_parameters
 
 KEY = "joint_utility"
 NAME = "水电气讯视联合报装"
@@ -190,23 +191,14 @@ def ledger_cell(project) -> str:
     return f"已接通 {len(connected_units(instance))}/{len(selected_units(instance))}"
 
 
-class JointUtilityPlugin:
-    title = NAME
-    version = VERSION
+class JointUtilityPlugin(BuiltinMeasure):
+    key, name, version = KEY, NAME, VERSION
+    definition, parameters = DEFINITION, PARAMETERS
 
-    @hookimpl
-    def provide_measures(self):
-        return [MeasureSpec(key=KEY, name=NAME, version=VERSION, definition=DEFINITION,
-                            description=DEFINITION["description"], parameters=PARAMETERS)]
+    guards = {"stage_reached": stage_reached, "units_valid": units_valid}
 
-    @hookimpl
-    def measure_guards(self):
-        return {f"{KEY}.stage_reached": stage_reached, f"{KEY}.units_valid": units_valid}
-
-    @hookimpl
-    def measure_effects(self):
-        return {f"{KEY}.choose_units": choose_units,
-                f"{KEY}.record_completion": record_completion}
+    effects = {"choose_units": choose_units,
+               "record_completion": record_completion}
 
     @hookimpl
     def ledger_columns(self):

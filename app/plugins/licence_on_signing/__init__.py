@@ -18,8 +18,9 @@ Guard ``licence_on_signing.price_paid`` 土地出让价款已缴清: the signing
 """
 from __future__ import annotations
 
+from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
+from app.plugins.types import ParamSpec, standard_parameters
 
 KEY = "licence_on_signing"
 NAME = "签约即颁照/交地即发证"
@@ -111,23 +112,14 @@ def ledger_cell(project) -> str:
     return f"{issued_on}签约即颁证" if issued_on else "预审中"
 
 
-class LicenceOnSigningPlugin:
-    title = NAME
-    version = VERSION
+class LicenceOnSigningPlugin(BuiltinMeasure):
+    key, name, version = KEY, NAME, VERSION
+    definition, parameters = DEFINITION, PARAMETERS
 
-    @hookimpl
-    def provide_measures(self):
-        return [MeasureSpec(key=KEY, name=NAME, version=VERSION, definition=DEFINITION,
-                            description=DEFINITION["description"], parameters=PARAMETERS)]
+    guards = {"price_paid": price_paid}
 
-    @hookimpl
-    def measure_guards(self):
-        return {f"{KEY}.price_paid": price_paid}
-
-    @hookimpl
-    def measure_effects(self):
-        return {f"{KEY}.record_prereview": record_prereview,
-                f"{KEY}.record_issued": record_issued}
+    effects = {"record_prereview": record_prereview,
+               "record_issued": record_issued}
 
     @hookimpl
     def ledger_columns(self):

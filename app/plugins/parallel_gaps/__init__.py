@@ -30,8 +30,9 @@ import re
 from typing import Optional
 
 from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
+from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
+from app.plugins.types import ParamSpec, standard_parameters
 
 KEY = "parallel_gaps"
 NAME = "并联审批，容缺后补"
@@ -222,25 +223,16 @@ def record_completion(session, instance, ctx):
     instance.params = params
 
 
-class ParallelGapsPlugin:
-    title = NAME
-    version = VERSION
+class ParallelGapsPlugin(BuiltinMeasure):
+    key, name, version = KEY, NAME, VERSION
+    definition, parameters = DEFINITION, PARAMETERS
 
-    @hookimpl
-    def provide_measures(self):
-        return [MeasureSpec(key=KEY, name=NAME, version=VERSION, definition=DEFINITION,
-                            description=DEFINITION["description"], parameters=PARAMETERS)]
+    guards = {"lead_unit_set": lead_unit_set, "not_bad_credit": not_bad_credit,
+              "gap_commitment": gap_commitment, "all_finished": all_finished}
 
-    @hookimpl
-    def measure_guards(self):
-        return {f"{KEY}.lead_unit_set": lead_unit_set, f"{KEY}.not_bad_credit": not_bad_credit,
-                f"{KEY}.gap_commitment": gap_commitment, f"{KEY}.all_finished": all_finished}
-
-    @hookimpl
-    def measure_effects(self):
-        return {f"{KEY}.accept_stage_items": accept_stage_items,
-                f"{KEY}.accept_with_gaps": accept_with_gaps,
-                f"{KEY}.record_completion": record_completion}
+    effects = {"accept_stage_items": accept_stage_items,
+               "accept_with_gaps": accept_with_gaps,
+               "record_completion": record_completion}
 
     @hookimpl
     def translations(self):

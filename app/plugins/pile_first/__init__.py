@@ -32,8 +32,9 @@ import datetime as dt
 from typing import Optional
 
 from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
+from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
+from app.plugins.types import ParamSpec, standard_parameters
 
 KEY = "pile_first"
 NAME = "桩基先行许可"
@@ -205,25 +206,16 @@ def ledger_cell(project) -> str:
 
 
 # -- the plugin ------------------------------------------------------------------------------
-class PileFirstPlugin:
-    title = NAME
-    version = VERSION
+class PileFirstPlugin(BuiltinMeasure):
+    key, name, version = KEY, NAME, VERSION
+    definition, parameters = DEFINITION, PARAMETERS
 
-    @hookimpl
-    def provide_measures(self):
-        return [MeasureSpec(key=KEY, name=NAME, version=VERSION, definition=DEFINITION,
-                            description=DEFINITION["description"], parameters=PARAMETERS)]
+    guards = {"land_right": land_right, "drawing_review": drawing_review,
+              "commitment_signed": commitment_signed}
 
-    @hookimpl
-    def measure_guards(self):
-        return {f"{KEY}.land_right": land_right, f"{KEY}.drawing_review": drawing_review,
-                f"{KEY}.commitment_signed": commitment_signed}
-
-    @hookimpl
-    def measure_effects(self):
-        return {f"{KEY}.record_application": record_application,
-                f"{KEY}.record_pile_permit": record_pile_permit,
-                f"{KEY}.record_full_permit": record_full_permit}
+    effects = {"record_application": record_application,
+               "record_pile_permit": record_pile_permit,
+               "record_full_permit": record_full_permit}
 
     @hookimpl
     def ledger_columns(self):

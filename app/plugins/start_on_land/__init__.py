@@ -22,8 +22,9 @@ from __future__ import annotations
 from typing import Optional
 
 from app.plugins.builtin import instance_params as _params, step_day as _today
+from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
+from app.plugins.types import ParamSpec, standard_parameters
 
 KEY = "start_on_land"
 NAME = "拿地即开工"
@@ -88,22 +89,13 @@ def record_issue(session, instance, ctx):
     instance.params = params
 
 
-class StartOnLandPlugin:
-    title = NAME
-    version = VERSION
+class StartOnLandPlugin(BuiltinMeasure):
+    key, name, version = KEY, NAME, VERSION
+    definition, parameters = DEFINITION, PARAMETERS
 
-    @hookimpl
-    def provide_measures(self):
-        return [MeasureSpec(key=KEY, name=NAME, version=VERSION, definition=DEFINITION,
-                            description=DEFINITION["description"], parameters=PARAMETERS)]
+    guards = {"land_acquired": land_acquired}
 
-    @hookimpl
-    def measure_guards(self):
-        return {f"{KEY}.land_acquired": land_acquired}
-
-    @hookimpl
-    def measure_effects(self):
-        return {f"{KEY}.record_prereview": record_prereview, f"{KEY}.record_issue": record_issue}
+    effects = {"record_prereview": record_prereview, "record_issue": record_issue}
 
     @hookimpl
     def translations(self):
