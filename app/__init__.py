@@ -31,6 +31,9 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
     with app.app_context():
         audit.install(db.session)
     if not web:
+        from .plugins import load_plugins
+
+        load_plugins(app)  # guards, effects, reminder rules, ledger columns; no screens
         return app
     # Alembic (and its templates) is loaded only where `flask db` can be run.
     from flask_migrate import Migrate

@@ -95,12 +95,15 @@ def test_project_ledger(app, world, data, tmp_path):
         rows = ledgers.build_project_ledger(db.session, scope, {}, out, as_of=AS_OF)
         expected = _count(scoped(select(Project.id), Project, scope))
         stages = ledgers.standard_stages(db.session)
+        # Measure columns appear when county a runs measures (other tests may start some).
+        measures, _values = ledgers.measure_cells(db.session, scope, {},
+                                                  ledgers.plugin_columns())
     ws = openpyxl.load_workbook(out).active
     assert rows == expected == len(_data_rows(ws)) >= 3
 
     # Title and grouped, merged headers; Chinese column names.
     ncols = 12 + 2 * len(stages) + 4
-    last = openpyxl.utils.get_column_letter(ncols)
+    last = openpyxl.utils.get_column_letter(ncols + len(measures))
     merged = {str(r) for r in ws.merged_cells.ranges}
     assert ws["A1"].value == "甲县重大项目推进台账（截至2026年11月23日）"
     assert f"A1:{last}1" in merged and f"A2:{last}2" in merged
@@ -134,10 +137,50 @@ def test_project_ledger(app, world, data, tmp_path):
     assert hostile[8].value == pytest.approx(12345.67) and hostile[8].number_format == "#,##0.00"
     assert hostile[6].value == "省级"
     assert all(c.fill.fgColor.rgb == RED for c in hostile)
-    assert [c.value for c in hostile[-4:]] == [1, 0, 2, 0]
+    assert [c.value for c in hostile[ncols - 4:ncols]] == [1, 0, 2, 0]
     construction = 12 + 2 * [s[1] for s in stages].index("施工许可")
     assert hostile[construction].value == "办理中"
     assert all(c.fill.fgColor.rgb == YELLOW for c in by_code["LEDGER-0002"])
+
+
+def test_measure_columns_come_from_the_plugins(app, world, data, tmp_path):
+    """A plugin's ledger column (桩基先行) appears under 创新举措 when a project of the
+    ledger runs the measure, with the cell its value function gives from the latest
+    instance; a county with no such instance does not get the column."""
+    from app.models import WorkflowInstance
+    from app.plugins import pile_first
+    from app.workflow import engine
+
+    header = "桩基先行（节省工作日）"
+    with app.app_context():
+        project = db.session.get(Project, data["yellow"])
+        old = engine.start(db.session, project, "pile_first", pile_first.DEFINITION, {})
+        engine.cancel(db.session, old, None)
+        latest = engine.start(db.session, project, "pile_first", pile_first.DEFINITION,
+                              {"pile_permit_on": "2026-11-02", "full_permit_on": "2026-11-16"})
+        db.session.commit()
+        ids = [old.id, latest.id]
+        try:
+            ledgers.build_project_ledger(db.session, _scope(world.a.users["clerk"].id), {},
+                                         tmp_path / "a.xlsx", as_of=AS_OF)
+            ledgers.build_project_ledger(db.session, _scope(world.b.users["clerk"].id), {},
+                                         tmp_path / "b.xlsx", as_of=AS_OF)
+        finally:
+            for iid in ids:
+                db.session.delete(db.session.get(WorkflowInstance, iid))
+            db.session.commit()
+    ws = openpyxl.load_workbook(tmp_path / "a.xlsx").active
+    headers = [c.value for c in ws[4]]
+    col = headers.index(header)
+    group = [str(r) for r in ws.merged_cells.ranges if r.min_row == 3 and r.min_col <= col + 1
+             <= r.max_col]
+    assert ws.cell(3, group and int(openpyxl.utils.cell.range_boundaries(group[0])[0])
+                   or col + 1).value == "创新举措"
+    by_code = _by_code(ws)
+    assert by_code["LEDGER-0002"][col].value == "提前10个工作日"
+    assert by_code["LEDGER-0001"][col].value in (None, "")
+    ws_b = openpyxl.load_workbook(tmp_path / "b.xlsx").active
+    assert header not in [c.value for c in ws_b[4]]
 
 
 def test_project_ledger_plain_rows_have_no_fill(app, world, data, tmp_path):

@@ -102,7 +102,7 @@ def test_three_of_five_units_complete_only_after_the_third_connects(app, world, 
         assert inst.tokens == {"main": {"state": "done", "entered_on": DAY.isoformat(),
                                         "due_on": None}}
         assert inst.steps[-1].action == "finish"
-        assert joint_utility.ledger_cell(project) == "已接通 3/3"
+        assert joint_utility.ledger_cell(inst) == "已接通 3/3"
         db.session.rollback()
 
 

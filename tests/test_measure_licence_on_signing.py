@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import CardLevel, CardSubject, Region, WarningCard, WorkflowInstanceStatus
+from app.models import (CardLevel, CardSubject, ItemStatus, OrgUnit, Region, WarningCard,
+                        WorkflowInstanceStatus)
 from app.plugins import licence_on_signing, manager_of
 from app.services import measures
-from app.workflow import cards, engine
+from app.workflow import cards, engine, links
 from app.workflow.engine import TransitionRefused
 
 from . import factories as f
@@ -60,6 +61,11 @@ def test_plugin_and_parameters(app):
 def test_happy_path_issues_both_documents_on_signing(app, world, enabled):
     with app.app_context():
         project = new_project(world)
+        unit = db.session.get(OrgUnit, world.a.department.id)
+        planning = f.item(project, unit, name="建设用地规划许可证核发",
+                          status=ItemStatus.ACCEPTED, accepted_on=dt.date(2026, 11, 12))
+        certificate = f.item(project, unit, name="不动产权证书（首次登记）")
+        other = f.item(project, unit, name="建筑工程施工许可证核发")
         inst = _ready_to_sign(world, project)
         assert inst.tokens["main"]["state"] == "awaiting_signing"
         assert inst.params["prereview_passed_on"] == DAY.isoformat()
@@ -74,9 +80,18 @@ def test_happy_path_issues_both_documents_on_signing(app, world, enabled):
         assert dt.datetime.fromisoformat(issued["planning_permit"])
         assert inst.params["issued_on"] == "2026-11-20"
         assert inst.params["contract_no"] == "TD-2026-001"
-        assert licence_on_signing.ledger_cell(project) == "2026-11-20签约即颁证"
+        assert licence_on_signing.ledger_cell(inst) == "2026-11-20签约即颁证"
         assert [s.action for s in inst.steps] == ["start", "submit", "pass_prereview",
                                                   "sign_and_issue"]
+        # The project's items of both documents are finished that day and linked.
+        for item in (planning, certificate):
+            assert item.status == ItemStatus.FINISHED and item.finished_on == signing
+        assert certificate.accepted_on == signing and planning.accepted_on == dt.date(2026, 11, 12)
+        assert other.status == ItemStatus.NOT_STARTED
+        assert [(x["item"].id, x["relation"]) for x in links.linked_items(inst)] == [
+            (planning.id, links.CHANGED), (certificate.id, links.CHANGED)]
+        assert [x["name"] for x in links.instances_of_item(db.session, planning.id)] == [
+            "签约即颁照/交地即发证"]
         db.session.rollback()
 
 
@@ -85,10 +100,14 @@ def test_without_certificate_only_the_planning_permit(app, world):
         region = db.session.get(Region, world.a.region.id)
         measures.set_setting(db.session, KEY, region, True, {"issue_certificate": False},
                              user(world, "admin"))
-        inst = _ready_to_sign(world, new_project(world))
+        project = new_project(world)
+        unit = db.session.get(OrgUnit, world.a.department.id)
+        certificate = f.item(project, unit, name="不动产权证书（首次登记）")
+        inst = _ready_to_sign(world, project)
         engine.transition(db.session, inst, "sign_and_issue", user(world, "dept"),
                           context={"land_price_paid": True})
         assert set(inst.params["issued_at"]) == {"planning_permit"}
+        assert certificate.status == ItemStatus.NOT_STARTED
         db.session.rollback()
 
 

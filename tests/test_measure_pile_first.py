@@ -13,7 +13,7 @@ from app.models import CardLevel, CardSubject, Region, WarningCard, WorkflowInst
 from app.models.enums import ItemStatus
 from app.plugins import manager_of, pile_first
 from app.services import calendar, measures
-from app.workflow import cards, engine
+from app.workflow import cards, engine, links
 from app.workflow.engine import TransitionRefused
 
 from . import factories as f
@@ -51,7 +51,7 @@ def test_the_plugin_is_discovered_with_chinese_parameters(app):
         assert names["time_limits.review"].default == 3
         assert names["roles.approve"].default == ["dept"]
         assert names["require_land_right"].label == "须已取得土地使用权"
-        assert "桩基先行（节省工作日）" in [h for h, _ in manager_of().ledger_columns()]
+        assert "桩基先行（节省工作日）" in [c.header for c in manager_of().ledger_columns()]
 
 
 def test_happy_path_pile_permit_then_full_permit_and_days_saved(app, world, enabled):
@@ -80,7 +80,7 @@ def test_happy_path_pile_permit_then_full_permit_and_days_saved(app, world, enab
         assert inst.tokens["main"]["state"] == "full_permit_issued"
         assert pile_first.days_saved(inst) == calendar.working_days_between(pile_day, full_day)
         assert pile_first.days_saved(inst) == 10
-        assert pile_first.ledger_cell(project) == "提前10个工作日"
+        assert pile_first.ledger_cell(inst) == "提前10个工作日"
         actions = [s.action for s in inst.steps]
         assert actions == ["start", "submit", "approve", "issue_full_permit"]
         db.session.rollback()
@@ -93,14 +93,29 @@ def test_guards_come_from_finished_items_or_context(app, world, enabled):
         from app.models import OrgUnit
 
         unit = db.session.get(OrgUnit, world.a.department.id)
-        for name in ("建设用地规划许可证核发", "桩基施工图审查"):
-            f.item(project, unit, name=name, status=ItemStatus.FINISHED,
-                   finished_on=dt.date(2026, 11, 2))
+        prerequisites = [f.item(project, unit, name=name, status=ItemStatus.FINISHED,
+                                accepted_on=dt.date(2026, 10, 26),
+                                finished_on=dt.date(2026, 11, 2))
+                         for name in ("建设用地规划许可证核发", "桩基施工图审查")]
+        full = f.item(project, unit, name="建筑工程施工许可证核发", status=ItemStatus.ACCEPTED,
+                      accepted_on=dt.date(2026, 11, 3))
         inst = measures.start_measure(db.session, project, KEY, assistant)
         engine.transition(db.session, inst, "submit", assistant,
                           context={"commitment_signed": True})
         assert inst.tokens["main"]["state"] == "review"
         assert inst.params["commitment_signed"] is True
+        # The items the prerequisites rest on are linked to the instance …
+        assert [(x["item"].id, x["relation"]) for x in links.linked_items(inst)] == [
+            (i.id, links.PREREQUISITE) for i in prerequisites]
+        # … and issuing the full permit finishes the project's construction-permit item.
+        dept = user(world, "dept")
+        engine.transition(db.session, inst, "approve", dept, today=dt.date(2026, 11, 11))
+        engine.transition(db.session, inst, "issue_full_permit", dept,
+                          today=dt.date(2026, 11, 25))
+        assert full.status == ItemStatus.FINISHED and full.finished_on == dt.date(2026, 11, 25)
+        assert prerequisites[1].status == ItemStatus.FINISHED  # untouched
+        assert (full.id, links.CHANGED) in [(x["item"].id, x["relation"])
+                                            for x in links.linked_items(inst)]
         db.session.rollback()
 
 
@@ -176,3 +191,50 @@ def test_cards_when_the_review_overruns(app, world, enabled):
         db.session.commit()
         db.session.refresh(red)
         assert red.cleared_at is not None
+
+
+def test_the_commitment_deadline_is_a_reminder_rule_of_the_daily_scan(app, world):
+    """The plugin's reminder rule: the full permit promised within ``commitment_days``
+    working days of the pile permit; the daily scan (the real one, through the plugin
+    manager) raises yellow then red and clears it once the full permit is issued."""
+    from app.services import warnings
+
+    with app.app_context():
+        region = db.session.get(Region, world.a.region.id)
+        measures.set_setting(db.session, KEY, region, True, {"commitment_days": 5},
+                             user(world, "admin"))
+        project = new_project(world)
+        assistant, dept = user(world, "assistant"), user(world, "dept")
+        inst = measures.start_measure(db.session, project, KEY, assistant)
+        pile_day = dt.date(2026, 11, 2)  # Monday
+        engine.transition(db.session, inst, "submit", assistant, comment=ALL_OK, today=pile_day)
+        engine.transition(db.session, inst, "approve", dept, today=pile_day)
+        db.session.commit()
+        assert pile_first.commitment_due(inst) == dt.date(2026, 11, 9)
+
+        def commitment_card(level):
+            return db.session.scalar(select(WarningCard).where(
+                WarningCard.subject == CardSubject.WORKFLOW, WarningCard.subject_id == inst.id,
+                WarningCard.part == "pile_first.commitment", WarningCard.level == level,
+                WarningCard.cleared_at.is_(None)))
+
+        warnings.scan(db.session, dt.date(2026, 11, 3))  # six working days before: calm
+        db.session.commit()
+        assert commitment_card(CardLevel.YELLOW) is None
+        warnings.scan(db.session, dt.date(2026, 11, 6))  # Friday, due Monday: yellow
+        db.session.commit()
+        yellow = commitment_card(CardLevel.YELLOW)
+        assert yellow is not None and "承诺期限内取得施工许可证" in yellow.title
+        assert yellow.due_on == dt.date(2026, 11, 9)
+        warnings.scan(db.session, dt.date(2026, 11, 11))  # overdue: red, yellow cleared
+        db.session.commit()
+        assert commitment_card(CardLevel.RED) is not None
+        assert commitment_card(CardLevel.YELLOW) is None
+        engine.transition(db.session, inst, "issue_full_permit", dept,
+                          today=dt.date(2026, 11, 11))
+        db.session.commit()
+        warnings.scan(db.session, dt.date(2026, 11, 11))
+        db.session.commit()
+        assert commitment_card(CardLevel.RED) is None
+        measures.clear_setting(db.session, KEY, region, None)
+        db.session.commit()

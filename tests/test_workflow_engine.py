@@ -82,10 +82,10 @@ def _guards(app):
     engine.unregister_guard("test_commitment_signed")
 
 
-def card(instance_id, level):
+def card(instance_id, level, part="main"):
     return db.session.scalar(select(WarningCard).where(
         WarningCard.subject == CardSubject.WORKFLOW, WarningCard.subject_id == instance_id,
-        WarningCard.level == level))
+        WarningCard.part == part, WarningCard.level == level))
 
 
 # -- definitions ---------------------------------------------------------------------------------
@@ -470,7 +470,7 @@ def test_cards_raised_when_a_step_overruns_and_cleared_after_moving_on(app, worl
         assert card(soon.id, CardLevel.RED).cleared_at is not None
 
 
-def test_parallel_cards_follow_the_most_urgent_branch(app, world):
+def test_each_overdue_branch_carries_its_own_card(app, world):
     with app.app_context():
         assistant, dept = user(world, "assistant"), user(world, "dept")
         d = utility_definition()
@@ -480,16 +480,30 @@ def test_parallel_cards_follow_the_most_urgent_branch(app, world):
         engine.transition(db.session, inst, "accept", assistant, today=dt.date(2026, 11, 2))
         engine.transition(db.session, inst, "fan_out", assistant, today=dt.date(2026, 11, 2))
         db.session.commit()
+        # 11 Nov: water (due 3 Nov) is overdue; power (due 16 Nov) is not even yellow.
         cards.raise_workflow_cards(db.session, TODAY)
         db.session.commit()
-        red = card(inst.id, CardLevel.RED)
-        assert red is not None and "供水受理勘查（供水）" in red.title
-        engine.transition(db.session, inst, "water_connect", dept, today=TODAY)
+        water = card(inst.id, CardLevel.RED, "water")
+        assert water is not None and "供水受理勘查（供水）" in water.title
+        assert card(inst.id, CardLevel.RED, "power") is None
+        assert card(inst.id, CardLevel.YELLOW, "power") is None
+        # 20 Nov: both branches overdue, one card each.
+        later = dt.date(2026, 11, 20)
+        result = cards.raise_workflow_cards(db.session, later)
         db.session.commit()
-        cards.raise_workflow_cards(db.session, TODAY)
+        power = card(inst.id, CardLevel.RED, "power")
+        assert power is not None and "（供电）" in power.title
+        assert power.id in result["raised_ids"]
+        assert water.id not in result["raised_ids"]  # already up, not raised twice
+        # Water connects: its card clears, power's stays.
+        engine.transition(db.session, inst, "water_connect", dept, today=later)
         db.session.commit()
-        db.session.refresh(red)
-        assert red.cleared_at is not None  # power is due 16 Nov: within no window yet
+        cards.raise_workflow_cards(db.session, later)
+        db.session.commit()
+        db.session.refresh(water)
+        db.session.refresh(power)
+        assert water.cleared_at is not None
+        assert power.cleared_at is None
 
 
 def test_two_branches_moving_at_the_same_time_both_count(app, world):

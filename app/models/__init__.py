@@ -11,6 +11,7 @@ from .calendar import CalendarDay  # noqa: F401
 from .warnings import WarningCard, WorkOrder, WorkOrderStep  # noqa: F401
 from .jobs import JobRecord  # noqa: F401
 from .notifications import Delivery, Notification  # noqa: F401
-from .workflow import MeasureSetting, WorkflowDefinition, WorkflowInstance, WorkflowStep  # noqa: F401
+from .workflow import (MeasureSetting, WorkflowDefinition, WorkflowInstance,  # noqa: F401
+                       WorkflowItemLink, WorkflowStep)
 from .users import AppUser  # noqa: F401
 from .audit import AuditRecord  # noqa: F401

@@ -14,16 +14,22 @@ from .regions import OrgUnit, Region
 
 
 class WarningCard(TimestampMixin, Model):
-    """One card per object and level; the unique key makes concurrent scans raise it once."""
+    """One card per object, part and level; the unique key makes concurrent scans raise it
+    once."""
 
     __tablename__ = "warning_card"
     __table_args__ = (
-        UniqueConstraint("subject", "subject_id", "level", name="uq_warning_card_subject_level"),
+        UniqueConstraint("subject", "subject_id", "part", "level",
+                         name="uq_warning_card_subject_part_level"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject: Mapped[CardSubject] = enum_column(CardSubject, nullable=False)
     subject_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Which deadline of the object: "" for items, promises and work orders (one each);
+    # for a workflow instance the token ("main" or a parallel branch) or a plugin
+    # reminder rule's part, so each overdue branch carries its own card.
+    part: Mapped[str] = mapped_column(String(64), nullable=False, default="", server_default="")
     level: Mapped[CardLevel] = enum_column(CardLevel, nullable=False, index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"),
                                             nullable=False, index=True)

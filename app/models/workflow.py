@@ -72,6 +72,8 @@ class WorkflowInstance(TimestampMixin, Model):
     project: Mapped[Project] = relationship(Project)
     steps: Mapped[list["WorkflowStep"]] = relationship(
         back_populates="instance", cascade="all, delete-orphan", order_by="WorkflowStep.id")
+    item_links: Mapped[list["WorkflowItemLink"]] = relationship(
+        back_populates="instance", cascade="all, delete-orphan", order_by="WorkflowItemLink.id")
 
     def __repr__(self) -> str:
         return f"{self.measure_key}#{self.id}"
@@ -94,3 +96,24 @@ class WorkflowStep(Model):
     attachments: Mapped[Optional[list]] = mapped_column(JSON)
 
     instance: Mapped[WorkflowInstance] = relationship(back_populates="steps")
+
+
+class WorkflowItemLink(Model):
+    """An approval item a workflow instance created, changed or relied on (a prerequisite
+    a guard checked), so each side shows the other."""
+
+    __tablename__ = "workflow_item_link"
+    __table_args__ = (UniqueConstraint("instance_id", "item_id", "relation",
+                                       name="uq_workflow_item_link"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id", ondelete="CASCADE"),
+                                             nullable=False, index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("approval_item.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    # created / changed / prerequisite (app.workflow.links.RELATIONS has the labels)
+    relation: Mapped[str] = mapped_column(String(20), nullable=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    instance: Mapped[WorkflowInstance] = relationship(back_populates="item_links")
+    item: Mapped["ApprovalItem"] = relationship("ApprovalItem")

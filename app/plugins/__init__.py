@@ -9,20 +9,24 @@ from .types import MeasureSpec, ParamSpec  # noqa: F401
 EXTENSION = "measures"
 
 
-def load_plugins(app, appbuilder) -> None:
+def load_plugins(app, appbuilder=None) -> None:
     """Discover, check and register the measure plugins (called by the app factory).
 
     A misspelt hook in a built-in plugin stops the start-up (PluginContractError); a
     third-party plugin that fails to import, register or validate is kept as "broken" with
     its error for the CLI and the admin's plugin screen. ``DISABLED_PLUGINS`` blocks plugins
-    by name without importing them."""
+    by name without importing them. Without ``appbuilder`` (the lean worker app) no
+    screens are registered: workers still need the guards, effects, reminder rules and
+    ledger columns."""
     from .manager import MeasureManager
 
     manager = MeasureManager(disabled=app.config.get("DISABLED_PLUGINS") or ())
     manager.load()
     app.extensions[EXTENSION] = manager
-    manager.register_views(appbuilder)
     manager.install_into_engine()
+    if appbuilder is None:
+        return
+    manager.register_views(appbuilder)
 
     @app.context_processor
     def _plugin_strings():
@@ -42,3 +46,12 @@ def manager_of(app=None):
     from flask import current_app
 
     return (app or current_app).extensions[EXTENSION]
+
+
+def current_manager():
+    """The running app's MeasureManager, or None outside an app (plain scripts)."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    return current_app.extensions.get(EXTENSION)

@@ -64,17 +64,25 @@ def register_views(appbuilder):
 
 @hookspec
 def reminder_rules():
-    """Extra rules for the warning scan (yellow/red cards).
+    """Extra deadlines for the daily warning scan (yellow/red cards), beyond the time
+    limits of the workflow's states (which the scan watches by itself).
 
-    :return: a list of rule objects/callables the warning scan understands.
+    :return: a list of callables ``rule(session, instances) -> iterable of``
+        :class:`~app.plugins.types.ReminderDue`. ``instances`` are the running instances
+        of projects in progress (already loaded; read them, don't query per instance);
+        a rule picks those of its own measure (``instance.measure_key``). The scan turns
+        the deadlines into cards (key: instance, ``part``, level), notifies like any
+        card, and clears a card whose deadline the rule stops returning.
     """
 
 
 @hookspec
 def ledger_columns():
-    """Extra columns for the project ledger.
+    """Extra columns for the 重大项目推进台账 Excel ledger (group 创新举措).
 
-    :return: a list of ``(header, fn)``: ``fn(project) -> value`` for one cell.
+    :return: a list of :class:`~app.plugins.types.LedgerColumn` — header, measure key
+        and ``value(instance) -> text | number | None`` computed from the project's latest
+        instance of that measure (loaded by the host in one query per export).
     """
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 PARAM_TYPES = frozenset({"int", "bool", "str", "choice", "multichoice", "units", "roles"})
 
@@ -60,6 +60,41 @@ class MeasureSpec:
 
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.parameters}
+
+
+@dataclass(frozen=True)
+class LedgerColumn:
+    """An extra column of the 重大项目推进台账 (the ``ledger_columns`` hook).
+
+    ``value(instance)`` gets the project's latest instance of ``measure_key`` (any status)
+    and returns the cell: text, a number, or None for an empty cell. Projects without an
+    instance of the measure get an empty cell without calling it, and the column appears
+    only when some project of the ledger has such an instance, so a county that does not
+    use the measure does not see it. The host loads the instances in one query per
+    export: ``value`` must read the instance (params, tokens, status), not query the
+    database row by row."""
+
+    header: str  # Chinese
+    measure_key: str
+    value: Callable[[Any], Any]
+    width: int = 16
+
+
+@dataclass(frozen=True)
+class ReminderDue:
+    """A deadline a plugin's reminder rule (the ``reminder_rules`` hook) asks the daily
+    warning scan to watch. The scan raises a yellow card within the region's warning
+    days before ``due_on`` and a red card once it has passed, exactly as for approval
+    items, and clears the card when the rule no longer returns the deadline.
+
+    ``part`` tells the rule's deadlines of one instance apart (it is part of the card's
+    key; it must be unique per rule and instance, e.g. ``"pile_first.full_permit"``)."""
+
+    instance_id: int
+    part: str
+    due_on: Any  # datetime.date
+    title: str  # Chinese, shown on the card
+    org_unit_id: Optional[int] = None  # the unit a work order from the card goes to
 
 
 @dataclass

@@ -320,7 +320,8 @@ def project_ledger_select(scope: Scope, filters: Optional[dict], stages: list[tu
                Project.list_year, Project.investment_wan, helpers.c.names.label("assistants"),
                current.name.label("current_stage"), Project.status,
                *[items.c[c.name] for c in per_stage],
-               items.c.open_items, cards.c.red, cards.c.yellow, orders.c.open_orders)
+               items.c.open_items, cards.c.red, cards.c.yellow, orders.c.open_orders,
+               Project.id.label("project_id"))
         .join(Applicant, Applicant.id == Project.applicant_id)
         .join(Region, Region.id == Project.region_id)
         .outerjoin(town, town.id == Project.town_id)
@@ -368,12 +369,80 @@ def count_rows(session: Session, kind: str, scope: Scope, filters: Optional[dict
     return session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
 
 
+# -- innovation-measure columns (plugins' ledger_columns hook) ---------------------------
+
+MEASURE_GROUP = "创新举措"
+
+
+def plugin_columns() -> list:
+    """The LedgerColumns of the loaded measure plugins (none outside an app)."""
+    from app.plugins import current_manager
+
+    manager = current_manager()
+    return list(manager.ledger_columns()) if manager is not None else []
+
+
+def measure_cells(session: Session, scope: Scope, filters: Optional[dict], columns: list
+                  ) -> tuple[list, dict]:
+    """The plugin columns this ledger shows and their cells.
+
+    A column shows only when a project of the ledger has an instance of its measure. The
+    cells are computed here, from the latest instance per (project, measure), in one
+    streamed query, so the row loop only looks values up: ``{(project id, column index):
+    value}``. A value function that fails leaves its cells empty (logged): a plugin must
+    not break the county's meeting ledger."""
+    import logging
+
+    from app.models import WorkflowInstance
+
+    by_measure: dict[str, list] = {}
+    for col in columns:
+        by_measure.setdefault(col.measure_key, []).append(col)
+    if not by_measure:
+        return [], {}
+    ids = project_filtered(scope, filters)
+    stmt = (select(WorkflowInstance)
+            .where(WorkflowInstance.project_id.in_(ids),
+                   WorkflowInstance.measure_key.in_(list(by_measure)))
+            .order_by(WorkflowInstance.id.desc())
+            .execution_options(yield_per=500))
+    shown: list = []
+    index: dict[int, int] = {}  # id(column) → its position among the shown columns
+    values: dict = {}
+    seen: set = set()
+    failed: set = set()
+    for instance in session.scalars(stmt):
+        key = (instance.project_id, instance.measure_key)
+        if key not in seen:  # newest first: the latest instance decides
+            seen.add(key)
+            for col in by_measure[instance.measure_key]:
+                if id(col) not in index:
+                    index[id(col)] = len(shown)
+                    shown.append(col)
+                try:
+                    value = col.value(instance)
+                except Exception:  # noqa: BLE001 - logged once per column
+                    if id(col) not in failed:
+                        failed.add(id(col))
+                        logging.getLogger(__name__).exception(
+                            "ledger column %r of %s failed", col.header, col.measure_key)
+                    continue
+                if value is not None and value != "":
+                    values[(instance.project_id, index[id(col)])] = value
+        session.expunge(instance)
+    # Shown in the plugins' order, whatever order the instances came in.
+    order = [c for c in columns if id(c) in index]
+    remap = {index[id(c)]: i for i, c in enumerate(order)}
+    return order, {(pid, remap[i]): v for (pid, i), v in values.items()}
+
+
 # -- layout ------------------------------------------------------------------------------
 
 C = xlsx.Column
 
 
-def project_columns(stages: list[tuple[int, str]]) -> list[xlsx.Column]:
+def project_columns(stages: list[tuple[int, str]], measures: Optional[list] = None
+                    ) -> list[xlsx.Column]:
     cols = [
         C("seq", "序号", 6, "int"),
         C("code", "项目代码", 22),
@@ -395,6 +464,8 @@ def project_columns(stages: list[tuple[int, str]]) -> list[xlsx.Column]:
     cols += [C("red", "红牌", 6, "int", group), C("yellow", "黄牌", 6, "int", group),
              C("open_items", "在办事项", 8, "int", group),
              C("open_orders", "未办结工单", 9, "int", group)]
+    for i, col in enumerate(measures or ()):
+        cols.append(C(f"m{i}", col.header, col.width, "wrap", MEASURE_GROUP))
     return cols
 
 
@@ -544,9 +615,10 @@ def build_project_ledger(session: Session, scope: Scope, filters: Optional[dict]
     as_of = as_of or beijing_today()
     filters = normalise_filters(PROJECT_LEDGER, filters)
     stages = standard_stages(session)
-    columns = project_columns(stages)
-    subtitle = _subtitle(["金额单位：万元"], filters)
     total = check_size(session, PROJECT_LEDGER, scope, filters)
+    measures, measure_values = measure_cells(session, scope, filters, plugin_columns())
+    columns = project_columns(stages, measures)
+    subtitle = _subtitle(["金额单位：万元"], filters)
     title = f"{_region_name(session, scope, filters)}{PROJECT_TITLE}（截至{_chinese_date(as_of)}）"
     stmt = project_ledger_select(scope, filters, stages)
     report = _Progress(progress, total)
@@ -595,6 +667,12 @@ def build_project_ledger(session: Session, scope: Scope, filters: Optional[dict]
             put_n(r, c + 1, yellow, f["int"])
             put_n(r, c + 2, row.open_items or 0, f["int"])
             put_n(r, c + 3, row.open_orders or 0, f["int"])
+            for m in range(len(measures)):
+                value = measure_values.get((row.project_id, m))
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    put_n(r, c + 4 + m, value, f["int"])
+                else:
+                    text(r, c + 4 + m, None if value is None else str(value), f["wrap"])
             r += 1
             if (r - r0) % PROGRESS_EVERY == 0:
                 report(r - r0)

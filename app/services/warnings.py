@@ -234,7 +234,7 @@ def _raise(session, wc, source: _Source, level: CardLevel, qualifies, now) -> li
          "raised_at", "created_at", "updated_at"], rows)
     excluded = insert.excluded
     stmt = insert.on_conflict_do_update(
-        index_elements=["subject", "subject_id", "level"],
+        index_elements=["subject", "subject_id", "part", "level"],
         # A cleared card whose object qualifies again is raised again (same row).
         set_={"cleared_at": null(), "raised_at": excluded.raised_at, "due_on": excluded.due_on,
               "title": excluded.title, "project_id": excluded.project_id,

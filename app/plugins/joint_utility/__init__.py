@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import ParamSpec, standard_parameters
+from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
 KEY = "joint_utility"
 NAME = "水电气讯视联合报装"
@@ -169,22 +169,8 @@ def connected_units(instance) -> list[str]:
     return [b for b, tok in tokens.items() if tok.get("state") == branch_state(b, "connected")]
 
 
-def ledger_cell(project) -> str:
-    from sqlalchemy import select
-    from sqlalchemy.orm import object_session
-
-    from app.models import WorkflowInstance
-
-    session = object_session(project)
-    if session is None:
-        from app.extensions import db
-
-        session = db.session
-    instance = session.scalars(select(WorkflowInstance).where(
-        WorkflowInstance.project_id == project.id, WorkflowInstance.measure_key == KEY)
-        .order_by(WorkflowInstance.id.desc()).limit(1)).first()
-    if instance is None:
-        return ""
+def ledger_cell(instance) -> str:
+    """The 联合报装 ledger cell: connected branches of the selected ones."""
     tokens = instance.tokens or {}
     if "main" in tokens and tokens["main"]["state"] != "done":
         return "申请中"
@@ -202,7 +188,7 @@ class JointUtilityPlugin(BuiltinMeasure):
 
     @hookimpl
     def ledger_columns(self):
-        return [("联合报装", ledger_cell)]
+        return [LedgerColumn("联合报装", KEY, ledger_cell, 14)]
 
     @hookimpl
     def translations(self):

@@ -14,13 +14,15 @@ Guard ``licence_on_signing.price_paid`` 土地出让价款已缴清: the signing
 “价款已缴清”. Effect ``licence_on_signing.record_issued`` writes
 ``params["issued_at"] = {"planning_permit": ISO datetime, "property_certificate": …}``
 (the certificate only when the parameter ``issue_certificate`` 交地即发证 is on) and
-``params["issued_on"]`` (the date), so the same-day issue can be reported.
+``params["issued_on"]`` (the date), so the same-day issue can be reported; the project's
+open items of those documents (建设用地规划许可 / 不动产权 …) are finished that day and
+linked to the instance.
 """
 from __future__ import annotations
 
 from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import ParamSpec, standard_parameters
+from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
 KEY = "licence_on_signing"
 NAME = "签约即颁照/交地即发证"
@@ -90,24 +92,28 @@ def record_issued(session, instance, ctx):
     if ctx.get("contract_no"):
         params["contract_no"] = str(ctx["contract_no"])
     instance.params = params
+    _finish_issued_items(session, instance, ctx, issued)
 
 
-def ledger_cell(project) -> str:
-    from sqlalchemy import select
-    from sqlalchemy.orm import object_session
+# The project's approval items this measure issues at signing, by document.
+ITEM_WORDS = {"planning_permit": ("建设用地规划许可",),
+              "property_certificate": ("不动产权", "不动产登记", "不动产首次登记")}
 
-    from app.models import WorkflowInstance
 
-    session = object_session(project)
-    if session is None:
-        from app.extensions import db
+def _finish_issued_items(session, instance, ctx, issued: dict) -> None:
+    """The project's open items of the documents issued are finished the same day."""
+    from app.plugins.builtin import step_day
+    from app.workflow import links
 
-        session = db.session
-    instance = session.scalars(select(WorkflowInstance).where(
-        WorkflowInstance.project_id == project.id, WorkflowInstance.measure_key == KEY)
-        .order_by(WorkflowInstance.id.desc()).limit(1)).first()
-    if instance is None:
-        return ""
+    day = step_day(ctx)
+    labels = dict(DOCUMENTS)
+    for doc in issued:
+        for item in links.open_items_named(session, instance.project_id, ITEM_WORDS[doc]):
+            links.finish_item(session, instance, item, day, f"{labels[doc]}签约当日核发")
+
+
+def ledger_cell(instance) -> str:
+    """The 签约即颁照 ledger cell: the day issued, or still in pre-review."""
     issued_on = (instance.params or {}).get("issued_on")
     return f"{issued_on}签约即颁证" if issued_on else "预审中"
 
@@ -123,7 +129,7 @@ class LicenceOnSigningPlugin(BuiltinMeasure):
 
     @hookimpl
     def ledger_columns(self):
-        return [("签约即颁照", ledger_cell)]
+        return [LedgerColumn("签约即颁照", KEY, ledger_cell, 16)]
 
     @hookimpl
     def translations(self):

@@ -24,7 +24,11 @@ A region may switch off the first two checks (parameters ``require_land_right`` 
 Effects record the dates (``params["pile_permit_on"]``, ``params["full_permit_on"]``,
 ISO dates, plus the submitted confirmations); :func:`days_saved` gives the working days
 between the pile permit and the full permit — the time piling gained against the baseline
-(piling only after the full permit) — shown as a ledger column.
+(piling only after the full permit) — shown as a ledger column. The finished items the
+prerequisites rest on are linked to the instance; issuing the full permit finishes the
+project's open 施工许可 item (linked as changed). The applicant's
+commitment to obtain the full permit within ``commitment_days`` working days of the pile
+permit is a reminder rule: the daily scan shows it as a yellow, then red card.
 """
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ from typing import Optional
 from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
 from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import ParamSpec, standard_parameters
+from app.plugins.types import LedgerColumn, ParamSpec, ReminderDue, standard_parameters
 
 KEY = "pile_first"
 NAME = "桩基先行许可"
@@ -42,6 +46,7 @@ VERSION = "1.0"
 
 LAND_ITEM_WORDS = ("不动产权", "建设用地规划许可", "国有土地使用", "土地使用权")
 DRAWING_ITEM_WORDS = ("桩基", "施工图")
+FULL_PERMIT_WORDS = ("施工许可",)
 
 DEFINITION = {
     "key": KEY, "name": NAME, "version": 1, "initial": "apply",
@@ -76,6 +81,9 @@ PARAMETERS = standard_parameters(DEFINITION) + (
     ParamSpec("require_drawing_review", "bool", True, label="须桩基施工图审查合格",
               help="提交申请时核验：桩基（施工图）审查事项已办结，"
                    "或在意见中注明“桩基施工图审查合格”。"),
+    ParamSpec("commitment_days", "int", 40, label="承诺取得施工许可证期限（工作日）",
+              help="申请人承诺在桩基施工许可核发后多少个工作日内取得施工许可证；"
+                   "临近和超过期限时亮黄牌、红牌。"),
 )
 
 
@@ -138,10 +146,16 @@ def commitment_signed(session, instance, ctx):
 
 # -- effects -------------------------------------------------------------------------------
 def record_application(session, instance, ctx):
+    from app.workflow import links
+
     params = _params(instance)
     params["applied_on"] = _today(ctx).isoformat()
     params["commitment_signed"] = True
     instance.params = params
+    # The finished items the prerequisites rest on show on the instance's page.
+    links.link_items(session, instance, links.finished_items_named(
+        session, instance.project_id, LAND_ITEM_WORDS + DRAWING_ITEM_WORDS),
+        links.PREREQUISITE)
 
 
 def record_pile_permit(session, instance, ctx):
@@ -152,9 +166,16 @@ def record_pile_permit(session, instance, ctx):
 
 
 def record_full_permit(session, instance, ctx):
+    from app.workflow import links
+
+    day = _today(ctx)
     params = _params(instance)
-    params["full_permit_on"] = _today(ctx).isoformat()
+    params["full_permit_on"] = day.isoformat()
     instance.params = params
+    # The project's own construction-permit item is issued by this step.
+    for item in links.open_items_named(session, instance.project_id, FULL_PERMIT_WORDS):
+        if not any(w in item.name for w in DRAWING_ITEM_WORDS):
+            links.finish_item(session, instance, item, day, "施工许可证已核发（桩基先行）")
 
 
 # -- reporting --------------------------------------------------------------------------------
@@ -177,32 +198,43 @@ def days_saved(instance) -> Optional[int]:
     return max(0, calendar.working_days_between(pile, full))
 
 
-def _latest_instance(project):
-    from sqlalchemy import select
-    from sqlalchemy.orm import object_session
-
-    from app.models import WorkflowInstance
-
-    session = object_session(project)
-    if session is None:
-        from app.extensions import db
-
-        session = db.session
-    return session.scalars(select(WorkflowInstance).where(
-        WorkflowInstance.project_id == project.id, WorkflowInstance.measure_key == KEY)
-        .order_by(WorkflowInstance.id.desc()).limit(1)).first()
-
-
-def ledger_cell(project) -> str:
-    instance = _latest_instance(project)
-    if instance is None:
-        return ""
+def ledger_cell(instance) -> str:
+    """The 桩基先行 ledger cell: working days saved, or how far it got."""
     saved = days_saved(instance)
     if saved is not None:
         return f"提前{saved}个工作日"
     if pile_permit_on(instance):
         return f"桩基已于{pile_permit_on(instance).isoformat()}先行"
     return "办理中"
+
+
+# -- reminders --------------------------------------------------------------------------------
+def commitment_due(instance) -> Optional[dt.date]:
+    """The day the applicant promised to hold the full construction permit by: the pile
+    permit day plus ``commitment_days`` working days; None once the full permit is issued
+    (or before the pile permit)."""
+    from app.services import calendar
+
+    pile = pile_permit_on(instance)
+    if pile is None or full_permit_on(instance) is not None:
+        return None
+    days = _params(instance).get("commitment_days", 40)
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        days = 40
+    return calendar.add_working_days(pile, max(0, days))
+
+
+def commitment_rule(session, instances):
+    """Reminder rule: the written commitment's deadline for the full permit."""
+    for instance in instances:
+        if instance.measure_key != KEY:
+            continue
+        due = commitment_due(instance)
+        if due is not None:
+            yield ReminderDue(instance_id=instance.id, part=f"{KEY}.commitment", due_on=due,
+                              title=f"{NAME}·承诺期限内取得施工许可证")
 
 
 # -- the plugin ------------------------------------------------------------------------------
@@ -219,7 +251,11 @@ class PileFirstPlugin(BuiltinMeasure):
 
     @hookimpl
     def ledger_columns(self):
-        return [("桩基先行（节省工作日）", ledger_cell)]
+        return [LedgerColumn("桩基先行（节省工作日）", KEY, ledger_cell, 18)]
+
+    @hookimpl
+    def reminder_rules(self):
+        return [commitment_rule]
 
     @hookimpl
     def translations(self):

@@ -1,0 +1,104 @@
+"""Links between workflow instances and the approval items they create, change or rely on
+(issue 4: "a workflow instance is attached to a project and, where relevant, to approval
+items it creates or changes"). Plugins call these from their effects; the instance page
+lists the items and the item page lists the measures."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import ApprovalItem, ItemStatus, WorkflowInstance, WorkflowItemLink
+
+CREATED, CHANGED, PREREQUISITE = "created", "changed", "prerequisite"
+# Chinese labels shown on both pages.
+RELATIONS = {CREATED: "由举措创建", CHANGED: "由举措办结或变更", PREREQUISITE: "前置条件"}
+
+
+def link_item(session: Session, instance: WorkflowInstance, item: ApprovalItem,
+              relation: str) -> WorkflowItemLink:
+    """Record that ``instance`` created/changed/relied on ``item`` (once per relation).
+    The item must belong to the instance's project: a plugin bug must not tie two
+    projects together."""
+    if relation not in RELATIONS:
+        raise ValueError(f"unknown relation {relation!r}")
+    if item.project_id != instance.project_id:
+        raise ValueError("the item belongs to another project")
+    session.flush()
+    existing = session.scalar(select(WorkflowItemLink).where(
+        WorkflowItemLink.instance_id == instance.id, WorkflowItemLink.item_id == item.id,
+        WorkflowItemLink.relation == relation))
+    if existing is not None:
+        return existing
+    link = WorkflowItemLink(item_id=item.id, relation=relation, item=item)
+    instance.item_links.append(link)  # keeps a loaded collection in step
+    session.flush()
+    return link
+
+
+def link_items(session: Session, instance: WorkflowInstance, items: Iterable[ApprovalItem],
+               relation: str) -> int:
+    n = 0
+    for item in items:
+        link_item(session, instance, item, relation)
+        n += 1
+    return n
+
+
+def finished_items_named(session: Session, project_id: int, words: Iterable[str]
+                         ) -> list[ApprovalItem]:
+    """The project's finished (已办结) items whose name contains one of ``words``."""
+    words = tuple(words)
+    items = session.scalars(select(ApprovalItem).where(
+        ApprovalItem.project_id == project_id, ApprovalItem.status == ItemStatus.FINISHED)
+        .order_by(ApprovalItem.id)).all()
+    return [i for i in items if any(w in i.name for w in words)]
+
+
+def open_items_named(session: Session, project_id: int, words: Iterable[str]
+                     ) -> list[ApprovalItem]:
+    """The project's items not yet finished, refused or withdrawn whose name contains one
+    of ``words``."""
+    words = tuple(words)
+    done = (ItemStatus.FINISHED, ItemStatus.REFUSED, ItemStatus.WITHDRAWN)
+    items = session.scalars(select(ApprovalItem).where(
+        ApprovalItem.project_id == project_id, ApprovalItem.status.notin_(done))
+        .order_by(ApprovalItem.id)).all()
+    return [i for i in items if any(w in i.name for w in words)]
+
+
+def finish_item(session: Session, instance: WorkflowInstance, item: ApprovalItem,
+                day: dt.date, result: Optional[str] = None) -> None:
+    """Mark ``item`` finished on ``day`` by the measure (e.g. a permit issued the day of
+    signing) and link it as changed. The accepted date is set to the same day when the
+    item had none, so the item's own deadline rules stay consistent."""
+    if item.accepted_on is None or item.accepted_on > day:
+        item.accepted_on = day
+    if item.due_on is not None and item.due_on < item.accepted_on:
+        item.due_on = item.accepted_on  # the table keeps due ≥ accepted
+    item.status = ItemStatus.FINISHED
+    item.finished_on = day
+    if result and not item.result:
+        item.result = result[:255]
+    link_item(session, instance, item, CHANGED)
+
+
+def linked_items(instance: WorkflowInstance) -> list[dict]:
+    """The instance's items for its page, in link order."""
+    return [{"item": link.item, "relation": link.relation,
+             "relation_label": RELATIONS.get(link.relation, link.relation), "at": link.at}
+            for link in instance.item_links]
+
+
+def instances_of_item(session: Session, item_id: int) -> list[dict]:
+    """The measures an item is linked to, for the item's page."""
+    rows = session.execute(
+        select(WorkflowItemLink, WorkflowInstance)
+        .join(WorkflowInstance, WorkflowInstance.id == WorkflowItemLink.instance_id)
+        .where(WorkflowItemLink.item_id == item_id).order_by(WorkflowItemLink.id)).all()
+    return [{"instance": ins, "name": (ins.definition or {}).get("name") or ins.measure_key,
+             "relation": link.relation,
+             "relation_label": RELATIONS.get(link.relation, link.relation)}
+            for link, ins in rows]
