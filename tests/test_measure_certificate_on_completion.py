@@ -1,5 +1,6 @@
 """竣工即发证 (built-in measure 5): one joint completion acceptance in parallel, then the
-first registration at once; configurable time limits and branches."""
+first registration at once; configurable time limits and branches; the ledger shows the
+acceptances passed, then the day the certificate was issued."""
 from __future__ import annotations
 
 import datetime as dt
@@ -51,6 +52,8 @@ def test_discovered_with_chinese_parameters(app):
         assert names["time_limits.fire_check"].label == "“消防验收”时限（工作日）"
         assert names["branches"].default == ALL
         assert names["roles.register"].default == ["dept"]
+        column = next(c for c in manager_of().ledger_columns() if c.measure_key == KEY)
+        assert column.header == "竣工即发证" and column.value is coc.ledger_cell
 
 
 def test_happy_path_joint_acceptance_then_registration(app, world, enabled):
@@ -58,23 +61,29 @@ def test_happy_path_joint_acceptance_then_registration(app, world, enabled):
         project = new_project(world)
         assistant, dept = user(world, "assistant"), user(world, "dept")
         inst = measures.start_measure(db.session, project, KEY, assistant)
+        assert coc.ledger_cell(inst) == "联合验收申请中"
         day = dt.date(2026, 11, 11)
         engine.transition(db.session, inst, "submit", user(world, "company"), today=day)
         engine.transition(db.session, inst, "dispatch", assistant, today=day)
         assert set(inst.tokens) == set(ALL)
         assert inst.tokens["fire"]["due_on"] == "2026-11-16"  # 3 working days
+        assert coc.ledger_cell(inst) == "联合验收 0/5"
         for b in ALL[:-1]:
             engine.transition(db.session, inst, f"{b}_pass", dept, branch=b, today=day)
         assert "main" not in inst.tokens
+        assert coc.ledger_cell(inst) == "联合验收 4/5"
         # Registration cannot run before the join.
         with pytest.raises(TransitionRefused):
             engine.transition(db.session, inst, "register", dept, today=day)
         engine.transition(db.session, inst, "archives_pass", dept, branch="archives", today=day)
         assert inst.tokens["main"]["state"] == "registration"
         assert inst.params["accepted_on"] == "2026-11-11"
-        engine.transition(db.session, inst, "register", dept, today=day)
+        assert coc.ledger_cell(inst) == "2026-11-11联合验收通过，待登记"
+        engine.transition(db.session, inst, "register", dept, today=dt.date(2026, 11, 12))
         assert inst.status == WorkflowInstanceStatus.COMPLETED
-        assert inst.params["registered_on"] == "2026-11-11"
+        assert inst.params["registered_on"] == "2026-11-12"
+        # The ledger cell reads the instance alone.
+        assert coc.ledger_cell(inst) == "2026-11-12竣工即发证"
         db.session.rollback()
 
 
@@ -89,6 +98,7 @@ def test_only_the_selected_branches_run(app, world):
             engine.transition(db.session, inst, "dispatch", assistant)
             assert set(inst.tokens) == {"planning", "fire"}
             engine.transition(db.session, inst, "planning_pass", dept, branch="planning")
+            assert coc.ledger_cell(inst) == "联合验收 1/2"  # out of the branches run
             engine.transition(db.session, inst, "fire_pass", dept, branch="fire")
             assert inst.tokens["main"]["state"] == "registration"
             db.session.rollback()

@@ -1,6 +1,8 @@
-"""并联审批，容缺后补 (built-in measure 6): launching accepts the stage's items together
-under the lead department; 容缺受理 writes the commitment onto an item; a broken promise
-raises a red card through the warning scan; a bad-credit applicant cannot use 容缺."""
+"""并联审批，容缺后补 (built-in measure 6): only the lead department (or the assistant)
+launches, accepting the stage's items together; 容缺受理 writes the commitment onto an
+item; a broken promise raises a red card through the warning scan, which clears once the
+materials arrive; a bad-credit applicant cannot use 容缺; the ledger counts the items run
+in parallel and with gaps."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +15,9 @@ from app.models import (CardLevel, CardSubject, OrgUnit, Project, ProjectAssista
                         WarningCard, WorkflowInstanceStatus)
 from app.models.enums import ItemStatus
 from app.plugins import manager_of, parallel_gaps as pg
+from app.security import roles
 from app.services import measures, warnings
-from app.workflow import cards, engine
+from app.workflow import cards, engine, links
 from app.workflow.engine import TransitionRefused
 
 from . import factories as f
@@ -74,6 +77,9 @@ def test_discovered_with_chinese_parameters(app):
         assert names["stage_code"].default == "construction"
         assert names["bad_credit_codes"].label == "失信主体名单（统一社会信用代码）"
         assert pg.bad_credit_codes("91A\n 91b，91C") == {"91A", "91B", "91C"}
+        assert names["roles.supply_gaps"].default == ["dept", "clerk"]
+        column = next(c for c in manager_of().ledger_columns() if c.measure_key == KEY)
+        assert column.header == "并联审批·容缺后补" and column.value is pg.ledger_cell
 
 
 def test_happy_path_launch_gaps_then_complete(app, world, enabled):
@@ -81,6 +87,7 @@ def test_happy_path_launch_gaps_then_complete(app, world, enabled):
         project, items, other = new_project(world)
         assistant, dept, clerk = (user(world, k) for k in ("assistant", "dept", "clerk"))
         inst = measures.start_measure(db.session, project, KEY, assistant)
+        assert pg.ledger_cell(inst) == "待牵头部门启动"
         engine.transition(db.session, inst, "launch", dept, today=DAY)
         assert inst.tokens["main"]["state"] == "parallel"
         for i in items:
@@ -92,6 +99,13 @@ def test_happy_path_launch_gaps_then_complete(app, world, enabled):
         assert {i.id for i in items} <= set(inst.params["item_ids"])
         assert set(inst.params["item_ids"]) == {i.id for i in stage_items}
         assert all(i.status == ItemStatus.ACCEPTED for i in stage_items if i is not items[1])
+        n = len(stage_items)
+        assert n == 4  # the three items and the one from the county's template
+        assert pg.ledger_cell(inst) == f"并联办理{n}项，容缺0项"
+        # The items the launch accepted are linked to the instance (and it to them).
+        assert {x["item"].id for x in links.linked_items(inst)} == set(inst.params["item_ids"])
+        assert [x["relation"] for x in links.instances_of_item(db.session, stage_items[0].id)
+                ] == [links.CHANGED]
 
         engine.transition(db.session, inst, "accept_with_gaps", clerk,
                           context=gap_ctx(items[1]), today=DAY)
@@ -100,6 +114,10 @@ def test_happy_path_launch_gaps_then_complete(app, world, enabled):
         assert items[1].gap_promised_on == dt.date(2026, 11, 18)
         assert inst.params["gaps"][str(items[1].id)]["promised_on"] == "2026-11-18"
         assert inst.tokens["main"]["state"] == "parallel"
+        assert pg.ledger_cell(inst) == f"并联办理{n}项，容缺1项（待补1项）"
+        engine.transition(db.session, inst, "supply_gaps", clerk,
+                          context={"item_id": items[1].id}, today=DAY)
+        assert pg.ledger_cell(inst) == f"并联办理{n}项，容缺1项"
 
         with pytest.raises(TransitionRefused) as err:
             engine.transition(db.session, inst, "complete", dept, today=DAY)
@@ -110,7 +128,9 @@ def test_happy_path_launch_gaps_then_complete(app, world, enabled):
         engine.transition(db.session, inst, "complete", dept, today=DAY)
         assert inst.status == WorkflowInstanceStatus.COMPLETED
         assert [s.action for s in inst.steps] == ["start", "launch", "accept_with_gaps",
-                                                   "complete"]
+                                                   "supply_gaps", "complete"]
+        # The ledger cell reads the instance alone.
+        assert pg.ledger_cell(inst) == f"2026-11-11办结：并联办理{n}项，容缺1项"
         db.session.rollback()
 
 
@@ -218,3 +238,133 @@ def test_broken_promise_raises_red_card_and_stage_overrun_card(app, world, enabl
             WarningCard.subject == CardSubject.WORKFLOW, WarningCard.subject_id == inst.id,
             WarningCard.level == CardLevel.RED)).all()
         assert any("并联审批中" in c.title for c in wf)
+
+
+def _other_department_officer(world, username="a_dept_planning", extra_roles=()):
+    """A 审批部门 officer of county a whose unit is not the lead department."""
+    region = db.session.get(Region, world.a.region.id)
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.region_id == region.id,
+                                                   OrgUnit.name == "甲县自然资源和规划局"))
+    if unit is None:
+        unit = f.org_unit(region, "甲县自然资源和规划局")
+        db.session.commit()
+    return f.user(username, [roles.DEPARTMENT, *extra_roles], region_=region, org_unit_=unit)
+
+
+def test_only_the_lead_department_launches(app, world, enabled):
+    with app.app_context():
+        other = _other_department_officer(world)
+        project, items, _ = new_project(world)
+        inst = measures.start_measure(db.session, project, KEY, user(world, "assistant"))
+        with pytest.raises(TransitionRefused) as err:
+            engine.transition(db.session, inst, "launch", other, today=DAY)
+        assert err.value.reason == ("只有牵头部门（甲县住房和城乡建设局）可以启动并联审批，"
+                                    "甲县自然资源和规划局不是本次并联审批的牵头部门")
+        assert inst.tokens["main"]["state"] == "apply"
+        assert items[0].status == ItemStatus.NOT_STARTED
+        # The screen shows the button disabled, with the reason.
+        [launch] = [a for a in engine.available_actions(inst, other) if a.action == "launch"]
+        assert not launch.enabled and "只有牵头部门" in launch.reasons[0]
+        [launch] = [a for a in engine.available_actions(inst, user(world, "dept"))
+                    if a.action == "launch"]
+        assert launch.enabled
+        # The lead department's own officer launches.
+        engine.transition(db.session, inst, "launch", user(world, "dept"), today=DAY)
+        assert inst.tokens["main"]["state"] == "parallel"
+        db.session.rollback()
+
+
+def test_an_officer_who_is_also_an_assistant_launches_as_the_assistant(app, world, enabled):
+    with app.app_context():
+        both = _other_department_officer(world, "a_dept_and_assistant", [roles.ASSISTANT])
+        # 企业 is not a role granted for the launch: such a user is held to the unit.
+        company = _other_department_officer(world, "a_dept_and_company", [roles.ENTERPRISE])
+        project, _, _ = new_project(world)
+        inst = measures.start_measure(db.session, project, KEY, user(world, "assistant"))
+        with pytest.raises(TransitionRefused, match="只有牵头部门"):
+            engine.transition(db.session, inst, "launch", company, today=DAY)
+        engine.transition(db.session, inst, "launch", both, today=DAY)
+        assert inst.tokens["main"]["state"] == "parallel"
+        db.session.rollback()
+
+
+def test_another_granted_role_launches_without_a_unit(app, world):
+    _enable(app, world, {"roles.launch": ["dept", "clerk"]})
+    try:
+        with app.app_context():
+            project, _, _ = new_project(world)
+            inst = measures.start_measure(db.session, project, KEY, user(world, "assistant"))
+            assert user(world, "clerk").org_unit_id is None
+            engine.transition(db.session, inst, "launch", user(world, "clerk"), today=DAY)
+            assert inst.tokens["main"]["state"] == "parallel"
+            db.session.rollback()
+    finally:
+        with app.app_context():
+            measures.clear_setting(db.session, KEY,
+                                   db.session.get(Region, world.a.region.id), None)
+            db.session.commit()
+
+
+def _gap_card(item_id):
+    return db.session.scalar(select(WarningCard).where(
+        WarningCard.subject == CardSubject.GAP_PROMISE, WarningCard.subject_id == item_id,
+        WarningCard.level == CardLevel.RED))
+
+
+def test_materials_arriving_clear_the_gap_and_its_card(app, world, enabled):
+    with app.app_context():
+        project, items, _ = new_project(world)
+        inst = measures.start_measure(db.session, project, KEY, user(world, "assistant"))
+        engine.transition(db.session, inst, "launch", user(world, "dept"), today=DAY)
+        engine.transition(db.session, inst, "accept_with_gaps", user(world, "clerk"),
+                          context=gap_ctx(items[2], promised="2026-11-13"), today=DAY)
+        db.session.commit()
+        warnings.scan(db.session, dt.date(2026, 11, 20))
+        db.session.commit()
+        card = _gap_card(items[2].id)
+        assert card is not None and card.cleared_at is None
+
+        arrived = dt.date(2026, 11, 20)
+        engine.transition(db.session, inst, "supply_gaps", user(world, "dept"),
+                          context={"item_id": items[2].id}, today=arrived)
+        assert items[2].status == ItemStatus.ACCEPTED
+        assert items[2].gap_materials is None and items[2].gap_promised_on is None
+        assert items[2].due_on == dt.date(2026, 11, 18)  # its own deadline still runs
+        gap = inst.params["gaps"][str(items[2].id)]
+        assert gap["supplied_on"] == "2026-11-20" and gap["promised_on"] == "2026-11-13"
+        db.session.commit()
+
+        warnings.scan(db.session, dt.date(2026, 11, 20))
+        db.session.commit()
+        db.session.refresh(card)
+        assert card.cleared_at is not None
+
+
+def test_supplying_materials_needs_an_item_with_gaps(app, world, enabled):
+    with app.app_context():
+        project, items, _ = new_project(world)
+        inst = measures.start_measure(db.session, project, KEY, user(world, "assistant"))
+        engine.transition(db.session, inst, "launch", user(world, "dept"), today=DAY)
+        clerk = user(world, "clerk")
+        with pytest.raises(TransitionRefused, match="没有待补齐材料的容缺受理事项"):
+            engine.transition(db.session, inst, "supply_gaps", clerk, today=DAY)
+        for item in items[:2]:
+            engine.transition(db.session, inst, "accept_with_gaps", clerk,
+                              context=gap_ctx(item), today=DAY)
+        with pytest.raises(TransitionRefused) as err:
+            engine.transition(db.session, inst, "supply_gaps", clerk, today=DAY)
+        assert err.value.reason == (f"请选择补齐材料的事项：{items[0].name}、{items[1].name}")
+        with pytest.raises(TransitionRefused, match="没有待补齐的容缺材料"):
+            engine.transition(db.session, inst, "supply_gaps", clerk,
+                              context={"item_id": items[2].id}, today=DAY)
+        with pytest.raises(TransitionRefused, match="无权"):
+            engine.transition(db.session, inst, "supply_gaps", user(world, "company"),
+                              context={"item_id": items[0].id}, today=DAY)
+        engine.transition(db.session, inst, "supply_gaps", clerk,
+                          context={"item_id": items[0].id}, today=DAY)
+        # With one item left waiting, it need not be named.
+        engine.transition(db.session, inst, "supply_gaps", clerk, today=DAY)
+        assert all(i.status == ItemStatus.ACCEPTED and i.gap_materials is None
+                   for i in items[:2])
+        assert pg.parallel_counts(inst) == (4, 2, 0)
+        db.session.rollback()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from types import SimpleNamespace
 
 import pluggy
 import pytest
@@ -36,7 +37,15 @@ def test_a_pip_installed_plugin_appears_with_its_measure(app, tmp_path, monkeypa
         assert "night_works.noise_plan" in manager.guards()
         assert "night_works.stamp" in manager.effects()
         assert manager.translate("Night works", "zh") == "夜间施工"
-        assert "夜间施工" in [column[0] for column in manager.ledger_columns()]
+        column = next(c for c in manager.ledger_columns() if c.header == "夜间施工")
+        assert column.measure_key == "night_works"
+        assert column.value(SimpleNamespace(params={"stamped_on": "2026-11-20"})) == "2026-11-20"
+        # Its reminder rule reaches the host; a malformed entry is left out.
+        (rule,) = [r for r in manager.reminder_rules() if r.__name__ == "noise_permit_expires"]
+        (due,) = rule(None, [SimpleNamespace(id=7, measure_key="night_works",
+                                             params={"noise_permit_expires": "2026-12-01"})])
+        assert (due.instance_id, due.part) == (7, "night_works.noise_permit")
+        assert "not a rule" not in manager.reminder_rules()
         # The core low-code plugin is registered through the same contract.
         assert manager.plugins["lowcode"].source == "core"
 

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Optional
 import pluggy
 
 from . import hookspecs
-from .types import PARAM_TYPES, MeasureSpec, ParamSpec, PluginInfo
+from .types import PARAM_TYPES, LedgerColumn, MeasureSpec, ParamSpec, PluginInfo
 
 log = logging.getLogger(__name__)
 
@@ -201,10 +201,14 @@ class MeasureManager:
         return _merge_dicts(self.pm.hook.measure_effects())
 
     def reminder_rules(self) -> list:
-        return [rule for rules in reversed(self.pm.hook.reminder_rules()) for rule in rules or []]
+        """The plugins' reminder rules (callables); anything else is logged and left out."""
+        return [rule for rules in reversed(self.pm.hook.reminder_rules()) for rule in rules or []
+                if _well_formed(rule, callable, "reminder rule")]
 
     def ledger_columns(self) -> list:
-        return [col for cols in reversed(self.pm.hook.ledger_columns()) for col in cols or []]
+        """The plugins' LedgerColumns; anything else is logged and left out."""
+        return [col for cols in reversed(self.pm.hook.ledger_columns()) for col in cols or []
+                if _well_formed(col, lambda c: isinstance(c, LedgerColumn), "ledger column")]
 
     def translations(self) -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {}
@@ -253,6 +257,13 @@ class MeasureManager:
         after_transition._hbdb_plugins = True  # type: ignore[attr-defined]
         callbacks.append(after_transition)
         return True
+
+
+def _well_formed(obj, check, what: str) -> bool:
+    if check(obj):
+        return True
+    log.error("ignoring a malformed %s from a measure plugin: %r", what, obj)
+    return False
 
 
 def _has_hookimpls(obj) -> bool:

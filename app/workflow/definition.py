@@ -28,6 +28,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Union
 
+from .messages import _, join_reasons
+
 _STATE_KEYS = ("name", "label", "time_limit_days", "final")
 _TRANSITION_KEYS = ("action", "label", "from", "to", "roles", "guards", "effects", "split",
                     "select_param", "join", "auto")
@@ -35,11 +37,12 @@ _DEFINITION_KEYS = ("key", "name", "version", "initial", "states", "transitions"
 
 
 class DefinitionError(ValueError):
-    """A definition that cannot run; ``problems`` lists every problem, in Chinese."""
+    """A definition that cannot run; ``problems`` lists every problem, each a plain str in
+    the language current when it was found (Chinese outside a request)."""
 
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems = list(problems)
-        super().__init__("；".join(self.problems))
+        super().__init__(join_reasons(self.problems))
 
 
 @dataclass
@@ -220,9 +223,9 @@ class Definition:
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise DefinitionError([f"JSON 格式错误：{exc}"]) from exc
+            raise DefinitionError([_("JSON format error: %(error)s", error=str(exc))]) from exc
         if not isinstance(data, dict):
-            raise DefinitionError(["JSON 顶层应为对象"])
+            raise DefinitionError([_("The top level of the JSON must be an object")])
         return cls.from_dict(data)
 
     # -- graph ---------------------------------------------------------------------------
@@ -246,19 +249,22 @@ def _as_definition(defn: DefinitionLike) -> Definition:
     if isinstance(defn, str):
         return Definition.from_json(defn)
     if not isinstance(defn, dict):
-        raise DefinitionError(["流程定义应为 JSON 对象"])
+        raise DefinitionError([_("The workflow definition must be a JSON object")])
     problems = []
-    for key, what in (("states", "状态"), ("transitions", "动作")):
+    for key in ("states", "transitions"):
         value = defn.get(key) or []
         if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
-            problems.append(f"“{key}”应为{what}对象的列表")
+            problems.append(_("“states” must be a list of state objects") if key == "states"
+                            else _("“transitions” must be a list of action objects"))
     for t in defn.get("transitions") or []:
         if isinstance(t, dict) and t.get("split") is not None and not isinstance(t["split"],
                                                                                   dict):
-            problems.append(f"动作“{t.get('action')}”的 split 应为“分支: 状态”的对象")
+            problems.append(_("The split of the action “%(action)s” must be an object of "
+                              "“branch: state”", action=str(t.get("action"))))
         if isinstance(t, dict) and t.get("join") is not None and not isinstance(
                 t["join"], (list, tuple)):
-            problems.append(f"动作“{t.get('action')}”的 join 应为状态列表")
+            problems.append(_("The join of the action “%(action)s” must be a list of states",
+                              action=str(t.get("action"))))
     if problems:
         raise DefinitionError(problems)
     return Definition.from_dict(defn)
@@ -279,7 +285,8 @@ def _reach(start: Iterable[str], adj: dict[str, set[str]]) -> set[str]:
 def validate(defn: DefinitionLike, known_roles: Optional[Iterable[str]] = None,
              known_guards: Optional[Iterable[str]] = None,
              known_effects: Optional[Iterable[str]] = None) -> list[str]:
-    """Every problem of a definition, in Chinese, each naming the state or action; ``[]``
+    """Every problem of a definition, in the current language (Chinese outside a request),
+    each naming the state or action; ``[]``
     when it can run. Role keys are checked against the app's roles (or ``known_roles``);
     guard and effect names only when ``known_guards`` / ``known_effects`` are given."""
     try:
@@ -289,33 +296,36 @@ def validate(defn: DefinitionLike, known_roles: Optional[Iterable[str]] = None,
     problems: list[str] = []
 
     if not d.key:
-        problems.append("流程缺少编码（key）")
+        problems.append(_("The workflow has no code (key)"))
     if not d.name:
-        problems.append("流程缺少名称")
+        problems.append(_("The workflow has no name"))
     if not d.states:
-        problems.append("流程没有任何状态")
+        problems.append(_("The workflow has no states"))
 
     names: list[str] = []
     for s in d.states:
         if not s.name:
-            problems.append("有状态缺少名称")
+            problems.append(_("A state has no name"))
             continue
         if s.name in names:
-            problems.append(f"状态“{s.name}”重复定义")
+            problems.append(_("The state “%(state)s” is defined more than once",
+                              state=s.name))
         names.append(s.name)
         if s.time_limit_days is not None:
             if isinstance(s.time_limit_days, bool) or not isinstance(s.time_limit_days, int):
-                problems.append(f"状态“{s.title}”的时限应为整数个工作日")
+                problems.append(_("The time limit of the state “%(state)s” must be a whole "
+                                  "number of working days", state=s.title))
             elif s.time_limit_days < 0:
-                problems.append(f"状态“{s.title}”的时限不能为负数")
+                problems.append(_("The time limit of the state “%(state)s” cannot be negative",
+                                  state=s.title))
     state_set = set(names)
 
     if not d.initial:
-        problems.append("未指定初始状态")
+        problems.append(_("No initial state is given"))
     elif d.initial not in state_set:
-        problems.append(f"初始状态“{d.initial}”不存在")
+        problems.append(_("The initial state “%(state)s” does not exist", state=d.initial))
     if d.states and not d.final_states:
-        problems.append("流程没有终止状态")
+        problems.append(_("The workflow has no final state"))
 
     if known_roles is None:
         from app.security.roles import ROLES_BY_KEY
@@ -329,48 +339,60 @@ def validate(defn: DefinitionLike, known_roles: Optional[Iterable[str]] = None,
     for t in d.transitions:
         a = t.action
         if not a:
-            problems.append("有动作缺少名称（action）")
+            problems.append(_("An action has no name (action)"))
             a = t.label or "?"
         elif a in actions:
-            problems.append(f"动作“{a}”重复定义")
+            problems.append(_("The action “%(action)s” is defined more than once", action=a))
         actions.append(a)
         if t.split and t.join is not None:
-            problems.append(f"动作“{a}”不能同时分派（split）和汇合（join）")
+            problems.append(_("The action “%(action)s” cannot both split and join",
+                              action=a))
         if t.join is not None:
             if not t.join:
-                problems.append(f"动作“{a}”的汇合状态为空")
+                problems.append(_("The action “%(action)s” joins no state", action=a))
             for s in t.join:
                 if s not in state_set:
-                    problems.append(f"动作“{a}”汇合的状态“{s}”不存在")
+                    problems.append(_("The state “%(state)s” joined by the action "
+                                      "“%(action)s” does not exist", state=s, action=a))
             if t.from_state:
-                problems.append(f"汇合动作“{a}”不应指定起始状态（from）")
+                problems.append(_("The join action “%(action)s” must not give a start "
+                                  "state (from)", action=a))
         elif not t.from_state:
-            problems.append(f"动作“{a}”缺少起始状态")
+            problems.append(_("The action “%(action)s” has no start state", action=a))
         elif t.from_state not in state_set:
-            problems.append(f"动作“{a}”的起始状态“{t.from_state}”不存在")
+            problems.append(_("The start state “%(state)s” of the action “%(action)s” does "
+                              "not exist", state=t.from_state, action=a))
         if t.split:
             for branch, s in t.split.items():
                 if s not in state_set:
-                    problems.append(f"动作“{a}”分支“{branch}”指向的状态“{s}”不存在")
+                    problems.append(_("The state “%(state)s” of the branch “%(branch)s” of "
+                                      "the action “%(action)s” does not exist",
+                                      state=s, branch=branch, action=a))
             if t.to:
-                problems.append(f"分派动作“{a}”不应指定目标状态（to），目标由各分支给出")
+                problems.append(_("The split action “%(action)s” must not give a target "
+                                  "state (to): each branch gives its own", action=a))
         elif not t.to:
-            problems.append(f"动作“{a}”缺少目标状态")
+            problems.append(_("The action “%(action)s” has no target state", action=a))
         elif t.to not in state_set:
-            problems.append(f"动作“{a}”的目标状态“{t.to}”不存在")
+            problems.append(_("The target state “%(state)s” of the action “%(action)s” does "
+                              "not exist", state=t.to, action=a))
         if t.select_param and not t.split:
-            problems.append(f"动作“{a}”指定了 select_param 但不是分派动作")
+            problems.append(_("The action “%(action)s” gives a select_param but is not a "
+                              "split action", action=a))
         for r in t.roles:
             if r not in known_roles:
-                problems.append(f"动作“{a}”的角色“{r}”不存在")
+                problems.append(_("The role “%(role)s” of the action “%(action)s” does not "
+                                  "exist", role=r, action=a))
         if guards is not None:
             for g in t.guards:
                 if g not in guards:
-                    problems.append(f"动作“{a}”的条件“{g}”未注册")
+                    problems.append(_("The condition “%(guard)s” of the action "
+                                      "“%(action)s” is not registered", guard=g, action=a))
         if effects is not None:
             for e in t.effects:
                 if e not in effects:
-                    problems.append(f"动作“{a}”的效果“{e}”未注册")
+                    problems.append(_("The effect “%(effect)s” of the action “%(action)s” "
+                                      "is not registered", effect=e, action=a))
 
     # Graph checks on the edges that refer to existing states only.
     fwd: dict[str, set[str]] = {}
@@ -384,7 +406,8 @@ def validate(defn: DefinitionLike, known_roles: Optional[Iterable[str]] = None,
         reachable = _reach([d.initial], fwd)
         for s in d.states:
             if s.name and s.name not in reachable:
-                problems.append(f"状态“{s.title}”无法到达")
+                problems.append(_("The state “%(state)s” cannot be reached",
+                                  state=s.title))
     else:
         reachable = set()
 
@@ -396,9 +419,11 @@ def validate(defn: DefinitionLike, known_roles: Optional[Iterable[str]] = None,
         for s in stuck:
             if any(n in state_set and n not in can_finish for n in fwd.get(s.name, ())) \
                     and any(s.name in _reach([n], fwd) for n in fwd.get(s.name, ())):
-                problems.append(f"状态“{s.title}”所在的循环没有出口，无法到达终止状态")
+                problems.append(_("The state “%(state)s” is in a loop with no way out: it "
+                                  "cannot reach a final state", state=s.title))
             else:
-                problems.append(f"状态“{s.title}”无法到达终止状态")
+                problems.append(_("The state “%(state)s” cannot reach a final state",
+                                  state=s.title))
 
     # A join's states must lie downstream of a split (else it could never fire).
     split_targets: set[str] = set()
@@ -410,8 +435,9 @@ def validate(defn: DefinitionLike, known_roles: Optional[Iterable[str]] = None,
         if t.join:
             for s in t.join:
                 if s in state_set and s not in downstream:
-                    problems.append(f"动作“{t.action}”汇合的状态“{d.state_label(s)}”"
-                                    f"不在任何分派分支上，无法从分派到达")
+                    problems.append(_("The state “%(state)s” joined by the action "
+                                      "“%(action)s” is on no split branch: no split can "
+                                      "reach it", state=d.state_label(s), action=t.action))
     return problems
 
 

@@ -2,8 +2,9 @@
 screens, the REST API and the RQ workers alike (DOMAIN.md §7).
 
 Everything runs inside the caller's transaction: the engine flushes, never commits. A
-refused transition raises ``TransitionRefused`` with the reason in Chinese and changes
-nothing (guards are asked before anything moves; an effect that raises is undone through a
+refused transition raises ``TransitionRefused`` with the reason (a plain str in the
+current language, Chinese outside a request: see ``messages``) and changes nothing (guards
+are asked before anything moves; an effect that raises is undone through a
 savepoint).
 
 Tokens (``WorkflowInstance.tokens``)::
@@ -35,6 +36,7 @@ from app.models.base import utcnow
 from app.services import calendar
 
 from .definition import Definition, DefinitionError, Transition, parse
+from .messages import _, join_names, join_reasons
 
 Guard = Callable[[Session, WorkflowInstance, dict], Optional[str]]
 Effect = Callable[[Session, WorkflowInstance, dict], None]
@@ -53,7 +55,8 @@ after_start_callbacks: list[Callable[[Session, WorkflowInstance], None]] = []
 
 
 class WorkflowError(Exception):
-    """Base of the engine's refusals; ``reason`` is the Chinese message for the user."""
+    """Base of the engine's refusals; ``reason`` is the message for the user, a plain str
+    translated when the refusal was made (Chinese outside a request)."""
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
@@ -97,7 +100,7 @@ def registered_effects() -> dict[str, Effect]:
 @dataclass
 class ActionView:
     """One thing the user may do now. ``reasons`` is empty when it can be done; otherwise
-    it says (in Chinese) why the button is disabled."""
+    it says (in the current language) why the button is disabled."""
 
     action: str
     label: str
@@ -172,9 +175,9 @@ def _user_fields(user) -> tuple[Optional[int], Optional[str]]:
 def _role_reason(instance, t: Transition, user) -> Optional[str]:
     allowed = allowed_roles(instance, t)
     if not allowed:
-        return f"动作“{t.title}”未配置可执行的角色"
+        return _("No role is set up to perform the action “%(action)s”", action=t.title)
     if not (role_keys(user) & set(allowed)):
-        return f"您的角色无权执行“{t.title}”"
+        return _("Your role may not perform “%(action)s”", action=t.title)
     return None
 
 
@@ -184,7 +187,9 @@ def _guard_reasons(session, instance, t: Transition, ctx: dict, guards: Optional
     for name in t.guards:
         fn = (guards or {}).get(name) or _GUARDS.get(name)
         if fn is None:
-            reasons.append(f"动作“{t.title}”的条件“{name}”未注册，暂不能执行")
+            reasons.append(_("The condition “%(guard)s” of the action “%(action)s” is not "
+                             "registered: the action cannot be performed for now",
+                             guard=name, action=t.title))
             continue
         reason = fn(session, instance, ctx)
         if reason:
@@ -197,10 +202,19 @@ def _join_pending(instance, t: Transition, defn: Definition) -> list[str]:
     tokens = instance.tokens or {}
     branches = {k: v for k, v in tokens.items() if k != MAIN}
     if not branches or MAIN in tokens:
-        return ["（无进行中的分支）"]
+        return [_("(no branch in progress)")]
     labels = defn.branch_labels()
-    return [f"{labels.get(k, k)}（{defn.state_label(v['state'])}）"
+    return [_("%(branch)s (%(state)s)", branch=labels.get(k, k),
+              state=defn.state_label(v["state"]))
             for k, v in sorted(branches.items()) if v["state"] not in set(t.join or ())]
+
+
+def _pending_reason(pending: list[str]) -> str:
+    return _("Branches not finished yet: %(branches)s", branches=join_names(pending))
+
+
+def _no_branch_reason(t: Transition) -> str:
+    return _("No unit has been chosen to take part in “%(action)s”", action=t.title)
 
 
 def _holders(instance, t: Transition) -> list[str]:
@@ -237,7 +251,8 @@ def start(session: Session, project, measure_key: str, definition: Union[dict, D
             WorkflowInstance.measure_key == measure_key,
             WorkflowInstance.status == WorkflowInstanceStatus.RUNNING).limit(1))
         if running is not None:
-            raise StartRefused(f"该项目已有进行中的“{defn.name}”")
+            raise StartRefused(_("The project already has a “%(name)s” in progress",
+                                 name=defn.name))
     today = today or calendar.today()
     instance = WorkflowInstance(measure_key=measure_key, definition=defn.to_dict(),
                                 project_id=project_id, params=dict(params or {}),
@@ -282,7 +297,7 @@ def available_actions(instance: WorkflowInstance, user, *, session: Optional[Ses
                 continue
             pending = _join_pending(instance, t, defn)
             ctx = _context(user, t, None, None, None, context, today)
-            reasons = ([f"尚有分支未完成：{'、'.join(pending)}"] if pending else []) \
+            reasons = ([_pending_reason(pending)] if pending else []) \
                 + _guard_reasons(session, instance, t, ctx, guards)
             out.append(ActionView(t.action, t.title, None, t.to, None, reasons))
             continue
@@ -293,7 +308,7 @@ def available_actions(instance: WorkflowInstance, user, *, session: Optional[Ses
             if t.split:
                 chosen = _split_branches(instance, t)
                 if not chosen:
-                    reasons.append(f"未选择参与“{t.title}”的单位")
+                    reasons.append(_no_branch_reason(t))
                 out.append(ActionView(t.action, t.title, t.from_state, None, branch, reasons,
                                       chosen))
             else:
@@ -325,7 +340,7 @@ def _load(session: Session, instance_or_id) -> WorkflowInstance:
         select(WorkflowInstance).where(WorkflowInstance.id == iid).with_for_update()
         .execution_options(populate_existing=True)).scalar_one_or_none()
     if instance is None:
-        raise TransitionRefused("流程实例不存在")
+        raise TransitionRefused(_("The workflow instance does not exist"))
     return instance
 
 
@@ -338,13 +353,15 @@ def transition(session: Session, instance_or_id, action: str, user, comment: Opt
     follow at once, each with its own step. Raises ``TransitionRefused``."""
     instance = _load(session, instance_or_id)
     if instance.status != WorkflowInstanceStatus.RUNNING:
-        raise TransitionRefused(f"流程{instance.status.value}，不能再办理")
+        raise TransitionRefused(_("The workflow is %(status)s: nothing more can be done in it",
+                                  status=str(instance.status)))
     defn = definition_of(instance)
     t = defn.transition(action)
     if t is None:
-        raise TransitionRefused(f"流程中没有动作“{action}”")
+        raise TransitionRefused(_("The workflow has no action “%(action)s”", action=action))
     if t.auto:
-        raise TransitionRefused(f"动作“{t.title}”由系统自动执行")
+        raise TransitionRefused(_("The action “%(action)s” is performed by the system "
+                                  "automatically", action=t.title))
     reason = _role_reason(instance, t, user)
     if reason:
         raise TransitionRefused(reason)
@@ -354,34 +371,39 @@ def transition(session: Session, instance_or_id, action: str, user, comment: Opt
     if t.join is not None:
         pending = _join_pending(instance, t, defn)
         if pending:
-            raise TransitionRefused(f"尚有分支未完成：{'、'.join(pending)}")
+            raise TransitionRefused(_pending_reason(pending))
         holder = None
     else:
         holders = _holders(instance, t)
         if branch is not None:
             key = branch or MAIN
             if key not in holders:
-                raise TransitionRefused(
-                    f"“{t.title}”需要在“{defn.state_label(t.from_state)}”办理，"
-                    f"{'该分支' if branch else '流程'}当前不在此环节")
+                if branch:
+                    raise TransitionRefused(_(
+                        "“%(action)s” is done at “%(state)s”: the branch is not at that "
+                        "step now", action=t.title, state=defn.state_label(t.from_state)))
+                raise TransitionRefused(_(
+                    "“%(action)s” is done at “%(state)s”: the workflow is not at that step now",
+                    action=t.title, state=defn.state_label(t.from_state)))
             holder = key
         elif not holders:
-            now = "、".join(defn.state_label(s) for s in sorted(current_states(instance)))
-            raise TransitionRefused(f"“{t.title}”需要在“{defn.state_label(t.from_state)}”"
-                                    f"办理，流程当前在“{now}”")
+            now = join_names(defn.state_label(s) for s in sorted(current_states(instance)))
+            raise TransitionRefused(_("“%(action)s” is done at “%(state)s”: the workflow is "
+                                      "at “%(current)s” now", action=t.title,
+                                      state=defn.state_label(t.from_state), current=now))
         elif len(holders) > 1:
-            raise TransitionRefused(f"有多个分支处于“{defn.state_label(t.from_state)}”，"
-                                    f"请指定分支")
+            raise TransitionRefused(_("Several branches are at “%(state)s”: choose the branch",
+                                      state=defn.state_label(t.from_state)))
         else:
             holder = holders[0]
     br = None if holder in (None, MAIN) else holder
     ctx = _context(user, t, br, comment, attachments, context, today)
     reasons = _guard_reasons(session, instance, t, ctx, guards)
     if reasons:
-        raise TransitionRefused("；".join(reasons))
+        raise TransitionRefused(join_reasons(reasons))
     chosen = _split_branches(instance, t) if t.split else []
     if t.split and not chosen:
-        raise TransitionRefused(f"未选择参与“{t.title}”的单位")
+        raise TransitionRefused(_no_branch_reason(t))
     _check_effects(t, effects)
 
     with session.begin_nested():
@@ -400,7 +422,9 @@ def transition(session: Session, instance_or_id, action: str, user, comment: Opt
 def _check_effects(t: Transition, effects: Optional[dict]) -> None:
     for name in t.effects:
         if name not in (effects or {}) and name not in _EFFECTS:
-            raise TransitionRefused(f"动作“{t.title}”的效果“{name}”未注册，暂不能执行")
+            raise TransitionRefused(_("The effect “%(effect)s” of the action “%(action)s” is "
+                                      "not registered: the action cannot be performed for now",
+                                      effect=name, action=t.title))
 
 
 def _run_effects(session, instance, t: Transition, ctx: dict, effects, step) -> None:
@@ -467,7 +491,7 @@ def _auto_ready(session, instance, defn, t: Transition, user, today, guards, eff
 
 
 def _run_auto(session, instance, defn: Definition, user, today, guards, effects, context):
-    for _ in range(_MAX_AUTO):
+    for _round in range(_MAX_AUTO):
         fired = False
         for t in defn.transitions:
             if not t.auto or instance.status != WorkflowInstanceStatus.RUNNING:
@@ -503,7 +527,8 @@ def cancel(session: Session, instance_or_id, user, comment: Optional[str] = None
     """Stop a running instance (status CANCELLED); the history stays readable."""
     instance = _load(session, instance_or_id)
     if instance.status != WorkflowInstanceStatus.RUNNING:
-        raise TransitionRefused(f"流程{instance.status.value}，不能取消")
+        raise TransitionRefused(_("The workflow is %(status)s: it cannot be cancelled",
+                                  status=str(instance.status)))
     uid, uname = _user_fields(user)
     step = WorkflowStep(instance=instance, action="cancel", user_id=uid, username=uname,
                         comment=comment, attachments=[], at=utcnow())
@@ -516,14 +541,23 @@ def cancel(session: Session, instance_or_id, user, comment: Optional[str] = None
 
 # -- reading -----------------------------------------------------------------------------------
 def timeline(instance: WorkflowInstance) -> list[dict]:
-    """The history for the project page, oldest first, with Chinese labels."""
+    """The history for the project page, oldest first, with labels (the definition's
+    own, and the engine's steps start / cancel in the current language)."""
     defn = definition_of(instance)
     labels = defn.branch_labels()
     out = []
     for s in instance.steps:
         t = defn.transition(s.action)
-        action_label = t.title if t else {"start": "启动", "cancel": "取消"}.get(s.action,
-                                                                               s.action)
+        if t is not None:
+            action_label = t.title
+        elif s.action == "start":
+            # TRANSLATORS: the first step of a measure's timeline (zh: 启动)
+            action_label = _("Started")
+        elif s.action == "cancel":
+            # TRANSLATORS: the step of a cancelled measure in its timeline (zh: 取消)
+            action_label = _("Cancelled")
+        else:
+            action_label = s.action
         out.append({"at": s.at, "action": s.action, "action_label": action_label,
                     "branch": s.branch, "branch_label": labels.get(s.branch, s.branch)
                     if s.branch else None,

@@ -2,7 +2,8 @@
 only (pluggy's marker, not the host's imports), as an outside package would be."""
 import pluggy
 
-from app.plugins.types import MeasureSpec, ParamSpec, standard_parameters
+from app.plugins.types import (LedgerColumn, MeasureSpec, ParamSpec, ReminderDue,
+                               standard_parameters)
 
 hookimpl = pluggy.HookimplMarker("hbdb")
 
@@ -67,7 +68,21 @@ def translations():
 
 @hookimpl
 def ledger_columns():
-    return [("夜间施工", lambda project: "")]
+    return [LedgerColumn("夜间施工", KEY, lambda instance: (instance.params or {}).get(
+        "stamped_on") or "备案中")]
+
+
+@hookimpl
+def reminder_rules():
+    def noise_permit_expires(session, instances):
+        for instance in instances:
+            expires = (instance.params or {}).get("noise_permit_expires")
+            if instance.measure_key == KEY and expires:
+                import datetime as dt
+
+                yield ReminderDue(instance.id, f"{KEY}.noise_permit",
+                                  dt.date.fromisoformat(expires), "夜间施工·噪声许可到期")
+    return [noise_permit_expires, "not a rule"]
 
 
 @hookimpl

@@ -14,7 +14,8 @@ The branches run are those in ``params["branches"]`` (region setting); every sta
 time limit is configurable (``time_limits.<state>``). Guard
 ``certificate_on_completion.accepted`` on ``register``: the joint acceptance is done
 (``params["accepted_on"]`` set by the join's effect). Effect ``record_registration``
-writes ``params["registered_on"]``.
+writes ``params["registered_on"]``. :func:`ledger_cell` gives the ledger column:
+“YYYY-MM-DD竣工即发证” once registered, “联合验收 3/5” while the acceptances run.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from typing import Optional
 from app.plugins.builtin import instance_params as _params, step_day as _today
 from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import standard_parameters
+from app.plugins.types import LedgerColumn, standard_parameters
 
 KEY = "certificate_on_completion"
 NAME = "竣工即发证"
@@ -84,6 +85,35 @@ def record_registration(session, instance, ctx):
     instance.params = params
 
 
+# -- reporting --------------------------------------------------------------------------------
+def acceptance_progress(instance) -> Optional[tuple[int, int]]:
+    """(acceptances passed, acceptances run) while the joint acceptance is in progress,
+    read from the branch tokens; None before the dispatch and after the join."""
+    branches = {k: t.get("state") for k, t in (instance.tokens or {}).items() if k != "main"}
+    if not branches:
+        return None
+    done = sum(1 for b, state in branches.items() if state == f"{b}_done")
+    return done, len(branches)
+
+
+def ledger_cell(instance) -> str:
+    """The 竣工即发证 ledger cell: the day the certificate was issued, or how far the joint
+    acceptance got (reads the instance only)."""
+    from app.models.enums import WorkflowInstanceStatus
+
+    params = _params(instance)
+    if params.get("registered_on"):
+        return f"{params['registered_on']}竣工即发证"
+    if instance.status == WorkflowInstanceStatus.CANCELLED:
+        return "已取消"
+    if params.get("accepted_on"):
+        return f"{params['accepted_on']}联合验收通过，待登记"
+    progress = acceptance_progress(instance)
+    if progress is not None:
+        return f"联合验收 {progress[0]}/{progress[1]}"
+    return "联合验收申请中"
+
+
 class CertificateOnCompletionPlugin(BuiltinMeasure):
     key, name, version = KEY, NAME, VERSION
     definition, parameters = DEFINITION, PARAMETERS
@@ -92,6 +122,10 @@ class CertificateOnCompletionPlugin(BuiltinMeasure):
 
     effects = {"record_acceptance": record_acceptance,
                "record_registration": record_registration}
+
+    @hookimpl
+    def ledger_columns(self):
+        return [LedgerColumn("竣工即发证", KEY, ledger_cell, 18)]
 
     @hookimpl
     def translations(self):

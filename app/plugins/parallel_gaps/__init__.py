@@ -10,7 +10,14 @@ the ordinary item ledger, deadlines and cards keep working. The workflow tracks 
 
     apply 提交并联申请 ──launch 牵头部门启动并联审批──▶ parallel 并联审批中
     parallel ──accept_with_gaps 容缺受理（self-loop)──▶ parallel
+    parallel ──supply_gaps 容缺材料已补齐（self-loop)──▶ parallel
     parallel ──complete 并联审批办结──▶ done (final)
+
+``launch`` is guarded by ``parallel_gaps.lead_unit_set`` (the parameter is set) and
+``parallel_gaps.lead_department``: a department officer (role ``dept``) may launch only
+when their org unit is the instance's lead unit (``params["lead_unit"]``); a user holding
+another role the region grants for ``launch`` (by default the assistant, 帮办员, who
+organises the stage on the lead department's behalf) is not bound to a unit.
 
 ``accept_with_gaps`` takes ``context={"item_id": …, "gap_materials": "…",
 "promised_on": date|"YYYY-MM-DD", "commitment_signed": True}`` (or the comment says
@@ -19,7 +26,16 @@ credit code is not in the parameter ``bad_credit_codes``) and
 ``parallel_gaps.gap_commitment`` (item of this project and stage, open or not started;
 materials, promised date and commitment given); effect ``parallel_gaps.accept_with_gaps``
 writes ``status=容缺受理``, ``gap_materials``, ``gap_promised_on``.
+``supply_gaps`` takes ``context={"item_id": …}`` (optional when exactly one item of the
+project still has missing materials); guard ``parallel_gaps.gap_outstanding``; effect
+``parallel_gaps.record_gaps_supplied`` clears the item's ``gap_materials`` and
+``gap_promised_on``, sets 容缺受理 back to 已受理 (its own deadline still runs) and writes
+``params["gaps"][item_id]["supplied_on"]`` — so the next warning scan clears the item's
+GAP_PROMISE card.
 ``complete`` is guarded by ``parallel_gaps.all_finished`` (no item of the stage still open).
+
+The ledger column (:func:`ledger_cell`) reads ``params["item_ids"]`` (the items the launch
+accepted) and ``params["gaps"]``: “并联办理 n 项，容缺 m 项”, with those still missing.
 
 Parameters: ``lead_unit`` (type units: the lead department, OrgUnit id), ``stage_code``
 (choice of the standard stages), ``bad_credit_codes`` (str, one credit code a line).
@@ -32,11 +48,13 @@ from typing import Optional
 from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
 from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import ParamSpec, standard_parameters
+from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
 KEY = "parallel_gaps"
 NAME = "并联审批，容缺后补"
-VERSION = "1.0"
+VERSION = "1.1"
+
+DEPT_ROLE = "dept"  # the 审批部门 role key
 
 STAGES = (("planning", "前期策划生成"), ("land", "立项用地规划许可"),
           ("engineering", "工程建设许可"), ("construction", "施工许可"),
@@ -53,12 +71,16 @@ DEFINITION = {
     ],
     "transitions": [
         {"action": "launch", "label": "牵头部门启动并联审批", "from": "apply", "to": "parallel",
-         "roles": ["dept", "assistant"], "guards": [f"{KEY}.lead_unit_set"],
+         "roles": ["dept", "assistant"],
+         "guards": [f"{KEY}.lead_unit_set", f"{KEY}.lead_department"],
          "effects": [f"{KEY}.accept_stage_items"]},
         {"action": "accept_with_gaps", "label": "容缺受理", "from": "parallel",
          "to": "parallel", "roles": ["dept", "clerk"],
          "guards": [f"{KEY}.not_bad_credit", f"{KEY}.gap_commitment"],
          "effects": [f"{KEY}.accept_with_gaps"]},
+        {"action": "supply_gaps", "label": "容缺材料已补齐", "from": "parallel",
+         "to": "parallel", "roles": ["dept", "clerk"],
+         "guards": [f"{KEY}.gap_outstanding"], "effects": [f"{KEY}.record_gaps_supplied"]},
         {"action": "complete", "label": "并联审批办结", "from": "parallel", "to": "done",
          "roles": ["dept"], "guards": [f"{KEY}.all_finished"],
          "effects": [f"{KEY}.record_completion"]},
@@ -111,6 +133,40 @@ def _stage_items(session, instance, statuses=None):
     return session.scalars(q.order_by(ApprovalItem.id)).all()
 
 
+def _has_gap(item) -> bool:
+    """The item still waits for materials accepted with gaps (容缺受理, or 补正中 with the
+    gap fields still filled in)."""
+    from app.models.enums import ItemStatus
+
+    if item.status == ItemStatus.ACCEPTED_WITH_GAPS:
+        return True
+    return item.status == ItemStatus.CORRECTING and bool(item.gap_materials
+                                                          or item.gap_promised_on)
+
+
+def _gap_items(session, instance) -> list:
+    """The project's items still waiting for missing materials."""
+    from sqlalchemy import select
+
+    from app.models import ApprovalItem
+    from app.models.enums import ItemStatus
+
+    items = session.scalars(select(ApprovalItem).where(
+        ApprovalItem.project_id == instance.project_id,
+        ApprovalItem.status.in_([ItemStatus.ACCEPTED_WITH_GAPS, ItemStatus.CORRECTING]))
+        .order_by(ApprovalItem.id)).all()
+    return [i for i in items if _has_gap(i)]
+
+
+def _supplied_item(session, instance, ctx):
+    """The item whose materials arrived: the context's ``item_id``, else the project's only
+    item still waiting for materials; None when it cannot be told."""
+    if ctx.get("item_id") not in (None, ""):
+        return _context_item(session, instance, ctx)
+    waiting = _gap_items(session, instance)
+    return waiting[0] if len(waiting) == 1 else None
+
+
 def _context_item(session, instance, ctx):
     from app.models import ApprovalItem
 
@@ -129,6 +185,34 @@ def lead_unit_set(session, instance, ctx) -> Optional[str]:
     if _lead_unit_id(instance) is None:
         return "尚未设置牵头部门（请管理员在举措参数中选择牵头部门）"
     return None
+
+
+def lead_department(session, instance, ctx) -> Optional[str]:
+    """Only the lead department's own officers launch the parallel stage. A user with
+    another role the region grants for the action (e.g. the assistant) acts without a
+    unit; a missing lead unit is ``lead_unit_set``'s refusal."""
+    from app.models import OrgUnit
+    from app.workflow.engine import allowed_roles, definition_of, role_keys
+
+    lead_id = _lead_unit_id(instance)
+    user = ctx.get("user")
+    if lead_id is None or user is None:
+        return None
+    held = role_keys(user)
+    if DEPT_ROLE not in held:
+        return None
+    t = ctx.get("transition") or definition_of(instance).transition("launch")
+    granted = set(allowed_roles(instance, t)) if t is not None else set()
+    if (held & granted) - {DEPT_ROLE}:
+        return None
+    if getattr(user, "org_unit_id", None) == lead_id:
+        return None
+    lead = session.get(OrgUnit, lead_id)
+    lead_name = lead.name if lead else f"单位{lead_id}"
+    own = getattr(user, "org_unit", None)
+    if own is None:
+        return f"只有牵头部门（{lead_name}）可以启动并联审批，您的账号未归属任何单位"
+    return f"只有牵头部门（{lead_name}）可以启动并联审批，{own.name}不是本次并联审批的牵头部门"
 
 
 def not_bad_credit(session, instance, ctx) -> Optional[str]:
@@ -169,6 +253,20 @@ def gap_commitment(session, instance, ctx) -> Optional[str]:
     return "；".join(reasons) or None
 
 
+def gap_outstanding(session, instance, ctx) -> Optional[str]:
+    item = _supplied_item(session, instance, ctx)
+    if item is None:
+        if ctx.get("item_id") not in (None, ""):
+            return "请选择本项目的一个审批事项"
+        waiting = _gap_items(session, instance)
+        if not waiting:
+            return "本项目没有待补齐材料的容缺受理事项"
+        return f"请选择补齐材料的事项：{'、'.join(i.name for i in waiting)}"
+    if not _has_gap(item):
+        return f"事项“{item.name}”当前为“{item.status.value}”，没有待补齐的容缺材料"
+    return None
+
+
 def all_finished(session, instance, ctx) -> Optional[str]:
     open_items = [i.name for i in _stage_items(session, instance) if i.status.is_open]
     if open_items:
@@ -180,6 +278,7 @@ def all_finished(session, instance, ctx) -> Optional[str]:
 def accept_stage_items(session, instance, ctx):
     from app.models.enums import ItemStatus
     from app.services import calendar
+    from app.workflow import links
 
     today = _today(ctx)
     ids = []
@@ -189,6 +288,7 @@ def accept_stage_items(session, instance, ctx):
         if item.time_limit_days:
             item.due_on = calendar.add_working_days(today, item.time_limit_days)
         ids.append(item.id)
+        links.link_item(session, instance, item, links.CHANGED)
     params = _params(instance)
     params["launched_on"] = today.isoformat()
     params["item_ids"] = ids
@@ -198,6 +298,7 @@ def accept_stage_items(session, instance, ctx):
 def accept_with_gaps(session, instance, ctx):
     from app.models.enums import ItemStatus
     from app.services import calendar
+    from app.workflow import links
 
     item = _context_item(session, instance, ctx)
     today = _today(ctx)
@@ -208,6 +309,7 @@ def accept_with_gaps(session, instance, ctx):
     item.status = ItemStatus.ACCEPTED_WITH_GAPS
     item.gap_materials = str(ctx.get("gap_materials")).strip()
     item.gap_promised_on = _as_date(ctx.get("promised_on"))
+    links.link_item(session, instance, item, links.CHANGED)
     params = _params(instance)
     gaps = dict(params.get("gaps") or {})
     gaps[str(item.id)] = {"materials": item.gap_materials,
@@ -217,22 +319,79 @@ def accept_with_gaps(session, instance, ctx):
     instance.params = params
 
 
+def record_gaps_supplied(session, instance, ctx):
+    from app.models.enums import ItemStatus
+
+    item = _supplied_item(session, instance, ctx)
+    today = _today(ctx)
+    params = _params(instance)
+    gaps = dict(params.get("gaps") or {})
+    entry = dict(gaps.get(str(item.id)) or {
+        "materials": item.gap_materials,
+        "promised_on": item.gap_promised_on.isoformat() if item.gap_promised_on else None})
+    entry["supplied_on"] = today.isoformat()
+    gaps[str(item.id)] = entry
+    params["gaps"] = gaps
+    instance.params = params
+    # Materials in (late or not): the scan clears the GAP_PROMISE card; the item's own
+    # deadline still runs.
+    item.gap_materials = None
+    item.gap_promised_on = None
+    if item.status == ItemStatus.ACCEPTED_WITH_GAPS:
+        item.status = ItemStatus.ACCEPTED
+
+
 def record_completion(session, instance, ctx):
     params = _params(instance)
     params["completed_on"] = _today(ctx).isoformat()
     instance.params = params
 
 
+# -- reporting --------------------------------------------------------------------------------
+def parallel_counts(instance) -> tuple[int, int, int]:
+    """(items handled in parallel, items accepted with gaps, of those still missing
+    materials), from the instance's params."""
+    params = _params(instance)
+    gaps = params.get("gaps") or {}
+    items = {str(i) for i in params.get("item_ids") or []} | set(gaps)
+    waiting = sum(1 for g in gaps.values() if not (g or {}).get("supplied_on"))
+    return len(items), len(gaps), waiting
+
+
+def ledger_cell(instance) -> str:
+    """The 并联审批 ledger cell: how many items ran in parallel and how many with gaps
+    (reads the instance only)."""
+    from app.models.enums import WorkflowInstanceStatus
+
+    params = _params(instance)
+    if not params.get("launched_on"):
+        return ("已取消" if instance.status == WorkflowInstanceStatus.CANCELLED
+                else "待牵头部门启动")
+    n, gaps, waiting = parallel_counts(instance)
+    text = f"并联办理{n}项，容缺{gaps}项"
+    if waiting:
+        text += f"（待补{waiting}项）"
+    if params.get("completed_on"):
+        text = f"{params['completed_on']}办结：{text}"
+    return text
+
+
 class ParallelGapsPlugin(BuiltinMeasure):
     key, name, version = KEY, NAME, VERSION
     definition, parameters = DEFINITION, PARAMETERS
 
-    guards = {"lead_unit_set": lead_unit_set, "not_bad_credit": not_bad_credit,
-              "gap_commitment": gap_commitment, "all_finished": all_finished}
+    guards = {"lead_unit_set": lead_unit_set, "lead_department": lead_department,
+              "not_bad_credit": not_bad_credit, "gap_commitment": gap_commitment,
+              "gap_outstanding": gap_outstanding, "all_finished": all_finished}
 
     effects = {"accept_stage_items": accept_stage_items,
                "accept_with_gaps": accept_with_gaps,
+               "record_gaps_supplied": record_gaps_supplied,
                "record_completion": record_completion}
+
+    @hookimpl
+    def ledger_columns(self):
+        return [LedgerColumn("并联审批·容缺后补", KEY, ledger_cell, 26)]
 
     @hookimpl
     def translations(self):

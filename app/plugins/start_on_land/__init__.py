@@ -13,9 +13,15 @@ Workflow (key ``start_on_land``)::
     await_land ──issue_together 取得土地，同步核发规划许可和施工许可──▶ issued (final)
     prereview ──return 退回补正──▶ apply
 
-Guard ``start_on_land.land_acquired`` on ``issue_together``: context
-``land_acquired=True`` or the comment says “土地已取得”. Effect
-``start_on_land.record_issue`` writes ``params["issued_on"]`` (ISO date).
+Guard ``start_on_land.land_acquired`` on ``issue_together`` (土地已取得): one of the
+project's approval items named like 国有建设用地使用权出让合同 / 土地出让 / 不动产权 /
+建设用地规划许可 is 已办结; or the context carries ``land_acquired=True``; or the comment
+says “土地已取得”. A region may switch the check off (parameter
+``require_land_confirmation``).
+
+Effects record the dates (``params["prereview_done_on"]``, ``params["issued_on"]``, ISO
+dates) and how the land was confirmed (``params["land_evidence"]``). :func:`ledger_cell`
+gives the ledger column: “YYYY-MM-DD拿地即开工” once issued, else how far it got.
 """
 from __future__ import annotations
 
@@ -24,13 +30,19 @@ from typing import Optional
 from app.plugins.builtin import instance_params as _params, step_day as _today
 from app.plugins.builtin import BuiltinMeasure
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import ParamSpec, standard_parameters
+from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
 KEY = "start_on_land"
 NAME = "拿地即开工"
 VERSION = "1.0"
 
 BRANCHES = (("design", "设计方案预审"), ("planning", "规划预审"), ("drawing", "施工图预审"))
+
+# Finished approval items that show the land is acquired: the transfer contract (国有建设用地
+# 使用权出让合同), the land transfer itself, the property certificate, or the land-use
+# planning permit (whose materials include the transfer contract).
+LAND_ITEM_WORDS = ("建设用地使用权", "土地出让", "不动产权", "建设用地规划许可", "土地使用权")
+LAND_PHRASE = "土地已取得"
 
 DEFINITION = {
     "key": KEY, "name": NAME, "version": 1, "initial": "apply",
@@ -65,28 +77,86 @@ DEFINITION = {
 
 PARAMETERS = standard_parameters(DEFINITION) + (
     ParamSpec("require_land_confirmation", "bool", True, label="须确认土地已取得",
-              help="同步核发前核验：在意见中注明“土地已取得”（或接口传入 land_acquired）。"),
+              help="同步核发前核验：国有建设用地使用权出让合同、不动产权证书或建设用地规划"
+                   "许可证等用地事项已办结，或在意见中注明“土地已取得”。"),
 )
 
 
+# -- helpers ---------------------------------------------------------------------------
+
+def _finished_item_named(session, instance, words) -> Optional[str]:
+    """The name of a finished approval item of the instance's project containing one of
+    ``words``, else None."""
+    from app.workflow import links
+
+    items = links.finished_items_named(session, instance.project_id, words)
+    return items[0].name if items else None
+
+
+def land_evidence(session, instance, ctx) -> Optional[str]:
+    """How the land acquisition is confirmed (Chinese, for the record), or None."""
+    if ctx.get("land_acquired") or _params(instance).get("land_acquired"):
+        return "经办人确认土地已取得"
+    if LAND_PHRASE in str(ctx.get("comment") or ""):
+        return f"意见注明“{LAND_PHRASE}”"
+    name = _finished_item_named(session, instance, LAND_ITEM_WORDS)
+    return f"事项“{name}”已办结" if name else None
+
+
+# -- guards ------------------------------------------------------------------------------
 def land_acquired(session, instance, ctx) -> Optional[str]:
     if not _params(instance).get("require_land_confirmation", True):
         return None
-    if ctx.get("land_acquired") or "土地已取得" in str(ctx.get("comment") or ""):
+    if land_evidence(session, instance, ctx):
         return None
-    return "尚未取得土地：须土地出让合同签订并缴清出让金，在意见中注明“土地已取得”"
+    return ("尚未取得土地：须国有建设用地使用权出让合同（土地出让）、不动产权证书或"
+            "建设用地规划许可证等用地事项已办结，或在意见中注明“土地已取得”")
 
 
+# -- effects -------------------------------------------------------------------------------
 def record_prereview(session, instance, ctx):
     params = _params(instance)
     params["prereview_done_on"] = _today(ctx).isoformat()
     instance.params = params
 
 
+# The project's items issued together on land acquisition.
+ISSUED_ITEM_WORDS = ("建设工程规划许可", "建设用地规划许可", "施工许可")
+
+
 def record_issue(session, instance, ctx):
+    from app.workflow import links
+
+    day = _today(ctx)
     params = _params(instance)
-    params["issued_on"] = _today(ctx).isoformat()
+    params["issued_on"] = day.isoformat()
+    evidence = land_evidence(session, instance, ctx)
+    if evidence:
+        params["land_evidence"] = evidence
     instance.params = params
+    links.link_items(session, instance, links.finished_items_named(
+        session, instance.project_id, LAND_ITEM_WORDS), links.PREREQUISITE)
+    for item in links.open_items_named(session, instance.project_id, ISSUED_ITEM_WORDS):
+        links.finish_item(session, instance, item, day, "拿地即开工：取得土地当日同步核发")
+
+
+# -- reporting --------------------------------------------------------------------------------
+def ledger_cell(instance) -> str:
+    """The 拿地即开工 ledger cell: the day the permits were issued together, or how far the
+    pre-review got (reads the instance only)."""
+    from app.models.enums import WorkflowInstanceStatus
+
+    issued_on = _params(instance).get("issued_on")
+    if issued_on:
+        return f"{issued_on}拿地即开工"
+    if instance.status == WorkflowInstanceStatus.CANCELLED:
+        return "已取消"
+    states = {t.get("state") for t in (instance.tokens or {}).values()}
+    if "await_land" in states:
+        return "预审完成，待取得土地"
+    if states == {"apply"}:
+        return "待提交预审"
+    return "预审中"
 
 
 class StartOnLandPlugin(BuiltinMeasure):
@@ -96,6 +166,10 @@ class StartOnLandPlugin(BuiltinMeasure):
     guards = {"land_acquired": land_acquired}
 
     effects = {"record_prereview": record_prereview, "record_issue": record_issue}
+
+    @hookimpl
+    def ledger_columns(self):
+        return [LedgerColumn("拿地即开工", KEY, ledger_cell, 18)]
 
     @hookimpl
     def translations(self):
