@@ -7,6 +7,7 @@ safety checks on: a missing or default secret stops the start.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -50,6 +51,22 @@ def parse_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def parse_extensions(name: str, default: str) -> tuple[str, ...]:
+    """A comma-separated list of file extensions ("pdf, .JPG" -> ("pdf", "jpg"))."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        raw = default
+    out = []
+    for part in raw.split(","):
+        ext = part.strip().lower().lstrip(".")
+        if not re.fullmatch(r"[a-z0-9]{1,10}", ext):
+            raise ConfigError(f"{name} must be comma-separated file extensions "
+                              f"such as pdf,jpg; got {part.strip()!r} in {raw!r}")
+        if ext not in out:
+            out.append(ext)
+    return tuple(out)
 
 
 def _instance_secret() -> str:
@@ -148,6 +165,10 @@ class Config:
         self.RQ_QUEUES = ("default", "reminders", "exports")
         # A started job that has not reported for this long is taken as killed.
         self.JOB_HEARTBEAT_TIMEOUT = parse_int("JOB_HEARTBEAT_TIMEOUT", 120, minimum=1)
+        # Attachments of workflow steps (screen and API): size of one file, allowed types.
+        self.WORKFLOW_ATTACHMENT_MAX_MB = parse_int("WORKFLOW_ATTACHMENT_MAX_MB", 20, minimum=1)
+        self.WORKFLOW_ATTACHMENT_TYPES = parse_extensions(
+            "WORKFLOW_ATTACHMENT_TYPES", "pdf,ofd,jpg,jpeg,png,doc,docx,xls,xlsx,zip")
 
 
 class TestConfig(Config):

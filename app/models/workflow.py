@@ -7,7 +7,7 @@ from typing import Optional
 
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from .base import Model, TimestampMixin, enum_column, utcnow
 from .enums import WorkflowInstanceStatus
@@ -116,4 +116,7 @@ class WorkflowItemLink(Model):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     instance: Mapped[WorkflowInstance] = relationship(back_populates="item_links")
-    item: Mapped["ApprovalItem"] = relationship("ApprovalItem")
+    # The item's side (``item.workflow_links``): deleting an item drops its links.
+    item: Mapped["ApprovalItem"] = relationship(
+        "ApprovalItem", backref=backref("workflow_links", cascade="all, delete-orphan",
+                                        passive_deletes=True, order_by="WorkflowItemLink.id"))

@@ -1,6 +1,8 @@
 """Screens and API for approval items, item templates and stages."""
+from flask import url_for
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
+from markupsafe import Markup
 from wtforms.validators import DataRequired
 
 from app.models import ApprovalItem, ItemTemplate, Stage
@@ -17,12 +19,27 @@ ITEM_FORM = ["project", "stage", "name", "department", "time_limit_days", "statu
              "gap_materials", "gap_promised_on"]
 
 
+def _measure_links(links) -> Markup:
+    """The measures that created, changed or relied on the item, linked to their pages
+    (the instance is on the item's project, so it is in the viewer's scope too)."""
+    from app.workflow.links import RELATIONS
+
+    parts = []
+    for link in links or []:
+        ins = link.instance
+        name = (ins.definition or {}).get("name") or ins.measure_key
+        url = url_for("ProjectWorkflowsView.show", pk=ins.id)
+        parts.append(Markup('<a href="%s">%s</a>（%s）') % (
+            url, name, RELATIONS.get(link.relation, link.relation)))
+    return Markup("<br>").join(parts) if parts else Markup("")
+
+
 class ApprovalItemView(ScopedModelView):
     datamodel = SQLAInterface(ApprovalItem)
     class_permission_name = roles.APPROVAL_ITEM
     related_views = [ItemCorrectionView]
-    label_columns = {**LABELS, **DEADLINE_LABELS}
-    formatters_columns = DEADLINE_FORMATTERS
+    label_columns = {**LABELS, **DEADLINE_LABELS, "workflow_links": _("Innovation measures")}
+    formatters_columns = {**DEADLINE_FORMATTERS, "workflow_links": _measure_links}
     list_title = _("Approval items")
     list_template = "ledger_list.html"  # the list with its "export ledger" button
     show_title = _("Approval item")
@@ -35,7 +52,7 @@ class ApprovalItemView(ScopedModelView):
                       "due_on"]
     add_columns = edit_columns = ITEM_FORM
     show_columns = ITEM_FORM + ["remaining_working_days", "overdue_working_days", "template",
-                                "created_at", "updated_at"]
+                                "workflow_links", "created_at", "updated_at"]
     base_order = ("due_on", "asc")
     # Projects can number tens of thousands: pick them by typing, never a full dropdown.
     add_form_extra_fields = edit_form_extra_fields = {

@@ -1,13 +1,15 @@
 """Running innovation measures (创新举措) on projects: the project page's tab, the
-instance page (diagram, timeline, actions with comment and attachments) and the REST API.
+instance page (diagram, timeline, actions with comment and attachments, cancelling) and
+the REST API.
 
 Thin: starting is ``app.services.measures.start_measure``; every transition goes through
-``app.workflow.engine.transition`` (the same call for the screens, the API and workers);
-one transaction per request, committed here.
+``app.workflow.engine.transition`` and every cancellation through ``engine.cancel`` (the
+same calls for the screens, the API and workers); attachments are checked and stored by
+``app.services.workflow_files``; one transaction per request, committed here.
 """
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.api import protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -16,13 +18,14 @@ from flask_babel import gettext, lazy_gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from wtforms import MultipleFileField, SelectField, TextAreaField
 from wtforms.validators import DataRequired
 
 from app.extensions import db
-from app.models import Project, WorkflowInstance, WorkflowInstanceStatus
+from app.models import Project, ProjectAssistant, WorkflowInstance, WorkflowInstanceStatus
 from app.security import roles
-from app.security.scope import scoped
+from app.security.scope import role_names, scoped
 from app.services import measures as measure_service
 from app.services import workflow_files
 from app.workflow import engine
@@ -53,6 +56,44 @@ class TransitionForm(FlaskForm):
     # The action comes from the button pressed (name="act", value="action|branch").
     comment = TextAreaField(_("Comment"))
     attachments = MultipleFileField(_("Attachments"))
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_("Reason for cancelling"), validators=[DataRequired()])
+
+
+# Who may stop a running measure, besides the project's own assistants: the dispatcher and
+# the bureau admin whose region subtree holds the project (the scope decides the subtree),
+# and the system admin. Bureau admins do not take workflow steps (no write permission on
+# Workflow), so cancelling needs only read permission plus this rule.
+CANCEL_ROLES = frozenset({roles.DISPATCHER, roles.BUREAU_ADMIN, roles.SYSTEM_ADMIN})
+
+
+def may_cancel(session, instance, user) -> bool:
+    """Whether ``user`` may cancel ``instance``, which the caller has looked up in the
+    user's scope: one of CANCEL_ROLES, or an assistant assigned to the project."""
+    names = role_names(user)
+    if names & CANCEL_ROLES:
+        return True
+    if roles.ASSISTANT not in names:
+        return False
+    return session.scalar(select(ProjectAssistant.id).where(
+        ProjectAssistant.project_id == instance.project_id,
+        ProjectAssistant.user_id == user.id).limit(1)) is not None
+
+
+def cancel_refusal(session, instance, user) -> tuple[int, str] | None:
+    """(HTTP status, message) when ``user`` may not cancel ``instance`` now, else None."""
+    if instance.status != WorkflowInstanceStatus.RUNNING:
+        return 422, gettext("This measure is no longer running and cannot be cancelled.")
+    if not may_cancel(session, instance, user):
+        return 403, gettext("Only the project's assistants, the dispatcher or the bureau "
+                            "admin may cancel this measure.")
+    return None
+
+
+def _too_large_message() -> str:
+    return workflow_files.upload_too_large_message(current_app.config.get("MAX_CONTENT_LENGTH"))
 
 
 def _name(instance) -> str:
@@ -92,8 +133,9 @@ class ProjectWorkflowsView(ScopedModelView):
     # Instances are made by starting a measure (the "add" route is the start form) and
     # moved by transitions: never edited or deleted by hand.
     exclude_route_methods = {"edit", "delete"}
+    # Cancelling is "read" plus the rule of may_cancel (bureau admins only read workflows).
     method_permission_name = {**VIEW_VERBS, **_NO_CRUD, "add": "write", "transition": "write",
-                              "file": "read"}
+                              "cancel": "read", "file": "read"}
     base_permissions = ["can_read", "can_write"]
     label_columns = WORKFLOW_LABELS
     list_title = _("Innovation measures")
@@ -110,6 +152,28 @@ class ProjectWorkflowsView(ScopedModelView):
         super().__init__(**kwargs)
         # Computed columns, read from the row itself.
         self.formatters_columns = {**self.formatters_columns, "status": status_cell}
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        # A request over MAX_CONTENT_LENGTH fails while its form is read (by the CSRF check
+        # or the view): answer with the instance page and the limit, not Werkzeug's page.
+        blueprint.register_error_handler(RequestEntityTooLarge, self._upload_too_large)
+        return blueprint
+
+    def _upload_too_large(self, _err):
+        if not hasattr(g, "user"):
+            # Raised by the CSRF check, before FAB's before_request sets the user.
+            self.appbuilder.sm.before_request()
+        pk = (request.view_args or {}).get("pk")
+        instance = None
+        if pk is not None and self.appbuilder.sm.has_access("can_read", roles.WORKFLOW):
+            instance = db.session.scalars(scoped(select(WorkflowInstance).where(
+                WorkflowInstance.id == pk), WorkflowInstance)).first()
+        if instance is None:
+            return current_app.handle_http_exception(NotFound())
+        flash(_too_large_message(), "danger")
+        # The body was not read: the form starts empty (formdata=None).
+        return self._render_show(instance, TransitionForm(formdata=None), 413)
 
     # -- lookups ----------------------------------------------------------------------
     def _instance(self, pk) -> WorkflowInstance:
@@ -171,7 +235,7 @@ class ProjectWorkflowsView(ScopedModelView):
         instance = self._instance(pk)
         return self._render_show(instance, TransitionForm())
 
-    def _render_show(self, instance, form, status=200):
+    def _render_show(self, instance, form, status=200, cancel_form=None):
         from app.workflow.diagram import render_instance_svg
 
         try:
@@ -183,10 +247,13 @@ class ProjectWorkflowsView(ScopedModelView):
             if self._can_write() else []
         defn = engine.definition_of(instance)
         labels = defn.branch_labels()
+        can_cancel = cancel_refusal(db.session, instance, g.user) is None
         return self.render_template(
             "workflow/instance.html", instance=instance, name=_name(instance), svg=svg,
             steps=engine.timeline(instance), tokens=engine.token_views(instance),
             actions=actions, act_value=_act_value, branch_labels=labels, form=form,
+            cancel_form=cancel_form or CancelForm(formdata=None), can_cancel=can_cancel,
+            max_mb=workflow_files.max_mb(), attachment_types=workflow_files.allowed_types(),
             status_cell=status_cell, when=display_value, display_name=workflow_files.display_name,
             title=_name(instance)), status
 
@@ -199,8 +266,12 @@ class ProjectWorkflowsView(ScopedModelView):
             flash(gettext("The form has expired; please try again."), "danger")
             return self._render_show(instance, form, 400)
         action, _sep, branch = (request.form.get("act") or "").partition("|")
-        files = [f for f in request.files.getlist("attachments") if f and f.filename]
-        stored = workflow_files.save(instance.id, files)
+        try:
+            stored = workflow_files.save(instance.id, request.files.getlist("attachments"))
+        except workflow_files.AttachmentRefused as err:
+            # The whole action is refused; the comment typed stays in the form.
+            flash(str(err), "danger")
+            return self._render_show(instance, form, 200)
         try:
             step = engine.transition(db.session, instance.id, action, g.user,
                                      comment=(form.comment.data or "").strip() or None,
@@ -210,11 +281,42 @@ class ProjectWorkflowsView(ScopedModelView):
         except engine.TransitionRefused as err:
             db.session.rollback()
             workflow_files.discard(instance.id, stored)
-            flash(err.reason, "danger")  # the engine's reason, in Chinese
+            flash(err.reason, "danger")
             # The comment typed stays in the form; files must be chosen again.
             return self._render_show(self._instance(pk), form, 200)
+        except Exception:
+            db.session.rollback()
+            workflow_files.discard(instance.id, stored)
+            raise
         flash(gettext("%(action)s: done.", action=label.title if label else step.action),
               "success")
+        return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+
+    @expose("/cancel/<int:pk>", methods=["POST"])
+    @has_access
+    def cancel(self, pk):
+        """Stop the measure, with a reason; the instance page then shows its history."""
+        instance = self._instance(pk)
+        refusal = cancel_refusal(db.session, instance, g.user)
+        if refusal is not None:
+            flash(refusal[1], "danger")
+            return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+        form = CancelForm()
+        if not form.validate_on_submit():
+            if "reason" in form.errors and "csrf_token" not in form.errors:
+                flash(gettext("Give the reason for cancelling the measure."), "danger")
+            else:
+                flash(gettext("The form has expired; please try again."), "danger")
+            return self._render_show(instance, TransitionForm(formdata=None), 200, form)
+        try:
+            engine.cancel(db.session, instance.id, g.user, comment=form.reason.data.strip())
+            db.session.commit()
+        except engine.TransitionRefused as err:  # ended meanwhile
+            db.session.rollback()
+            flash(err.reason, "danger")
+        else:
+            flash(gettext("The measure %(name)s was cancelled.", name=_name(instance)),
+                  "success")
         return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
 
     @expose("/file/<int:pk>/<path:name>")
@@ -234,14 +336,16 @@ WorkflowInstance.current = property(current_cell)  # type: ignore[attr-defined]
 
 
 class WorkflowInstanceApi(ScopedModelRestApi):
-    """/api/v1/workflow_instance/: the instances in the user's scope (read), and
-    POST /<id>/transition {action, comment, branch} through the same engine."""
+    """/api/v1/workflow_instance/: the instances in the user's scope (read);
+    POST /<id>/transition {action, comment, branch} as JSON, or as multipart/form-data with
+    files named ``attachments``; POST /<id>/cancel {comment}. Both through the same engine
+    and rules as the screens."""
 
     resource_name = "workflow_instance"
     datamodel = SQLAInterface(WorkflowInstance)
     class_permission_name = roles.WORKFLOW
-    include_route_methods = {"get", "get_list", "info", "transition"}
-    method_permission_name = {**API_VERBS, "transition": "write"}
+    include_route_methods = {"get", "get_list", "info", "transition", "cancel"}
+    method_permission_name = {**API_VERBS, "transition": "write", "cancel": "read"}
     list_columns = ["id", "measure_key", "project.id", "project.name", "status", "tokens", "started_at",
                     "finished_at"]
     show_columns = ["id", "measure_key", "project.id", "project.name", "status", "tokens", "params",
@@ -255,14 +359,59 @@ class WorkflowInstanceApi(ScopedModelRestApi):
         instance = self.datamodel.get(pk, self._base_filters)
         if instance is None:
             return self.response_404()
-        body = request.get_json(silent=True) or {}
+        try:
+            body, files = self._body()
+        except RequestEntityTooLarge:
+            return self.response(413, message=_too_large_message())
         action = body.get("action")
         if not action or not isinstance(action, str):
             return self.response_400(message="action is required")
         try:
+            stored = workflow_files.save(instance.id, files)
+        except workflow_files.AttachmentRefused as err:
+            return self.response_422(message=str(err))
+        try:
             step = engine.transition(db.session, instance.id, action, g.user,
-                                     comment=body.get("comment") or None,
+                                     comment=body.get("comment") or None, attachments=stored,
                                      branch=body.get("branch") or None)
+            db.session.commit()
+        except engine.TransitionRefused as err:
+            db.session.rollback()
+            workflow_files.discard(instance.id, stored)
+            return self.response_422(message=err.reason)
+        except Exception:
+            db.session.rollback()
+            workflow_files.discard(instance.id, stored)
+            raise
+        db.session.refresh(instance)
+        return self.response(200, result={
+            "id": instance.id, "status": instance.status.name,
+            "status_label": instance.status.value, "tokens": instance.tokens,
+            "step": {"id": step.id, "action": step.action, "branch": step.branch,
+                     "from_state": step.from_state, "to_state": step.to_state,
+                     "attachments": [_attachment(instance, a) for a in step.attachments or []]}})
+
+    @expose("/<int:pk>/cancel", methods=["POST"])
+    @protect()
+    @safe
+    def cancel(self, pk):
+        """Stop a running measure; ``comment`` (the reason) is required."""
+        instance = self.datamodel.get(pk, self._base_filters)
+        if instance is None:
+            return self.response_404()
+        try:
+            body, _files = self._body()
+        except RequestEntityTooLarge:
+            return self.response(413, message=_too_large_message())
+        refusal = cancel_refusal(db.session, instance, g.user)
+        if refusal is not None:
+            return self.response(refusal[0], message=refusal[1])
+        comment = body.get("comment")
+        comment = comment.strip() if isinstance(comment, str) else ""
+        if not comment:
+            return self.response_400(message="comment (the reason for cancelling) is required")
+        try:
+            step = engine.cancel(db.session, instance.id, g.user, comment=comment)
             db.session.commit()
         except engine.TransitionRefused as err:
             db.session.rollback()
@@ -270,9 +419,23 @@ class WorkflowInstanceApi(ScopedModelRestApi):
         db.session.refresh(instance)
         return self.response(200, result={
             "id": instance.id, "status": instance.status.name,
-            "status_label": instance.status.value, "tokens": instance.tokens,
-            "step": {"id": step.id, "action": step.action, "branch": step.branch,
-                     "from_state": step.from_state, "to_state": step.to_state}})
+            "status_label": instance.status.value,
+            "step": {"id": step.id, "action": step.action, "comment": step.comment}})
+
+    @staticmethod
+    def _body() -> tuple[dict, list]:
+        """The fields and uploaded files of a JSON or a form (multipart) request."""
+        if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            return request.form.to_dict(), request.files.getlist("attachments")
+        body = request.get_json(silent=True)
+        return (body if isinstance(body, dict) else {}), []
+
+
+def _attachment(instance, stored: str) -> dict:
+    """A step's attachment as the API shows it: downloaded through the screens' scoped
+    route (signed-in session)."""
+    return {"name": stored, "filename": workflow_files.display_name(stored),
+            "url": url_for("ProjectWorkflowsView.file", pk=instance.id, name=stored)}
 
 
 def register_workflow_views(appbuilder) -> None:
