@@ -57,3 +57,14 @@ def test_the_item_page_names_its_measures(app, linked, login):
     # Another county sees neither the item nor, through it, the measure.
     client = login("b_clerk")
     assert client.get(f"/approvalitemview/show/{linked['item']}").status_code == 404
+
+
+def test_the_instance_page_lists_its_items(app, linked, login):
+    client = login("a_assistant")
+    page = client.get(f"/projectworkflowsview/show/{linked['instance']}").get_data(as_text=True)
+    assert 'id="workflow-items"' in page and "关联审批事项" in page
+    assert f'data-item="{linked["item"]}" data-relation="prerequisite"' in page
+    assert f"/approvalitemview/show/{linked['item']}" in page
+    assert "建设用地规划许可证核发" in page and "前置条件" in page
+    assert login("b_assistant").get(
+        f"/projectworkflowsview/show/{linked['instance']}").status_code == 404

@@ -28,7 +28,7 @@ from app.security import roles
 from app.security.scope import role_names, scoped
 from app.services import measures as measure_service
 from app.services import workflow_files
-from app.workflow import engine
+from app.workflow import engine, links
 from app.workflow.definition import DefinitionError
 
 from .base import API_VERBS, VIEW_VERBS, ScopedModelRestApi, ScopedModelView, display_value
@@ -251,6 +251,7 @@ class ProjectWorkflowsView(ScopedModelView):
         return self.render_template(
             "workflow/instance.html", instance=instance, name=_name(instance), svg=svg,
             steps=engine.timeline(instance), tokens=engine.token_views(instance),
+            linked_items=links.linked_items(instance),
             actions=actions, act_value=_act_value, branch_labels=labels, form=form,
             cancel_form=cancel_form or CancelForm(formdata=None), can_cancel=can_cancel,
             max_mb=workflow_files.max_mb(), attachment_types=workflow_files.allowed_types(),
