@@ -183,3 +183,26 @@ def test_generate_bulk_twice_gives_fresh_codes(demo_run, session):
         for i in p.items:
             assert i.department.region_id == p.region_id
             assert i.due_on is None or i.due_on >= i.accepted_on
+
+
+def test_measures_are_switched_on_and_two_run(session):
+    """A new user finds measures: one for the whole city (inherited), three of county a's
+    own (并联审批 led by 行政审批局), and 桩基先行 and 联合报装 running on county-a projects."""
+    from app.models import MeasureSetting, WorkflowInstance, WorkflowInstanceStatus
+
+    city = session.scalar(select(Region).where(Region.code == "320600"))
+    county_a = session.scalar(select(Region).where(Region.code == "320685"))
+    settings = {(s.measure_key, s.region_id): s for s in session.scalars(select(MeasureSetting))}
+    assert settings[("licence_on_signing", city.id)].enabled
+    for key in ("pile_first", "joint_utility", "parallel_gaps"):
+        assert settings[(key, county_a.id)].enabled
+    lead = settings[("parallel_gaps", county_a.id)].params["lead_unit"]
+    assert session.get(OrgUnit, lead[0]).name.endswith("行政审批局")
+    running = {i.measure_key: i for i in session.scalars(select(WorkflowInstance))}
+    assert set(running) == {"pile_first", "joint_utility"}
+    for inst in running.values():
+        assert inst.status == WorkflowInstanceStatus.RUNNING
+        assert session.get(Project, inst.project_id).region_id == county_a.id
+        assert [s.username for s in inst.steps] == ["a_assistant", "a_assistant"]
+    assert running["pile_first"].tokens["main"]["state"] == "review"
+    assert running["joint_utility"].params["units"] == ["water", "power", "gas"]

@@ -623,6 +623,11 @@ def load_demo(session: Session, password: str) -> str:
                                          contact=CONTACTS[(pi + ti) % len(CONTACTS)],
                                          phone=_phone(100 * pi + ti)))
     session.flush()
+    from .demo_measures import load_demo_measures
+
+    loader.created += load_demo_measures(session, city, county_rows[COUNTIES[0].key]["region"],
+                                         users[f"{COUNTIES[0].key}_assistant"])
+    session.flush()
     return _summary(session, loader.created)
 
 

@@ -32,8 +32,10 @@ def link_item(session: Session, instance: WorkflowInstance, item: ApprovalItem,
         WorkflowItemLink.relation == relation))
     if existing is not None:
         return existing
-    link = WorkflowItemLink(item_id=item.id, relation=relation, item=item)
-    instance.item_links.append(link)  # keeps a loaded collection in step
+    with session.no_autoflush:
+        link = WorkflowItemLink(relation=relation)
+        instance.item_links.append(link)  # in the session now; loaded collections in step
+        link.item = item
     session.flush()
     return link
 
