@@ -30,15 +30,20 @@ def load_plugins(app, appbuilder=None) -> None:
 
     @app.context_processor
     def _plugin_strings():
-        return {"plugin_text": _plugin_text}
+        return {"plugin_text": plugin_text}
+
+    # ``{{ spec.name|plugin_text }}``: measure names and labels in the UI's language.
+    app.jinja_env.filters["plugin_text"] = plugin_text
 
 
-def _plugin_text(msgid: str) -> str:
+def plugin_text(msgid: str) -> str:
     """A plugin's own UI string in the current language (its ``translations`` hook)."""
     from flask_babel import get_locale
 
+    if not msgid:
+        return msgid
     locale = get_locale()
-    return manager_of().translate(msgid, str(locale.language) if locale else "zh")
+    return manager_of().translate(str(msgid), str(locale.language) if locale else "zh")
 
 
 def manager_of(app=None):

@@ -37,6 +37,7 @@ class MeasureManager:
         self.pm.add_hookspecs(hookspecs)
         self.disabled = set(disabled)
         self.plugins: dict[str, PluginInfo] = {}
+        self._translations: Optional[dict] = None
 
     # -- discovery -------------------------------------------------------------------
     def load(self, builtin_package: str = "app.plugins", entry_points: bool = True) -> "MeasureManager":
@@ -93,6 +94,7 @@ class MeasureManager:
                                       or getattr(plugin, "__version__", "") or ""),
                           title=str(getattr(plugin, "title", "") or ""))
         self.plugins[name] = info
+        self._translations = None
         try:
             self.pm.register(plugin, name=name)
         except Exception as err:  # noqa: BLE001 - wrong hook signature, duplicate object…
@@ -211,11 +213,15 @@ class MeasureManager:
                 if _well_formed(col, lambda c: isinstance(c, LedgerColumn), "ledger column")]
 
     def translations(self) -> dict[str, dict[str, str]]:
-        out: dict[str, dict[str, str]] = {}
-        for catalogue in reversed(self.pm.hook.translations()):
-            for locale, messages in (catalogue or {}).items():
-                out.setdefault(locale, {}).update(messages or {})
-        return out
+        """The plugins' own catalogues merged per locale (gathered once: plugins are
+        loaded at start-up and their strings do not change while the app runs)."""
+        if self._translations is None:
+            out: dict[str, dict[str, str]] = {}
+            for catalogue in reversed(self.pm.hook.translations()):
+                for locale, messages in (catalogue or {}).items():
+                    out.setdefault(locale, {}).update(messages or {})
+            self._translations = out
+        return self._translations
 
     def translate(self, msgid: str, locale: str) -> str:
         return self.translations().get(locale, {}).get(msgid, msgid)

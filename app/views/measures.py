@@ -19,7 +19,7 @@ from wtforms import TextAreaField
 
 from app.extensions import db
 from app.models import OrgUnit, Region, WorkflowDefinition
-from app.plugins import manager_of
+from app.plugins import manager_of, plugin_text
 from app.security import roles
 from app.security.scope import is_in_scope, scoped
 from app.services import measures as measure_service
@@ -160,7 +160,8 @@ class MeasureView(BaseView):
         status = self._status(key, region)
         params = form_params if form_params is not None else status.setting.params
         return self.render_template(
-            "measures/detail.html", title=status.spec.name, region=region, status=status,
+            "measures/detail.html", title=plugin_text(status.spec.name), region=region,
+            status=status,
             fields=param_fields(status.spec, params, region, errors), errors=errors or {},
             enabled=status.setting.enabled if form_enabled is None else form_enabled,
             diagram=_svg(status.spec.definition),
