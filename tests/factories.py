@@ -7,8 +7,7 @@ from decimal import Decimal
 
 from app.extensions import appbuilder, db
 from app.models import (Applicant, ApprovalItem, AppUser, ItemTemplate, ListLevel, OrgUnit,
-                        OrgUnitKind, Project, ProjectAssistant, Region, RegionLevel,
-                        ServiceTeamMember, Stage)
+                        OrgUnitKind, Project, ProjectAssistant, Region, ServiceTeamMember, Stage)
 from app.services.projects import instantiate_items
 from app.services.regions import save_region
 
@@ -107,3 +106,42 @@ def assisted_project(world, county: str = "a") -> Project:
     db.session.add(ProjectAssistant(project=p, user_id=c.users["assistant"].id, is_lead=True))
     db.session.commit()
     return p
+
+
+def enabled_lowcode_measure(app, world, prefix: str, name: str, definition):
+    """A fresh low-code measure of county a (key ``<prefix>_<random>``), enabled there by the
+    system admin; a generator for a fixture: yields the key, then retires the definition.
+    ``definition(key) -> dict`` gives its workflow."""
+    import uuid
+
+    from sqlalchemy import select
+
+    from app.models import WorkflowDefinition
+    from app.services import measures
+
+    key = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with app.app_context():
+        db.session.add(WorkflowDefinition(key=key, version=1, name=name,
+                                          region_id=world.a.region.id,
+                                          definition=definition(key)))
+        db.session.flush()
+        measures.set_setting(db.session, key, db.session.get(Region, world.a.region.id), True,
+                             {}, db.session.get(AppUser, world.admin.id))
+        db.session.commit()
+    yield key
+    with app.app_context():
+        for row in db.session.scalars(select(WorkflowDefinition).where(
+                WorkflowDefinition.key == key)):
+            row.active = False
+        db.session.commit()
+
+
+def start_on_county_a_project(app, world, key) -> int:
+    """Start measure ``key`` on county a's project as its assistant; the instance id."""
+    from app.services import measures
+
+    with app.app_context():
+        inst = measures.start_measure(db.session, db.session.get(Project, world.a.project.id),
+                                      key, db.session.get(AppUser, world.a.users["assistant"].id))
+        db.session.commit()
+        return inst.id

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import io
 import re
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (AppUser, Project, Region, WorkflowDefinition, WorkflowInstance,
-                        WorkflowInstanceStatus)
+from app.models import WorkflowInstance, WorkflowInstanceStatus
 
 from . import factories as f
 
@@ -40,33 +37,10 @@ def simple_definition(key: str) -> dict:
 @pytest.fixture()
 def measure(app, world):
     """A fresh low-code measure of county a, enabled there; yields its key."""
-    from app.services import measures
-
-    key = f"watt_{uuid.uuid4().hex[:8]}"
-    with app.app_context():
-        db.session.add(WorkflowDefinition(key=key, version=1, name="附件测试举措",
-                                          region_id=world.a.region.id,
-                                          definition=simple_definition(key)))
-        db.session.flush()
-        measures.set_setting(db.session, key, db.session.get(Region, world.a.region.id), True,
-                             {}, db.session.get(AppUser, world.admin.id))
-        db.session.commit()
-    yield key
-    with app.app_context():
-        for row in db.session.scalars(select(WorkflowDefinition).where(
-                WorkflowDefinition.key == key)):
-            row.active = False
-        db.session.commit()
+    yield from f.enabled_lowcode_measure(app, world, "watt", "附件测试举措", simple_definition)
 
 
-def start(app, world, key) -> int:
-    from app.services import measures
-
-    with app.app_context():
-        inst = measures.start_measure(db.session, db.session.get(Project, world.a.project.id),
-                                      key, db.session.get(AppUser, world.a.users["assistant"].id))
-        db.session.commit()
-        return inst.id
+start = f.start_on_county_a_project
 
 
 def instance(app, iid) -> WorkflowInstance:
@@ -323,6 +297,7 @@ def test_roles_without_the_right_cannot_cancel(app, world, measure, login, user)
 
 
 def test_an_assistant_not_on_the_project_cannot_cancel(app, world, measure, login):
+    from app.models import Region
     from app.security import roles
 
     iid = start(app, world, measure)

@@ -9,10 +9,8 @@ import uuid
 
 import pytest
 from flask import has_app_context, has_request_context
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AppUser, Region, WorkflowDefinition
 from app.workflow import engine, messages
 from app.workflow.definition import DefinitionError, parse, validate
 
@@ -64,34 +62,10 @@ def _has_all(problems, expected):
 @pytest.fixture()
 def measure(app, world):
     """A low-code measure of county a, enabled there; yields its key."""
-    from app.services import measures
-
-    key = f"i18n_{uuid.uuid4().hex[:8]}"
-    with app.app_context():
-        db.session.add(WorkflowDefinition(key=key, version=1, name="双语测试",
-                                          region_id=world.a.region.id,
-                                          definition=definition(key)))
-        db.session.flush()
-        measures.set_setting(db.session, key, db.session.get(Region, world.a.region.id), True,
-                             {}, db.session.get(AppUser, world.admin.id))
-        db.session.commit()
-    yield key
-    with app.app_context():
-        for row in db.session.scalars(select(WorkflowDefinition).where(
-                WorkflowDefinition.key == key)):
-            row.active = False
-        db.session.commit()
+    yield from f.enabled_lowcode_measure(app, world, "i18n", "双语测试", definition)
 
 
-def _start_through_the_service(app, world, key) -> int:
-    from app.models import Project
-    from app.services import measures
-
-    with app.app_context():
-        inst = measures.start_measure(db.session, db.session.get(Project, world.a.project.id),
-                                      key, db.session.get(AppUser, world.a.users["assistant"].id))
-        db.session.commit()
-        return inst.id
+_start_through_the_service = f.start_on_county_a_project
 
 
 # -- without a request ------------------------------------------------------------------------

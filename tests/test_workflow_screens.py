@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import re
-import uuid
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import appbuilder, db
-from app.models import AppUser, Region, WorkflowDefinition, WorkflowInstance
+from app.models import WorkflowInstance
+
+from . import factories as f
+
 
 def local_definition(key: str) -> dict:
     """A county's low-code measure with a guard nobody registered and a parallel split."""
@@ -46,23 +48,7 @@ def local_definition(key: str) -> dict:
 @pytest.fixture()
 def local_measure(app, world):
     """A fresh low-code measure of county a, enabled there; yields its key."""
-    from app.services import measures
-
-    key = f"wui_{uuid.uuid4().hex[:8]}"
-    with app.app_context():
-        db.session.add(WorkflowDefinition(key=key, version=1, name="本地快办测试",
-                                          region_id=world.a.region.id,
-                                          definition=local_definition(key)))
-        db.session.flush()
-        measures.set_setting(db.session, key, db.session.get(Region, world.a.region.id), True,
-                             {}, db.session.get(AppUser, world.admin.id))
-        db.session.commit()
-    yield key
-    with app.app_context():
-        for row in db.session.scalars(select(WorkflowDefinition).where(
-                WorkflowDefinition.key == key)):
-            row.active = False
-        db.session.commit()
+    yield from f.enabled_lowcode_measure(app, world, "wui", "本地快办测试", local_definition)
 
 
 def _instance_id(app, key) -> int:
@@ -71,15 +57,7 @@ def _instance_id(app, key) -> int:
             WorkflowInstance.measure_key == key).order_by(WorkflowInstance.id.desc()))
 
 
-def _start(app, world, key) -> int:
-    from app.services import measures
-    from app.models import Project
-
-    with app.app_context():
-        inst = measures.start_measure(db.session, db.session.get(Project, world.a.project.id),
-                                      key, db.session.get(AppUser, world.a.users["assistant"].id))
-        db.session.commit()
-        return inst.id
+_start = f.start_on_county_a_project
 
 
 def test_views_registered(app):
