@@ -37,6 +37,9 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    from benchmarks.export_items import _ensure_database
+
+    _ensure_database(os.environ["DATABASE_URL"])  # created when missing, as the README says
     os.environ.setdefault("APP_ENV", "embedded")
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     import datetime as dt
