@@ -4,10 +4,13 @@ the REST API.
 
 Thin: starting is ``app.services.measures.start_measure``; every transition goes through
 ``app.workflow.engine.transition`` and every cancellation through ``engine.cancel`` (the
-same calls for the screens, the API and workers); attachments are checked and stored by
+same calls for the screens, the API and workers); the inputs an action declares (its
+fields) are read by ``app.workflow.fields``; attachments are checked and stored by
 ``app.services.workflow_files``; one transaction per request, committed here.
 """
 from __future__ import annotations
+
+import json
 
 from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import expose
@@ -18,23 +21,26 @@ from flask_babel import gettext, lazy_gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from wtforms import MultipleFileField, SelectField, TextAreaField
 from wtforms.validators import DataRequired
 
 from app.extensions import db
 from app.models import Project, ProjectAssistant, WorkflowInstance, WorkflowInstanceStatus
+from app.plugins import plugin_text
 from app.security import roles
 from app.security.scope import role_names, scoped
 from app.services import measures as measure_service
 from app.services import workflow_files
-from app.workflow import engine, links
+from app.workflow import engine, fields as action_fields, links
 from app.workflow.definition import DefinitionError
 
 from .base import API_VERBS, VIEW_VERBS, ScopedModelRestApi, ScopedModelView, display_value
 from .labels import LABELS
 
 _NO_CRUD = {"edit": "manage", "delete": "manage"}
+FORM_MIMETYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 WORKFLOW_LABELS = {
     **LABELS,
@@ -123,6 +129,43 @@ def status_cell(status) -> Markup:
 
 def _act_value(a) -> str:
     return f"{a.action}|{a.branch or ''}"
+
+
+def field_inputs(session, instance, actions, posted, errors_by_act) -> dict[str, list[dict]]:
+    """The inputs of each action row that declares fields (keyed by the act value): name,
+    label, widget values — what ``posted`` (the form just sent, on a refusal) holds, so
+    nothing typed is lost — and the field's error."""
+    defn = engine.definition_of(instance)
+    items = None
+    out: dict[str, list[dict]] = {}
+    for a in actions:
+        declared = action_fields.fields_of(defn.transition(a.action))
+        if not declared:
+            continue
+        act = _act_value(a)
+        prefix = action_fields.form_prefix(a.action, a.branch)
+        errors = errors_by_act.get(act) or {}
+        rows = []
+        for n, f in enumerate(declared):
+            key = prefix + f.name
+            if f.type == "item":
+                if items is None:
+                    items = action_fields.item_choices(session, instance, g.user)
+                choices = [(str(v), label) for v, label in items]
+            else:
+                choices = [(str(v), plugin_text(label)) for v, label in f.choices]
+            if f.type == "multichoice":
+                selected = set(posted.getlist(key))
+            else:
+                selected = {posted.get(key, "")}
+            rows.append({"name": key, "id": f"wf-field-{a.action}-{a.branch or ''}-{n}",
+                         "field": f.name, "type": f.type, "label": plugin_text(f.title),
+                         "required": f.required, "help": plugin_text(f.help),
+                         "choices": choices,
+                         "value": posted.get(key, ""), "selected": selected,
+                         "checked": key in posted, "error": errors.get(f.name)})
+        out[act] = rows
+    return out
 
 
 class ProjectWorkflowsView(ScopedModelView):
@@ -235,7 +278,11 @@ class ProjectWorkflowsView(ScopedModelView):
         instance = self._instance(pk)
         return self._render_show(instance, TransitionForm())
 
-    def _render_show(self, instance, form, status=200, cancel_form=None):
+    def _render_show(self, instance, form, status=200, cancel_form=None, posted=None,
+                     submitted=None, field_errors=None, refusal=None):
+        """The instance page; after a refused action ``posted`` (the form sent) refills
+        every action's inputs, and the row of ``submitted`` (its act value) shows
+        ``field_errors`` next to its fields and the engine's ``refusal`` above them."""
         from app.workflow.diagram import render_instance_svg
 
         try:
@@ -248,11 +295,14 @@ class ProjectWorkflowsView(ScopedModelView):
         defn = engine.definition_of(instance)
         labels = defn.branch_labels()
         can_cancel = cancel_refusal(db.session, instance, g.user) is None
+        inputs = field_inputs(db.session, instance, actions, posted or MultiDict(),
+                              {submitted: field_errors} if submitted else {})
         return self.render_template(
             "workflow/instance.html", instance=instance, name=_name(instance), svg=svg,
             steps=engine.timeline(instance), tokens=engine.token_views(instance),
             linked_items=links.linked_items(instance),
             actions=actions, act_value=_act_value, branch_labels=labels, form=form,
+            inputs=inputs, submitted=submitted, refusal=refusal,
             cancel_form=cancel_form or CancelForm(formdata=None), can_cancel=can_cancel,
             max_mb=workflow_files.max_mb(), attachment_types=workflow_files.allowed_types(),
             status_cell=status_cell, when=display_value, display_name=workflow_files.display_name,
@@ -265,26 +315,41 @@ class ProjectWorkflowsView(ScopedModelView):
         form = TransitionForm()
         if not form.validate_on_submit():
             flash(gettext("The form has expired; please try again."), "danger")
-            return self._render_show(instance, form, 400)
-        action, _sep, branch = (request.form.get("act") or "").partition("|")
+            return self._render_show(instance, form, 400, posted=request.form)
+        act = request.form.get("act") or ""
+        action, _sep, branch = act.partition("|")
+        t = engine.definition_of(instance).transition(action)
+        # The clicked action's own inputs only (f:<action>[|<branch>]:<name>).
+        context, errors = action_fields.parse(
+            db.session, instance, t, action_fields.raw_from_form(
+                request.form, t, action_fields.form_prefix(action, branch or None)),
+            user=g.user) if t is not None else ({}, {})
+        if errors:
+            # Nothing is stored: the values typed stay in the form, each error by its field.
+            flash(gettext("“%(action)s” was not done: check the fields marked below.",
+                          action=t.title), "danger")
+            return self._render_show(instance, form, 200, posted=request.form,
+                                     submitted=act, field_errors=errors)
         try:
             stored = workflow_files.save(instance.id, request.files.getlist("attachments"))
         except workflow_files.AttachmentRefused as err:
-            # The whole action is refused; the comment typed stays in the form.
+            # The whole action is refused; the comment and fields typed stay in the form.
             flash(str(err), "danger")
-            return self._render_show(instance, form, 200)
+            return self._render_show(instance, form, 200, posted=request.form, submitted=act)
         try:
             step = engine.transition(db.session, instance.id, action, g.user,
                                      comment=(form.comment.data or "").strip() or None,
-                                     attachments=stored, branch=branch or None)
+                                     attachments=stored, branch=branch or None,
+                                     context=context)
             label = engine.definition_of(instance).transition(action)
             db.session.commit()
         except engine.TransitionRefused as err:
             db.session.rollback()
             workflow_files.discard(instance.id, stored)
             flash(err.reason, "danger")
-            # The comment typed stays in the form; files must be chosen again.
-            return self._render_show(self._instance(pk), form, 200)
+            # The comment and fields typed stay in the form; files must be chosen again.
+            return self._render_show(self._instance(pk), form, 200, posted=request.form,
+                                     submitted=act, refusal=err.reason)
         except Exception:
             db.session.rollback()
             workflow_files.discard(instance.id, stored)
@@ -338,9 +403,9 @@ WorkflowInstance.current = property(current_cell)  # type: ignore[attr-defined]
 
 class WorkflowInstanceApi(ScopedModelRestApi):
     """/api/v1/workflow_instance/: the instances in the user's scope (read);
-    POST /<id>/transition {action, comment, branch} as JSON, or as multipart/form-data with
-    files named ``attachments``; POST /<id>/cancel {comment}. Both through the same engine
-    and rules as the screens."""
+    POST /<id>/transition {action, comment, branch, context} as JSON, or as
+    multipart/form-data with files named ``attachments``; POST /<id>/cancel {comment}. Both
+    through the same engine and rules as the screens."""
 
     resource_name = "workflow_instance"
     datamodel = SQLAInterface(WorkflowInstance)
@@ -357,6 +422,25 @@ class WorkflowInstanceApi(ScopedModelRestApi):
     @protect()
     @safe
     def transition(self, pk):
+        """Take an action on the instance.
+
+        Body (``application/json``)::
+
+            {"action": "accept_with_gaps", "comment": "…", "branch": null,
+             "context": {"item_id": 12, "gap_materials": "消防设计审查意见书",
+                         "promised_on": "2026-11-18", "commitment_signed": true}}
+
+        ``context`` holds the values of the action's fields (``"fields"`` of the action in
+        the definition: text, textarea, date as "YYYY-MM-DD", bool, int, item as the id of
+        an approval item of the instance's project, choice, multichoice as a list). With
+        files, send ``multipart/form-data``: ``action``, ``comment``, ``branch``, the files
+        as ``attachments`` and ``context`` as a JSON string of that same object.
+
+        200 with the instance and the step; 400 for a missing ``action`` or a ``context``
+        that is not a JSON object; 422 when a field is wrong (``message`` maps each field's
+        name to its message; nothing is done) or the action is refused (``message`` is the
+        reason); 413 for an upload over the limit.
+        """
         instance = self.datamodel.get(pk, self._base_filters)
         if instance is None:
             return self.response_404()
@@ -367,6 +451,20 @@ class WorkflowInstanceApi(ScopedModelRestApi):
         action = body.get("action")
         if not action or not isinstance(action, str):
             return self.response_400(message="action is required")
+        raw = body.get("context")
+        if isinstance(raw, str) and request.mimetype in FORM_MIMETYPES:
+            try:
+                raw = json.loads(raw) if raw.strip() else None
+            except ValueError:
+                raw = []  # not an object: refused below
+        if raw is not None and not isinstance(raw, dict):
+            return self.response_400(message="context must be a JSON object")
+        t = engine.definition_of(instance).transition(action)
+        context = None
+        if t is not None:  # an unknown action is the engine's refusal
+            context, errors = action_fields.parse(db.session, instance, t, raw, user=g.user)
+            if errors:
+                return self.response_422(message=errors)
         try:
             stored = workflow_files.save(instance.id, files)
         except workflow_files.AttachmentRefused as err:
@@ -374,7 +472,7 @@ class WorkflowInstanceApi(ScopedModelRestApi):
         try:
             step = engine.transition(db.session, instance.id, action, g.user,
                                      comment=body.get("comment") or None, attachments=stored,
-                                     branch=body.get("branch") or None)
+                                     branch=body.get("branch") or None, context=context)
             db.session.commit()
         except engine.TransitionRefused as err:
             db.session.rollback()
@@ -426,7 +524,7 @@ class WorkflowInstanceApi(ScopedModelRestApi):
     @staticmethod
     def _body() -> tuple[dict, list]:
         """The fields and uploaded files of a JSON or a form (multipart) request."""
-        if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        if request.mimetype in FORM_MIMETYPES:
             return request.form.to_dict(), request.files.getlist("attachments")
         body = request.get_json(silent=True)
         return (body if isinstance(body, dict) else {}), []

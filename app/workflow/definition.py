@@ -19,6 +19,11 @@ holding ``from`` by one token per branch (only the branches listed in
 the branch tokens and puts the ``main`` token on ``to`` once every active branch sits in one
 of its ``join`` states; ``auto`` transitions are fired by the engine itself.
 
+An action may list the inputs it takes from the user, ``"fields": [{"name": "promised_on",
+"type": "date", "label": "承诺补齐日期", "required": true}, …]`` (types text, textarea,
+date, bool, int, item, choice, multichoice): ``app.workflow.fields`` checks the list and
+turns what is typed into the ``context`` the action's guards and effects read.
+
 Unknown keys are kept (``extra``) so a definition round-trips through JSON unchanged.
 """
 from __future__ import annotations
@@ -28,6 +33,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Union
 
+from .fields import spec_problems as _field_problems
 from .messages import _, join_reasons
 
 _STATE_KEYS = ("name", "label", "time_limit_days", "final")
@@ -393,6 +399,7 @@ def validate(defn: DefinitionLike, known_roles: Optional[Iterable[str]] = None,
                 if e not in effects:
                     problems.append(_("The effect “%(effect)s” of the action “%(action)s” "
                                       "is not registered", effect=e, action=a))
+        problems.extend(_field_problems(t))
 
     # Graph checks on the edges that refer to existing states only.
     fwd: dict[str, set[str]] = {}

@@ -13,8 +13,9 @@ Workflow (key ``joint_utility``)::
     window ──return 退回补正──▶ apply
 
 The branches run are those in ``params["units"]`` (the region's setting “参与的分支”;
-the submission may narrow them with ``context={"units": [...]}``). The application can be
-submitted from the stage in the parameter ``earliest_stage`` on (default 工程建设许可):
+the submission may narrow them with ``context={"units": [...]}``, the action's field). The
+application can be submitted from the stage in the parameter ``earliest_stage`` on
+(default 工程建设许可):
 guard ``joint_utility.stage_reached`` compares the project's current stage order.
 """
 from __future__ import annotations
@@ -51,7 +52,10 @@ def _definition() -> dict:
         {"action": "submit", "label": "提交联合报装申请", "from": "apply", "to": "window",
          "roles": ["assistant", "clerk", "company"],
          "guards": [f"{KEY}.stage_reached", f"{KEY}.units_valid"],
-         "effects": [f"{KEY}.choose_units"]},
+         "effects": [f"{KEY}.choose_units"],
+         "fields": [{"name": "units", "type": "multichoice", "label": "报装单位",
+                     "choices": [list(b) for b in BRANCHES],
+                     "help": "不选即为本地区参与联合报装的全部单位"}]},
         {"action": "return", "label": "退回补正", "from": "window", "to": "apply",
          "roles": ["clerk", "assistant"]},
         {"action": "dispatch", "label": "分派各单位", "from": "window",

@@ -10,8 +10,9 @@ Workflow (key ``licence_on_signing``)::
     prereview ──return 退回补正──▶ apply
 
 Guard ``licence_on_signing.price_paid`` 土地出让价款已缴清: the signing's context carries
-``land_price_paid=True``, or the instance's params do, or the comment says
-“价款已缴清”. Effect ``licence_on_signing.record_issued`` writes
+``land_price_paid=True`` (the signing's tick box; its other field, ``contract_no``, is
+recorded), or the instance's params do, or the comment says “价款已缴清”. Effect
+``licence_on_signing.record_issued`` writes
 ``params["issued_at"] = {"planning_permit": ISO datetime, "property_certificate": …}``
 (the certificate only when the parameter ``issue_certificate`` 交地即发证 is on) and
 ``params["issued_on"]`` (the date), so the same-day issue can be reported; the project's
@@ -50,7 +51,10 @@ DEFINITION = {
          "effects": [f"{KEY}.record_prereview"]},
         {"action": "sign_and_issue", "label": "签约并当场颁证", "from": "awaiting_signing",
          "to": "issued", "roles": ["dept"],
-         "guards": [f"{KEY}.price_paid"], "effects": [f"{KEY}.record_issued"]},
+         "guards": [f"{KEY}.price_paid"], "effects": [f"{KEY}.record_issued"],
+         "fields": [
+             {"name": "land_price_paid", "type": "bool", "label": "土地出让价款已缴清"},
+             {"name": "contract_no", "type": "text", "label": "土地出让合同编号"}]},
     ],
 }
 
@@ -65,7 +69,8 @@ def price_paid(session, instance, ctx):
         return None
     if "价款已缴清" in str(ctx.get("comment") or ""):
         return None
-    return "土地出让价款尚未缴清，不能签约颁证（缴清后请在意见中注明“土地出让价款已缴清”）"
+    return ("土地出让价款尚未缴清，不能签约颁证（缴清后请勾选“土地出让价款已缴清”，"
+            "或在意见中注明“土地出让价款已缴清”）")
 
 
 def _now_iso() -> str:

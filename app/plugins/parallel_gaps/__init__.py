@@ -21,13 +21,14 @@ organises the stage on the lead department's behalf) is not bound to a unit.
 
 ``accept_with_gaps`` takes ``context={"item_id": …, "gap_materials": "…",
 "promised_on": date|"YYYY-MM-DD", "commitment_signed": True}`` (or the comment says
-“承诺书已签署”); guards ``parallel_gaps.not_bad_credit`` (the applicant's unified social
-credit code is not in the parameter ``bad_credit_codes``) and
+“承诺书已签署”), declared as the action's fields (the instance page's inputs, the API's
+``context``: ``app.workflow.fields``); guards ``parallel_gaps.not_bad_credit`` (the
+applicant's unified social credit code is not in the parameter ``bad_credit_codes``) and
 ``parallel_gaps.gap_commitment`` (item of this project and stage, open or not started;
 materials, promised date and commitment given); effect ``parallel_gaps.accept_with_gaps``
 writes ``status=容缺受理``, ``gap_materials``, ``gap_promised_on``.
-``supply_gaps`` takes ``context={"item_id": …}`` (optional when exactly one item of the
-project still has missing materials); guard ``parallel_gaps.gap_outstanding``; effect
+``supply_gaps`` takes ``context={"item_id": …}`` (a field, optional when exactly one item
+of the project still has missing materials); guard ``parallel_gaps.gap_outstanding``; effect
 ``parallel_gaps.record_gaps_supplied`` clears the item's ``gap_materials`` and
 ``gap_promised_on``, sets 容缺受理 back to 已受理 (its own deadline still runs) and writes
 ``params["gaps"][item_id]["supplied_on"]`` — so the next warning scan clears the item's
@@ -77,10 +78,20 @@ DEFINITION = {
         {"action": "accept_with_gaps", "label": "容缺受理", "from": "parallel",
          "to": "parallel", "roles": ["dept", "clerk"],
          "guards": [f"{KEY}.not_bad_credit", f"{KEY}.gap_commitment"],
-         "effects": [f"{KEY}.accept_with_gaps"]},
+         "effects": [f"{KEY}.accept_with_gaps"],
+         "fields": [
+             {"name": "item_id", "type": "item", "label": "容缺受理的事项", "required": True},
+             {"name": "gap_materials", "type": "text", "label": "缺少的材料",
+              "required": True},
+             {"name": "promised_on", "type": "date", "label": "承诺补齐日期",
+              "required": True},
+             {"name": "commitment_signed", "type": "bool",
+              "label": "申请人已签署书面承诺书"}]},
         {"action": "supply_gaps", "label": "容缺材料已补齐", "from": "parallel",
          "to": "parallel", "roles": ["dept", "clerk"],
-         "guards": [f"{KEY}.gap_outstanding"], "effects": [f"{KEY}.record_gaps_supplied"]},
+         "guards": [f"{KEY}.gap_outstanding"], "effects": [f"{KEY}.record_gaps_supplied"],
+         "fields": [{"name": "item_id", "type": "item", "label": "补齐材料的事项",
+                     "help": "本项目只有一个事项待补材料时可不选"}]},
         {"action": "complete", "label": "并联审批办结", "from": "parallel", "to": "done",
          "roles": ["dept"], "guards": [f"{KEY}.all_finished"],
          "effects": [f"{KEY}.record_completion"]},

@@ -8,7 +8,9 @@ Workflow (key ``pile_first``)::
     full_permit_issued 施工许可证已核发 (final)
     review ──return 退回补正──▶ apply
 
-Prerequisites, checked when the application is submitted (guards):
+Prerequisites, checked when the application is submitted (guards); the submission's three
+tick boxes (the action's fields: ``land_right_obtained``, ``pile_drawing_passed``,
+``commitment_signed``) confirm them, the phrases in the comment still do too:
 
 * ``pile_first.land_right`` 土地使用权已取得 — one of the project's approval items named
   like 不动产权 / 建设用地规划许可 / 国有土地使用 is 已办结; or the submission's context
@@ -62,7 +64,12 @@ DEFINITION = {
         {"action": "submit", "label": "提交申请", "from": "apply", "to": "review",
          "roles": ["assistant", "clerk"],
          "guards": [f"{KEY}.land_right", f"{KEY}.drawing_review", f"{KEY}.commitment_signed"],
-         "effects": [f"{KEY}.record_application"]},
+         "effects": [f"{KEY}.record_application"],
+         "fields": [
+             {"name": "land_right_obtained", "type": "bool", "label": "土地使用权已取得"},
+             {"name": "pile_drawing_passed", "type": "bool", "label": "桩基施工图审查合格"},
+             {"name": "commitment_signed", "type": "bool",
+              "label": "申请人已签署书面承诺书"}]},
         {"action": "return", "label": "退回补正", "from": "review", "to": "apply",
          "roles": ["dept"]},
         {"action": "approve", "label": "审查通过，核发桩基施工许可", "from": "review",
@@ -119,7 +126,7 @@ def land_right(session, instance, ctx):
     if _finished_item_named(session, instance, LAND_ITEM_WORDS):
         return None
     return ("尚未取得土地使用权：须建设用地规划许可证或不动产权证书已办结，"
-            "或在意见中注明“土地使用权已取得”")
+            "或勾选“土地使用权已取得”（或在意见中注明“土地使用权已取得”）")
 
 
 def drawing_review(session, instance, ctx):
@@ -132,7 +139,8 @@ def drawing_review(session, instance, ctx):
         return None
     if _finished_item_named(session, instance, DRAWING_ITEM_WORDS):
         return None
-    return "桩基施工图尚未审查合格：须施工图审查事项已办结，或在意见中注明“桩基施工图审查合格”"
+    return ("桩基施工图尚未审查合格：须施工图审查事项已办结，或勾选“桩基施工图审查合格”"
+            "（或在意见中注明“桩基施工图审查合格”）")
 
 
 def commitment_signed(session, instance, ctx):
@@ -141,7 +149,8 @@ def commitment_signed(session, instance, ctx):
     comment = _comment(ctx)
     if "承诺书已签署" in comment or "已签署承诺书" in comment:
         return None
-    return "申请人尚未签署书面承诺书（请在意见中注明“承诺书已签署”并上传承诺书）"
+    return ("申请人尚未签署书面承诺书（签署后请勾选“申请人已签署书面承诺书”或在意见中注明"
+            "“承诺书已签署”，并上传承诺书）")
 
 
 # -- effects -------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ Workflow (key ``start_on_land``)::
 
 Guard ``start_on_land.land_acquired`` on ``issue_together`` (土地已取得): one of the
 project's approval items named like 国有建设用地使用权出让合同 / 土地出让 / 不动产权 /
-建设用地规划许可 is 已办结; or the context carries ``land_acquired=True``; or the comment
-says “土地已取得”. A region may switch the check off (parameter
+建设用地规划许可 is 已办结; or the context carries ``land_acquired=True`` (the action's
+tick box); or the comment says “土地已取得”. A region may switch the check off (parameter
 ``require_land_confirmation``).
 
 Effects record the dates (``params["prereview_done_on"]``, ``params["issued_on"]``, ISO
@@ -71,7 +71,8 @@ DEFINITION = {
          "to": "await_land", "auto": True, "effects": [f"{KEY}.record_prereview"]},
         {"action": "issue_together", "label": "取得土地，同步核发规划许可和施工许可",
          "from": "await_land", "to": "issued", "roles": ["dept"],
-         "guards": [f"{KEY}.land_acquired"], "effects": [f"{KEY}.record_issue"]},
+         "guards": [f"{KEY}.land_acquired"], "effects": [f"{KEY}.record_issue"],
+         "fields": [{"name": "land_acquired", "type": "bool", "label": "土地已取得"}]},
     ],
 }
 
@@ -110,7 +111,7 @@ def land_acquired(session, instance, ctx) -> Optional[str]:
     if land_evidence(session, instance, ctx):
         return None
     return ("尚未取得土地：须国有建设用地使用权出让合同（土地出让）、不动产权证书或"
-            "建设用地规划许可证等用地事项已办结，或在意见中注明“土地已取得”")
+            "建设用地规划许可证等用地事项已办结，或勾选“土地已取得”（或在意见中注明“土地已取得”）")
 
 
 # -- effects -------------------------------------------------------------------------------
