@@ -306,6 +306,13 @@ def test_the_lead_department_accepts_an_item_with_gaps_on_the_instance_page(
         assert all(_item(i).status == ItemStatus.ACCEPTED for i in item_ids if i != item.id)
     timeline = _page(client, iid).split('id="workflow-timeline"')[1]
     assert 'data-action="accept_with_gaps"' in timeline and "缺消防设计审查意见书" in timeline
+    # The values given are recorded on the step and shown in the timeline.
+    with app.app_context():
+        step = db.session.get(WorkflowInstance, iid).steps[-1]
+        assert [(x["label"], x["text"]) for x in step.fields] == [
+            ("容缺受理的事项", _item(item_ids[1]).name), ("缺少的材料", "消防设计审查意见书"),
+            ("承诺补齐日期", promised.isoformat()), ("申请人已签署书面承诺书", "是")]
+    assert f'data-field="promised_on">承诺补齐日期：{promised.isoformat()}</span>' in timeline
 
 
 def test_a_bad_date_keeps_what_was_typed_and_shows_the_error_by_the_field(

@@ -94,6 +94,8 @@ class WorkflowStep(Model):
     username: Mapped[Optional[str]] = mapped_column(String(128))
     comment: Mapped[Optional[str]] = mapped_column(Text)
     attachments: Mapped[Optional[list]] = mapped_column(JSON)
+    # The action's fields as given: [{"name", "label", "text"}, …] (app.workflow.fields).
+    fields: Mapped[Optional[list]] = mapped_column(JSON)
 
     instance: Mapped[WorkflowInstance] = relationship(back_populates="steps")
 

@@ -348,3 +348,24 @@ def start_measure(session: Session, project, measure_key: str, user):
 
     return engine.start(session, project, measure_key,
                         configured_definition(spec.definition, params), params, user)
+
+
+# -- cancelling --------------------------------------------------------------------------------
+
+def may_cancel(session: Session, instance, user) -> bool:
+    """Whether ``user`` may stop ``instance`` (which the caller found in the user's scope):
+    the dispatcher, the bureau admin (whose subtree holds the project: the scope decided
+    that) and the system admin, or an assistant assigned to the project. Bureau admins take
+    no workflow steps (they only read workflows), so cancelling needs read plus this rule."""
+    from app.models import ProjectAssistant
+    from app.security import roles
+    from app.security.scope import role_names
+
+    names = role_names(user)
+    if names & {roles.DISPATCHER, roles.BUREAU_ADMIN, roles.SYSTEM_ADMIN}:
+        return True
+    if roles.ASSISTANT not in names:
+        return False
+    return session.scalar(select(ProjectAssistant.id).where(
+        ProjectAssistant.project_id == instance.project_id,
+        ProjectAssistant.user_id == user.id).limit(1)) is not None

@@ -27,10 +27,10 @@ from wtforms import MultipleFileField, SelectField, TextAreaField
 from wtforms.validators import DataRequired
 
 from app.extensions import db
-from app.models import Project, ProjectAssistant, WorkflowInstance, WorkflowInstanceStatus
+from app.models import Project, WorkflowInstance, WorkflowInstanceStatus
 from app.plugins import plugin_text
 from app.security import roles
-from app.security.scope import role_names, scoped
+from app.security.scope import scoped
 from app.services import measures as measure_service
 from app.services import workflow_files
 from app.workflow import engine, fields as action_fields, links
@@ -68,31 +68,11 @@ class CancelForm(FlaskForm):
     reason = TextAreaField(_("Reason for cancelling"), validators=[DataRequired()])
 
 
-# Who may stop a running measure, besides the project's own assistants: the dispatcher and
-# the bureau admin whose region subtree holds the project (the scope decides the subtree),
-# and the system admin. Bureau admins do not take workflow steps (no write permission on
-# Workflow), so cancelling needs only read permission plus this rule.
-CANCEL_ROLES = frozenset({roles.DISPATCHER, roles.BUREAU_ADMIN, roles.SYSTEM_ADMIN})
-
-
-def may_cancel(session, instance, user) -> bool:
-    """Whether ``user`` may cancel ``instance``, which the caller has looked up in the
-    user's scope: one of CANCEL_ROLES, or an assistant assigned to the project."""
-    names = role_names(user)
-    if names & CANCEL_ROLES:
-        return True
-    if roles.ASSISTANT not in names:
-        return False
-    return session.scalar(select(ProjectAssistant.id).where(
-        ProjectAssistant.project_id == instance.project_id,
-        ProjectAssistant.user_id == user.id).limit(1)) is not None
-
-
 def cancel_refusal(session, instance, user) -> tuple[int, str] | None:
     """(HTTP status, message) when ``user`` may not cancel ``instance`` now, else None."""
     if instance.status != WorkflowInstanceStatus.RUNNING:
         return 422, gettext("This measure is no longer running and cannot be cancelled.")
-    if not may_cancel(session, instance, user):
+    if not measure_service.may_cancel(session, instance, user):
         return 403, gettext("Only the project's assistants, the dispatcher or the bureau "
                             "admin may cancel this measure.")
     return None
@@ -176,7 +156,7 @@ class ProjectWorkflowsView(ScopedModelView):
     # Instances are made by starting a measure (the "add" route is the start form) and
     # moved by transitions: never edited or deleted by hand.
     exclude_route_methods = {"edit", "delete"}
-    # Cancelling is "read" plus the rule of may_cancel (bureau admins only read workflows).
+    # Cancelling is "read" plus measures.may_cancel (bureau admins only read workflows).
     method_permission_name = {**VIEW_VERBS, **_NO_CRUD, "add": "write", "transition": "write",
                               "cancel": "read", "file": "read"}
     base_permissions = ["can_read", "can_write"]

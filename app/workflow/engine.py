@@ -36,6 +36,7 @@ from app.models.base import utcnow
 from app.services import calendar
 
 from .definition import Definition, DefinitionError, Transition, parse
+from .fields import describe as describe_fields
 from .messages import _, join_names, join_reasons
 
 Guard = Callable[[Session, WorkflowInstance, dict], Optional[str]]
@@ -409,6 +410,9 @@ def transition(session: Session, instance_or_id, action: str, user, comment: Opt
     with session.begin_nested():
         steps = _apply(session, instance, defn, t, holder, chosen, user, comment, attachments,
                        today, tokens)
+        given = describe_fields(session, t, context)
+        for step in steps:
+            step.fields = given or None
         _run_effects(session, instance, t, ctx, effects, steps[0])
         for step in steps:
             for cb in list(after_transition_callbacks):
@@ -566,7 +570,7 @@ def timeline(instance: WorkflowInstance) -> list[dict]:
                     "to_state": s.to_state, "to_label": defn.state_label(s.to_state)
                     if s.to_state else None,
                     "user_id": s.user_id, "username": s.username, "comment": s.comment,
-                    "attachments": list(s.attachments or [])})
+                    "attachments": list(s.attachments or []), "fields": list(s.fields or [])})
     return out
 
 

@@ -153,7 +153,9 @@ def _items(session, instance, user=None, item_id: Optional[int] = None) -> list:
 
     from app.models import ApprovalItem
 
-    stmt = select(ApprovalItem).where(ApprovalItem.project_id == instance.project_id)
+    stmt = select(ApprovalItem)
+    if instance is not None:
+        stmt = stmt.where(ApprovalItem.project_id == instance.project_id)
     if item_id is not None:
         stmt = stmt.where(ApprovalItem.id == item_id)
     if user is not None:
@@ -289,6 +291,32 @@ def parse(session, instance, transition, raw: Optional[Mapping], *, user=None
         else:
             context[f.name] = value
     return context, errors
+
+
+def describe(session, transition, context: Optional[Mapping]) -> list[dict]:
+    """The declared fields given in ``context`` as (label, text) for the step's record and
+    the timeline: an item by its name, a date as YYYY-MM-DD, a tick as 是/否 (through the
+    catalogue), choices by their labels. Fields not given are left out."""
+    out = []
+    for f in fields_of(transition):
+        value = (context or {}).get(f.name)
+        if value is None or (isinstance(value, (list, str)) and not value):
+            continue
+        if f.type == "bool":
+            text = _("Yes") if value else _("No")
+        elif f.type == "item":
+            items = _items(session, None, item_id=int(value)) if session is not None else []
+            text = items[0].name if items else str(value)
+        elif f.type == "date" and isinstance(value, (dt.date, dt.datetime)):
+            text = value.isoformat()[:10]
+        elif f.type in CHOICE_TYPES:
+            labels = {str(v): label for v, label in f.choices}
+            values = value if isinstance(value, (list, tuple)) else [value]
+            text = join_names([labels.get(str(v), str(v)) for v in values])
+        else:
+            text = str(value)
+        out.append({"name": f.name, "label": f.title, "text": text})
+    return out
 
 
 # -- the instance page's inputs -------------------------------------------------------------------
