@@ -240,7 +240,8 @@ DEFINITION_TEMPLATE = {
         {"action": "submit", "label": "提交", "from": "apply", "to": "review",
          "roles": ["assistant"]},
         {"action": "approve", "label": "通过", "from": "review", "to": "done",
-         "roles": ["dept"]},
+         "roles": ["dept"],
+         "fields": [{"name": "certificate_no", "type": "text", "label": "文书编号"}]},
         {"action": "return", "label": "退回", "from": "review", "to": "apply",
          "roles": ["dept"]},
     ],
@@ -328,8 +329,10 @@ class WorkflowDefinitionView(ScopedModelView):
         "key": _("Letters, digits and underscores; unique, and not the code of a built-in "
                  "measure."),
         "definition": _("States (name, label, time_limit_days, final), transitions (action, "
-                        "label, from, to, roles, guards), the initial state, and a parallel "
-                        "split/join if needed. Every problem is listed below the field."),
+                        "label, from, to, roles, guards, fields: the inputs the action asks "
+                        "for, of type text, textarea, date, bool, int, item, choice or "
+                        "multichoice), the initial state, and a parallel split/join if "
+                        "needed. Every problem is listed below the field."),
         "active": _("Only the newest active version of a code is offered to regions."),
     }
     list_title = _("Low-code measures")
