@@ -4,13 +4,19 @@ States are rounded boxes in layers from top to bottom: a breadth-first walk from
 state gives each state a first layer, then a state is pushed below every state that leads
 forward to it (so a join's target sits under the longest branch). Within a layer the
 states are ordered by where their predecessors are, so a split's branches stand side by
-side in columns. Forward arrows go down with the action's label; arrows going back (a
-return for corrections) run round the right-hand side. Current states are filled orange,
-final states have a double border. Same input, same output.
+side in columns. Forward arrows go down with the action's label (a split's labels near
+their branches, side by side, the columns spread so that they do not overlap; a label
+moves along its arrow to a free spot). Arrows going back (a return for corrections) run
+up a lane right of every box in the rows they span, their label beside the lane; a
+state's self-loops (from == to) stack on its right-hand side, each with its label in a
+column beside them. Labels are measured with :func:`_text_width` and the picture grows to
+hold them all. Current states are filled orange, final states have a double border.
+Same input, same output.
 """
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import deque
 from typing import Iterable, Union
 from xml.sax.saxutils import escape, quoteattr
@@ -24,18 +30,26 @@ COL_GAP = 40
 MARGIN = 30
 FONT_SIZE = 14
 LABEL_SIZE = 12
+LABEL_PAD = 3  # white margin round a label
+SPLIT_T = 0.7  # a split's labels sit this far down their edges, side by side
+LOOP_OUT = 36  # how far a self-loop reaches right of its state
+LOOP_PITCH = LABEL_SIZE + 12  # between the labels of stacked self-loops
+LANE_GAP = 20  # between the boxes and the lane of a back edge
 CURRENT_FILL = "#fd7e14"
 CURRENT_STROKE = "#c2410c"
 FILL = "#eef4fb"
 STROKE = "#2c5d8f"
 FINAL_FILL = "#e8f5e9"
 FINAL_STROKE = "#2e7d32"
+WIDE_PUNCT = "·‘’“”—…"  # drawn full width by the CJK font
 
 
 def _text_width(text: str, size: int) -> int:
+    """Estimated width of ``text``: CJK characters (and the punctuation the CJK font draws
+    full width) count as ``size``, the rest as a bit over half of it."""
     w = 0
     for ch in text:
-        w += size if ord(ch) > 0x2E80 else int(size * 0.6) + 1
+        w += size if ord(ch) > 0x2E80 or ch in WIDE_PUNCT else int(size * 0.6) + 1
     return w
 
 
@@ -69,14 +83,10 @@ def _layers(defn: Definition) -> dict[str, int]:
     return layer
 
 
-def render_svg(definition: Union[dict, Definition], current_states: Iterable[str] = ()) -> str:
-    """The SVG text for ``definition`` with ``current_states`` highlighted."""
-    defn = definition if isinstance(definition, Definition) else Definition.from_dict(definition)
-    current = set(current_states or ())
+def _ordered_rows(defn: Definition, layer: dict[str, int]) -> dict[int, list[str]]:
+    """Layer → its states, left to right: by the mean column of the predecessors already
+    placed (so a split's branches keep the split's order), else by definition order."""
     names = [s.name for s in defn.states]
-    layer = _layers(defn)
-
-    # Order within layers: by the mean column of the predecessors already placed.
     preds: dict[str, list[str]] = {n: [] for n in names}
     for src, dst, _t in defn.edges():
         if src in preds and dst in preds and layer.get(src, 0) < layer.get(dst, 0):
@@ -86,56 +96,26 @@ def render_svg(definition: Union[dict, Definition], current_states: Iterable[str
         rows.setdefault(layer[n], []).append(n)
     col: dict[str, float] = {}
     for r in sorted(rows):
-        row = rows[r]
         keyed = []
-        for i, n in enumerate(row):
+        for i, n in enumerate(rows[r]):
             ps = [col[p] for p in preds[n] if p in col]
             keyed.append((sum(ps) / len(ps) if ps else float(i), i, n))
         keyed.sort()
         rows[r] = [n for _k, _i, n in keyed]
         for i, n in enumerate(rows[r]):
             col[n] = float(i)
+    return rows
 
-    box_w = max([_text_width(defn.state_label(n), FONT_SIZE) + 32 for n in names] + [120])
-    widest = max((len(r) for r in rows.values()), default=1)
-    inner_w = widest * box_w + (widest - 1) * COL_GAP
-    pos: dict[str, tuple[float, float]] = {}
-    for r, row in rows.items():
-        row_w = len(row) * box_w + (len(row) - 1) * COL_GAP
-        x0 = MARGIN + (inner_w - row_w) / 2
-        for i, n in enumerate(row):
-            pos[n] = (x0 + i * (box_w + COL_GAP), MARGIN + 24 + r * (BOX_H + ROW_GAP))
-    n_rows = max(rows, default=0) + 1
-    back_edges = [(s, d, t) for s, d, t in defn.edges()
-                  if s in pos and d in pos and layer[d] <= layer[s]]
-    width = MARGIN * 2 + inner_w + (60 + 14 * min(len(back_edges), 8) if back_edges else 0)
-    width = max(width, MARGIN * 2 + _text_width(defn.name or defn.key, FONT_SIZE + 2))
-    height = MARGIN * 2 + 24 + n_rows * BOX_H + (n_rows - 1) * ROW_GAP
 
-    uid = "wf" + hashlib.sha1((defn.key or defn.name).encode("utf-8")).hexdigest()[:8]
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family={quoteattr(FONT)} '
-        f'font-size="{FONT_SIZE}" role="img" aria-label={quoteattr(defn.name or defn.key)}>',
-        f"<title>{escape(defn.name or defn.key)}</title>",
-        "<defs>",
-        f'<marker id="{uid}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
-        f'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-        f'fill="#555"/></marker>',
-        "</defs>",
-        f'<text x="{MARGIN}" y="{MARGIN + 4}" font-size="{FONT_SIZE + 2}" font-weight="bold" '
-        f'fill="#222">{escape(defn.name or defn.key)}</text>',
-    ]
-
-    # Edges first, boxes on top.
-    labels_out: list[str] = []
+def _edge_labels(defn: Definition, known) -> list[tuple[str, str, object, str]]:
+    """(from, to, transition, label) for every edge between drawn states; a join's label
+    on its first edge only, a split's branch named on each of its edges."""
+    out = []
     seen_join_label: set[str] = set()
-    back_i = 0
+    branch_labels = defn.branch_labels()
     for src, dst, t in defn.edges():
-        if src not in pos or dst not in pos:
+        if src not in known or dst not in known:
             continue
-        sx, sy = pos[src]
-        dx, dy = pos[dst]
         label = t.title
         if t.join is not None:
             if t.action in seen_join_label:
@@ -143,40 +123,261 @@ def render_svg(definition: Union[dict, Definition], current_states: Iterable[str
             seen_join_label.add(t.action)
         if t.split:
             branch = next((b for b, s in t.split.items() if s == dst), "")
-            label = f"{t.title}·{defn.branch_labels().get(branch, branch)}" if branch else label
+            label = f"{t.title}·{branch_labels.get(branch, branch)}" if branch else label
         if t.auto and label:
             label += "（自动）"
-        attrs = (f'fill="none" stroke="#555" stroke-width="1.4" '
-                 f'marker-end="url(#{uid}-arrow)"' + (' stroke-dasharray="5,3"' if t.auto else ""))
-        if layer[dst] > layer[src]:
-            x1, y1 = sx + box_w / 2, sy + BOX_H
-            x2, y2 = dx + box_w / 2, dy
-            out.append(f'<path d="M{x1:.1f},{y1:.1f} L{x2:.1f},{y2:.1f}" {attrs}/>')
-            lx, ly = (x1 + x2) / 2, (y1 + y2) / 2
+        out.append((src, dst, t, label))
+    return out
+
+
+def _label_box(x: float, y: float, text: str, anchor: str) -> tuple[float, float, float, float]:
+    """The white box behind a label (left, top, right, bottom); ``y`` is its middle."""
+    tw = _text_width(text, LABEL_SIZE)
+    left = x - tw / 2 if anchor == "middle" else x
+    return (left - LABEL_PAD, y - LABEL_SIZE / 2 - LABEL_PAD,
+            left + tw + LABEL_PAD, y + LABEL_SIZE / 2 + LABEL_PAD)
+
+
+def _overlaps(a, b, gap: float = 2) -> bool:
+    return not (a[2] + gap <= b[0] or b[2] + gap <= a[0] or a[3] + gap <= b[1]
+                or b[3] + gap <= a[1])
+
+
+def _corner_path(points: list[tuple[float, float]], radius: float = 8) -> list:
+    """Path commands through ``points`` with straight runs and rounded corners."""
+    cmds: list = [("M", [points[0]])]
+    k = 0.552  # a quarter circle as one cubic
+    for i in range(1, len(points) - 1):
+        (ax, ay), (px, py), (bx, by) = points[i - 1], points[i], points[i + 1]
+        la, lb = abs(px - ax) + abs(py - ay), abs(bx - px) + abs(by - py)
+        r = min(radius, la / 2, lb / 2)
+        if r <= 0:
+            cmds.append(("L", [(px, py)]))
+            continue
+        ux, uy = (px - ax) / la, (py - ay) / la
+        vx, vy = (bx - px) / lb, (by - py) / lb
+        s = (px - ux * r, py - uy * r)
+        e = (px + vx * r, py + vy * r)
+        cmds.append(("L", [s]))
+        cmds.append(("C", [(s[0] + ux * r * k, s[1] + uy * r * k),
+                           (e[0] - vx * r * k, e[1] - vy * r * k), e]))
+    cmds.append(("L", [points[-1]]))
+    return cmds
+
+
+def render_svg(definition: Union[dict, Definition], current_states: Iterable[str] = ()) -> str:
+    """The SVG text for ``definition`` with ``current_states`` highlighted."""
+    defn = definition if isinstance(definition, Definition) else Definition.from_dict(definition)
+    current = set(current_states or ())
+    names = [s.name for s in defn.states]
+    layer = _layers(defn)
+    rows = _ordered_rows(defn, layer)
+    edges = _edge_labels(defn, layer)
+
+    box_w = max([_text_width(defn.state_label(n), FONT_SIZE) + 32 for n in names] + [120])
+
+    # Self-loops: stacked on the right of their state, labels in a column beside them.
+    loops: dict[str, list[str]] = {n: [] for n in names}
+    for src, dst, _t, label in edges:
+        if src == dst:
+            loops[src].append(label)
+
+    def loop_reach(n: str) -> float:
+        """How far right of its box a state's self-loops and their labels reach."""
+        if not loops[n]:
+            return 0.0
+        text_w = max(_text_width(lb, LABEL_SIZE) for lb in loops[n])
+        return LOOP_OUT + (6 + text_w + LABEL_PAD if text_w else 0)
+
+    # Room between columns: a split's labels sit side by side above its branches (at
+    # SPLIT_T of the way down), a state with self-loops needs room before its neighbour.
+    col_gap = float(COL_GAP)
+    for t in defn.transitions:
+        if t.split:
+            widths = [_text_width(lb, LABEL_SIZE) for s, _d, tt, lb in edges
+                      if tt is t and lb]
+            if len(widths) > 1:
+                col_gap = max(col_gap, (max(widths) + 2 * LABEL_PAD + 20) / SPLIT_T - box_w)
+    for row in rows.values():
+        for n in row[:-1]:
+            if loops[n]:
+                col_gap = max(col_gap, loop_reach(n) + 14)
+    col_gap = float(math.ceil(col_gap))
+
+    widest = max((len(r) for r in rows.values()), default=1)
+    inner_w = widest * box_w + (widest - 1) * col_gap
+    pos: dict[str, tuple[float, float]] = {}
+    for r, row in rows.items():
+        row_w = len(row) * box_w + (len(row) - 1) * col_gap
+        x0 = (inner_w - row_w) / 2
+        for i, n in enumerate(row):
+            pos[n] = (x0 + i * (box_w + col_gap), r * (BOX_H + ROW_GAP))
+    boxes = [(x, y, x + box_w, y + BOX_H) for x, y in pos.values()]
+
+    paths: list[tuple[list, bool, str]] = []  # (commands, dashed, marker)
+    labels: list[tuple[float, float, str, str]] = []  # (x, middle y, anchor, text)
+    placed: list[tuple[float, float, float, float]] = []
+
+    def add_label(x: float, y: float, text: str, anchor: str = "middle") -> None:
+        labels.append((x, y, anchor, text))
+        placed.append(_label_box(x, y, text, anchor))
+
+    for n, loop_labels in loops.items():
+        if not loop_labels:
+            continue
+        x, y = pos[n]
+        xr, m = x + box_w, len(loop_labels)
+        cy = y + BOX_H / 2
+        band = (BOX_H - 12) / m  # the right edge, less the rounded corners, shared out
+        gap = min(3.5, band / 4)
+        for k, label in enumerate(loop_labels):
+            tip = cy + (k - (m - 1) / 2) * LOOP_PITCH
+            top, bottom = y + 6 + k * band + gap, y + 6 + (k + 1) * band - gap
+            # The upper loops come back in at their top, the lower ones at their bottom,
+            # so that the arrowheads stand apart.
+            y_out, y_in = (bottom, top) if k < (m - 1) / 2 else (top, bottom)
+            s = 1 if y_in > y_out else -1
+            tx, hx = xr + LOOP_OUT, xr + LOOP_OUT * 0.55
+            paths.append(([("M", [(xr, y_out)]),
+                           ("C", [(hx, y_out), (tx, tip - s * 13), (tx, tip)]),
+                           ("C", [(tx, tip + s * 13), (hx, y_in), (xr, y_in)])],
+                          False, "loop"))
+            if label:
+                add_label(tx + 6, tip, label, "start")
+
+    # Back edges (a return for corrections…): out to a lane right of every box (and
+    # self-loop) in the rows they span, up, and back in; the label beside the lane.
+    back = [e for e in edges if e[0] != e[1] and layer[e[1]] <= layer[e[0]]]
+    back_order = sorted(range(len(back)),
+                        key=lambda i: (layer[back[i][0]] - layer[back[i][1]], i))
+    lanes: list[tuple[int, int, float]] = []
+    outs: dict[str, int] = {}
+    ins: dict[str, int] = {}
+    n_out = {n: sum(1 for e in back if e[0] == n) for n in names}
+    n_in = {n: sum(1 for e in back if e[1] == n) for n in names}
+
+    def side_free(n: str) -> bool:
+        return rows[layer[n]][-1] == n and not loops[n]
+
+    def loops_span(n: str) -> float:
+        """How far a state's stacked self-loop labels stand out above (and below) its box."""
+        if not loops[n]:
+            return 0.0
+        return max(0.0, (len(loops[n]) - 1) / 2 * LOOP_PITCH + LABEL_SIZE / 2 + LABEL_PAD
+                   - BOX_H / 2)
+
+    lines: list[tuple[float, float, float, float]] = []  # back edges' runs, for the labels
+
+    for i in back_order:
+        src, dst, t, label = back[i]
+        lo, hi = layer[dst], layer[src]
+        lane = max(pos[n][0] + box_w + loop_reach(n)
+                   for r in range(lo, hi + 1) for n in rows.get(r, [])) + LANE_GAP
+        for l2, h2, right in lanes:
+            if l2 <= hi and lo <= h2:
+                lane = max(lane, right + LANE_GAP / 2)
+        sx, sy = pos[src]
+        dx, dy = pos[dst]
+        k_out, k_in = outs.get(src, 0), ins.get(dst, 0)
+        outs[src], ins[dst] = k_out + 1, k_in + 1
+        if side_free(src):
+            ey = sy + BOX_H / 2 + (k_out - (n_out[src] - 1) / 2) * 8
+            start = [(sx + box_w, ey), (lane, ey)]
         else:
-            back_i += 1
-            off = MARGIN + inner_w + 20 + 14 * ((back_i - 1) % 8)
-            x1, y1 = sx + box_w, sy + BOX_H / 2
-            x2, y2 = dx + box_w, dy + BOX_H / 2 + (6 if src == dst else 0)
-            if src == dst:
-                y1 -= 6
-            out.append(f'<path d="M{x1:.1f},{y1:.1f} C{off:.1f},{y1:.1f} {off:.1f},{y2:.1f} '
-                       f'{x2:.1f},{y2:.1f}" {attrs}/>')
-            lx, ly = off - 4, (y1 + y2) / 2
+            ex = sx + box_w - 16 - 10 * k_out
+            ey = sy - loops_span(src) - 12 - 6 * k_out
+            start = [(ex, sy), (ex, ey), (lane, ey)]
+        if side_free(dst):
+            iy = dy + BOX_H / 2 + (k_in - (n_in[dst] - 1) / 2) * 8
+            end = [(lane, iy), (dx + box_w, iy)]
+        else:
+            ix = dx + box_w - 16 - 10 * k_in
+            yb = dy + BOX_H + loops_span(dst) + 12 + 6 * k_in
+            end = [(lane, yb), (ix, yb), (ix, dy + BOX_H)]
+        route = start + end
+        paths.append((_corner_path(route), t.auto, "arrow"))
+        for (ax, ay), (bx, by) in zip(route, route[1:]):
+            lines.append((min(ax, bx) - 1, min(ay, by) - 1, max(ax, bx) + 1, max(ay, by) + 1))
+        right = lane
         if label:
-            tw = _text_width(label, LABEL_SIZE)
-            labels_out.append(
-                f'<rect x="{lx - tw / 2 - 3:.1f}" y="{ly - LABEL_SIZE / 2 - 3:.1f}" '
-                f'width="{tw + 6:.1f}" height="{LABEL_SIZE + 6}" fill="#ffffff" '
-                f'fill-opacity="0.9"/>'
-                f'<text x="{lx:.1f}" y="{ly + LABEL_SIZE / 2 - 2:.1f}" text-anchor="middle" '
-                f'font-size="{LABEL_SIZE}" fill="#333">{escape(label)}</text>')
-    out.extend(labels_out)
+            add_label(lane + 6, (start[-1][1] + end[0][1]) / 2, label, "start")
+            right = placed[-1][2]
+        lanes.append((lo, hi, right))
+
+    # Forward edges: straight down; the label at the first free spot along the edge.
+    for src, dst, t, label in edges:
+        if src == dst or layer[dst] <= layer[src]:
+            continue
+        sx, sy = pos[src]
+        dx, dy = pos[dst]
+        x1, y1, x2, y2 = sx + box_w / 2, sy + BOX_H, dx + box_w / 2, dy
+        paths.append(([("M", [(x1, y1)]), ("L", [(x2, y2)])], t.auto, "arrow"))
+        if not label:
+            continue
+        spots = (SPLIT_T, 0.55, 0.4, 0.8) if t.split else (0.5, 0.35, 0.65, 0.25, 0.75)
+
+        def clashes(f: float) -> tuple[int, int]:
+            box = _label_box(x1 + (x2 - x1) * f, y1 + (y2 - y1) * f, label, "middle")
+            return (sum(_overlaps(box, b) for b in placed + boxes),
+                    sum(_overlaps(box, b, 0) for b in lines))
+
+        f = min(spots, key=lambda f: (clashes(f), spots.index(f)))
+        add_label(x1 + (x2 - x1) * f, y1 + (y2 - y1) * f, label)
+
+    # Everything drawn, shifted so that it all lies inside the picture.
+    xs = [b[0] for b in boxes + placed] + [b[2] for b in boxes + placed]
+    ys = [b[1] for b in boxes + placed] + [b[3] for b in boxes + placed]
+    for cmds, _dashed, _marker in paths:
+        for _c, pts in cmds:
+            xs += [p[0] for p in pts]
+            ys += [p[1] for p in pts]
+    min_x, max_x = min(xs, default=0.0), max(xs, default=0.0)
+    min_y, max_y = min(ys, default=0.0), max(ys, default=0.0)
+    ox, oy = MARGIN - min_x, MARGIN + 24 - min_y
+    title = defn.name or defn.key
+    width = math.ceil(max(max_x - min_x + 2 * MARGIN,
+                          2 * MARGIN + _text_width(title, FONT_SIZE + 2)))
+    height = math.ceil(max_y - min_y + 2 * MARGIN + 24)
+
+    def fmt(cmds) -> str:
+        return " ".join(c + " ".join(f"{x + ox:.1f},{y + oy:.1f}" for x, y in pts)
+                        for c, pts in cmds)
+
+    uid = "wf" + hashlib.sha1((defn.key or defn.name).encode("utf-8")).hexdigest()[:8]
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family={quoteattr(FONT)} '
+        f'font-size="{FONT_SIZE}" role="img" aria-label={quoteattr(title)}>',
+        f"<title>{escape(title)}</title>",
+        "<defs>",
+        f'<marker id="{uid}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
+        f'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        f'fill="#555"/></marker>',
+        f'<marker id="{uid}-loop" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
+        f'markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        f'fill="#555"/></marker>',
+        "</defs>",
+        f'<text x="{MARGIN}" y="{MARGIN + 4}" font-size="{FONT_SIZE + 2}" font-weight="bold" '
+        f'fill="#222">{escape(title)}</text>',
+    ]
+
+    # Edges first, then their labels, boxes on top.
+    for cmds, dashed, marker in paths:
+        out.append(f'<path d="{fmt(cmds)}" fill="none" stroke="#555" stroke-width="1.4" '
+                   f'marker-end="url(#{uid}-{marker})"'
+                   + (' stroke-dasharray="5,3"' if dashed else "") + "/>")
+    for (x, y, anchor, text), (left, top, right, bottom) in zip(labels, placed):
+        out.append(
+            f'<rect x="{left + ox:.1f}" y="{top + oy:.1f}" width="{right - left:.1f}" '
+            f'height="{bottom - top:.1f}" fill="#ffffff" fill-opacity="0.9"/>'
+            f'<text x="{x + ox:.1f}" y="{y + oy + LABEL_SIZE / 2 - 2:.1f}" '
+            f'text-anchor="{anchor}" font-size="{LABEL_SIZE}" fill="#333">{escape(text)}</text>')
 
     for s in defn.states:
         if s.name not in pos:
             continue
         x, y = pos[s.name]
+        x, y = x + ox, y + oy
         is_current = s.name in current
         fill = CURRENT_FILL if is_current else (FINAL_FILL if s.final else FILL)
         stroke = CURRENT_STROKE if is_current else (FINAL_STROKE if s.final else STROKE)
