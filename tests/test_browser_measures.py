@@ -6,23 +6,36 @@ live app (only 127.0.0.1 reachable; see tests/test_browser.py):
    role) on /measures/pile_first/; an assistant (a_assistant) starts it on a county-a
    project from the project's 创新举措 tab and clicks the available actions until the
    pile-foundation permit is issued (state pile_permit_issued, 桩基施工许可已核发);
-2. the same journey with a low-code measure of county a (runs without any plugin).
+2. the same journey with a low-code measure of county a (runs without any plugin);
+3. a_admin enables 并联审批，容缺后补 (parallel_gaps) for county a, choosing the lead
+   department (county a's 住建局, a_dept's unit) and the stage run in parallel (工程建设许可);
+   a_assistant starts it on a fresh county-a project, a_dept (the lead department) launches
+   it, then records 容缺受理 on one item through the action's fields — refused while the
+   commitment box is not ticked (what was typed stays in the form), done once ticked — and
+   then 容缺材料已补齐, which puts the item back to 已受理 with its gap fields cleared.
 
 Screenshots go to tmp_path and /tmp/e2e_measures/.
 """
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import re
 import shutil
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 import tests.test_workflow_screens as _wf  # noqa: F401  (registers the workflow screens)
 from app.extensions import db
-from app.models import WorkflowDefinition, WorkflowInstance
+from app.models import (ApprovalItem, MeasureSetting, OrgUnit, WorkflowDefinition,
+                        WorkflowInstance)
+from app.models.enums import ItemStatus
+from app.services import calendar
+from tests import factories as f
 from tests.test_browser import PASSWORD, _open_tab, browser_page, e2e_server  # noqa: F401
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -54,9 +67,11 @@ def _login(page, url, username):
     expect(page.locator(".navbar")).to_contain_text(username)
 
 
-def _configure(page, url, key, state, days, shot, grant=()):
+def _configure(page, url, key, state, days, shot, grant=(), choose=()):
     """As the signed-in bureau admin: enable ``key`` for the own county, set one time
-    limit, and give the roles of ``grant`` ((action, role key) pairs) those actions."""
+    limit, give the roles of ``grant`` ((action, role key) pairs) those actions, and set
+    the parameters of ``choose`` ((name, value) pairs: a select's option, or one more
+    ticked box of a units/multichoice parameter)."""
     page.goto(f"{url}/measures/{key}/")
     form = page.locator("#measure-form")
     expect(form).to_be_visible()
@@ -65,6 +80,12 @@ def _configure(page, url, key, state, days, shot, grant=()):
     form.locator(f"input[name='param:time_limits.{state}']").fill(str(days))
     for action, role in grant:
         form.locator(f"input[name='param:roles.{action}'][value='{role}']").check()
+    for name, value in choose:
+        select = form.locator(f"select[name='param:{name}']")
+        if select.count():
+            select.select_option(value)
+        else:
+            form.locator(f"input[name='param:{name}'][value='{value}']").check()
     form.locator("[type=submit]").click()
     page.wait_for_load_state()
     expect(page.locator(".alert-danger")).to_have_count(0)
@@ -75,6 +96,13 @@ def _configure(page, url, key, state, days, shot, grant=()):
     for action, role in grant:
         expect(page.locator(f"#measure-form input[name='param:roles.{action}'][value='{role}']")
                ).to_be_checked()
+    for name, value in choose:
+        select = page.locator(f"#measure-form select[name='param:{name}']")
+        if select.count():
+            expect(select).to_have_value(value)
+        else:
+            expect(page.locator(f"#measure-form input[name='param:{name}'][value='{value}']")
+                   ).to_be_checked()
     shot("measure_settings_saved")
 
 
@@ -238,4 +266,199 @@ def test_admin_enables_a_low_code_measure_and_assistant_runs_it(
     with app.app_context():
         inst = db.session.get(WorkflowInstance, iid)
         assert inst.params["time_limits"]["review"] == 7
+    _check_page(browser_page)
+
+
+# -- 3. 并联审批，容缺后补 -------------------------------------------------------------------
+
+GAPS = "parallel_gaps"
+GAPS_STAGE = "engineering"  # 工程建设许可: not the measure's default stage (施工许可)
+
+
+def _submit(page, button):
+    """Press an action button and wait for the page the server answers with (the
+    instance page again after a redirect, or re-rendered after a refusal)."""
+    with page.expect_navigation():
+        button.click()
+    page.wait_for_load_state()
+
+
+@pytest.fixture()
+def gaps_project(app, world):
+    """A fresh county-a project (county a's assistant its lead) with two 未开始 items of
+    the 工程建设许可 stage handled by county a's 住建局, besides the county's template item
+    (施工许可 stage). Afterwards county a's own setting of 并联审批 is put back as it was."""
+    with app.app_context():
+        region_id = world.a.region.id
+        before = db.session.scalars(select(MeasureSetting).where(
+            MeasureSetting.measure_key == GAPS, MeasureSetting.region_id == region_id)).first()
+        saved = None if before is None else (before.enabled, copy.deepcopy(before.params))
+        project = f.assisted_project(world)
+        unit = db.session.get(OrgUnit, world.a.department.id)
+        suffix = project.code[-4:]
+        items = []
+        for name in ("建设工程规划许可证核发", "施工图审查合格书备案"):
+            item = f.item(project, unit, name=f"{name}{suffix}", status=ItemStatus.NOT_STARTED,
+                          time_limit_days=5)
+            item.stage = f.stage(GAPS_STAGE)
+            items.append(item)
+        db.session.commit()
+        other = db.session.scalars(select(ApprovalItem).where(
+            ApprovalItem.project_id == project.id, ApprovalItem.template_id.is_not(None))).one()
+        assert other.stage.code != GAPS_STAGE and other.status == ItemStatus.NOT_STARTED
+        data = SimpleNamespace(project_id=project.id, item_ids=[i.id for i in items],
+                               item_names=[i.name for i in items], other_id=other.id)
+    yield data
+    with app.app_context():
+        row = db.session.scalars(select(MeasureSetting).where(
+            MeasureSetting.measure_key == GAPS, MeasureSetting.region_id == region_id)).first()
+        if saved is None:
+            if row is not None:
+                db.session.delete(row)
+        else:
+            if row is None:
+                row = MeasureSetting(measure_key=GAPS, region_id=region_id)
+                db.session.add(row)
+            row.enabled, row.params = saved
+        db.session.commit()
+
+
+def test_admin_enables_parallel_gaps_and_the_lead_department_accepts_an_item_with_gaps(
+        app, world, browser_page, tmp_path, gaps_project):
+    from app.plugins import manager_of
+
+    with app.app_context():
+        spec = manager_of().measure(GAPS)
+    assert spec is not None, ("the 并联审批，容缺后补 plugin (app/plugins/parallel_gaps, key "
+                              "parallel_gaps) is not installed: this journey cannot run")
+    page, url = browser_page.page, browser_page.url
+    shot = _shooter(page, tmp_path, "gaps")
+    lead = str(world.a.department.id)
+    item_id, item_name = gaps_project.item_ids[1], gaps_project.item_names[1]
+
+    # -- the bureau admin: enable, lead department = a_dept's unit, stage 工程建设许可 ------
+    _login(page, url, "a_admin")
+    _configure(page, url, GAPS, "parallel", 8, shot,
+               choose=[("lead_unit", lead), ("stage_code", GAPS_STAGE)])
+    # One lead department: a select of the county's departments (no utilities).
+    lead_select = page.locator("#measure-form select[name='param:lead_unit']")
+    expect(lead_select).to_have_value(lead)
+    expect(lead_select).not_to_contain_text("供电公司")
+    expect(page.locator("#measure-state")).to_have_text("已启用")
+
+    # -- the assistant starts it from the project's 创新举措 tab ------------------------------
+    _login(page, url, "a_assistant")
+    iid = _start_from_project(page, url, gaps_project.project_id, GAPS, shot)
+    box = page.locator("#workflow-instance")
+    expect(box).to_have_attribute("data-states", "apply")
+    expect(page.locator("#workflow-diagram svg")).to_be_visible()
+
+    # -- the lead department launches the parallel stage -----------------------------------
+    _login(page, url, "a_dept")
+    page.goto(f"{url}/projectworkflowsview/show/{iid}")
+    launch = page.locator("button.wf-action[data-action=launch]")
+    expect(launch).to_have_attribute("data-guarded", "0")
+    shot("dept_before_launch")
+    page.fill("#comment", "牵头部门启动并联审批")
+    _submit(page, launch)
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    expect(page.locator(".alert-success")).to_be_visible()
+    expect(box).to_have_attribute("data-states", "parallel")
+    expect(page.locator("#current-states")).to_contain_text("并联审批中")
+    linked = page.locator("#workflow-items")
+    for launched in gaps_project.item_ids:
+        expect(linked.locator(f"tr[data-item='{launched}']")).to_contain_text("已受理")
+    # The template item belongs to another stage: not launched, not linked.
+    expect(linked.locator(f"tr[data-item='{gaps_project.other_id}']")).to_have_count(0)
+    shot("launched")
+
+    # -- 容缺受理 without the commitment ticked: refused, what was typed stays --------------
+    row = page.locator(".wf-action-row[data-act='accept_with_gaps|']")
+    expect(row).to_have_class(re.compile(r"(^|\s)wf-has-fields(\s|$)"))
+    expect(row.locator("button")).to_have_attribute("data-guarded", "1")  # nothing chosen yet
+    pick = row.locator("select[name='f:accept_with_gaps:item_id']")
+    materials = row.locator("input[name='f:accept_with_gaps:gap_materials']")
+    promised = row.locator("input[name='f:accept_with_gaps:promised_on']")
+    tick = row.locator("input[name='f:accept_with_gaps:commitment_signed']")
+    promised_on = calendar.today() + dt.timedelta(days=7)
+    missing = "消防设计审查意见书（复印件）"
+    comment = "容缺受理，申请人承诺限期补正"
+    pick.select_option(str(item_id))
+    materials.fill(missing)
+    promised.fill(promised_on.isoformat())
+    expect(tick).not_to_be_checked()
+    page.fill("#comment", comment)
+    shot("gaps_form_filled")
+    _submit(page, row.locator("button"))
+    expect(page.locator(".alert-danger")).to_contain_text("书面承诺书")
+    expect(page.locator(".alert-success")).to_have_count(0)
+    expect(row).to_have_class(re.compile(r"(^|\s)wf-submitted(\s|$)"))
+    expect(row.locator(".wf-refusal")).to_contain_text("申请人尚未签署容缺受理书面承诺书")
+    expect(pick).to_have_value(str(item_id))
+    expect(materials).to_have_value(missing)
+    expect(promised).to_have_value(promised_on.isoformat())
+    expect(tick).not_to_be_checked()
+    expect(page.locator("#comment")).to_have_value(comment)
+    # Nothing was stored.
+    expect(linked.locator(f"tr[data-item='{item_id}']")).to_contain_text("已受理")
+    expect(page.locator("#workflow-timeline li[data-action=accept_with_gaps]")).to_have_count(0)
+    shot("gaps_refused_values_kept")
+
+    # -- ticked: done ------------------------------------------------------------------------
+    tick.check()
+    _submit(page, row.locator("button"))
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    expect(page.locator(".alert-success")).to_contain_text("容缺受理")
+    expect(box).to_have_attribute("data-states", "parallel")
+    expect(linked.locator(f"tr[data-item='{item_id}']")).to_contain_text("容缺受理")
+    expect(linked.locator(f"tr[data-item='{gaps_project.item_ids[0]}']")).to_contain_text("已受理")
+    step = page.locator("#workflow-timeline li[data-action=accept_with_gaps]")
+    expect(step).to_have_count(1)
+    for text in ("容缺受理", "a_dept", item_name, missing, promised_on.isoformat(), comment):
+        expect(step).to_contain_text(text)
+    expect(step.locator("[data-field=item_id]")).to_contain_text(item_name)
+    # The form is empty again (a fresh page after the redirect).
+    expect(pick).to_have_value("")
+    shot("gaps_accepted")
+    with app.app_context():
+        item = db.session.get(ApprovalItem, item_id)
+        assert item.status == ItemStatus.ACCEPTED_WITH_GAPS
+        assert (item.gap_materials, item.gap_promised_on) == (missing, promised_on)
+
+    # -- 容缺材料已补齐 for that item: back to 已受理 ----------------------------------------------
+    supply = page.locator(".wf-action-row[data-act='supply_gaps|']")
+    expect(supply.locator("button")).to_have_attribute("data-guarded", "0")
+    supply.locator("select[name='f:supply_gaps:item_id']").select_option(str(item_id))
+    page.fill("#comment", "容缺材料已补齐")
+    _submit(page, supply.locator("button"))
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    expect(page.locator(".alert-success")).to_contain_text("容缺材料已补齐")
+    expect(linked.locator(f"tr[data-item='{item_id}']")).to_contain_text("已受理")
+    expect(linked.locator(f"tr[data-item='{item_id}']")).not_to_contain_text("容缺")
+    expect(page.locator("#workflow-timeline li[data-action=supply_gaps]")).to_contain_text(
+        item_name)
+    # Nothing is missing any more: 容缺材料已补齐 is no longer available as such.
+    expect(supply.locator("button")).to_have_attribute("data-guarded", "1")
+    shot("gaps_supplied")
+
+    with app.app_context():
+        item = db.session.get(ApprovalItem, item_id)
+        assert item.status == ItemStatus.ACCEPTED
+        assert item.gap_materials is None and item.gap_promised_on is None
+        assert item.accepted_on == calendar.today()
+        assert db.session.get(ApprovalItem, gaps_project.item_ids[0]).status == ItemStatus.ACCEPTED
+        assert db.session.get(ApprovalItem, gaps_project.other_id).status == \
+            ItemStatus.NOT_STARTED
+        inst = db.session.get(WorkflowInstance, iid)
+        assert inst.params["lead_unit"] == world.a.department.id
+        assert inst.params["stage_code"] == GAPS_STAGE
+        assert inst.params["time_limits"]["parallel"] == 8
+        assert inst.params["item_ids"] == gaps_project.item_ids
+        gap = inst.params["gaps"][str(item_id)]
+        assert gap["materials"] == missing and gap["promised_on"] == promised_on.isoformat()
+        assert gap["supplied_on"] == calendar.today().isoformat()
+        # The refused attempt left no step.
+        assert [(s.action, s.username) for s in inst.steps] == [
+            ("start", "a_assistant"), ("launch", "a_dept"), ("accept_with_gaps", "a_dept"),
+            ("supply_gaps", "a_dept")]
     _check_page(browser_page)

@@ -197,7 +197,7 @@ def test_measures_are_switched_on_and_two_run(session):
     for key in ("pile_first", "joint_utility", "parallel_gaps"):
         assert settings[(key, county_a.id)].enabled
     lead = settings[("parallel_gaps", county_a.id)].params["lead_unit"]
-    assert session.get(OrgUnit, lead[0]).name.endswith("行政审批局")
+    assert session.get(OrgUnit, lead).name.endswith("行政审批局")
     running = {i.measure_key: i for i in session.scalars(select(WorkflowInstance))}
     assert set(running) == {"pile_first", "joint_utility"}
     for inst in running.values():

@@ -73,7 +73,8 @@ def test_discovered_with_chinese_parameters(app):
         spec = manager_of().measure(KEY)
         assert spec is not None and spec.name == "并联审批，容缺后补"
         names = {p.name: p for p in spec.parameters}
-        assert names["lead_unit"].type == "units" and names["lead_unit"].label == "牵头部门"
+        assert names["lead_unit"].type == "unit" and names["lead_unit"].label == "牵头部门"
+        assert names["lead_unit"].choices == ("DEPARTMENT",)
         assert names["stage_code"].default == "construction"
         assert names["bad_credit_codes"].label == "失信主体名单（统一社会信用代码）"
         assert pg.bad_credit_codes("91A\n 91b，91C") == {"91A", "91B", "91C"}
@@ -206,6 +207,15 @@ def test_lead_unit_is_required(app, world, enabled):
         with pytest.raises(measures.MeasureError, match="牵头部门"):
             measures.set_setting(db.session, KEY, region, True, {"lead_unit": []},
                                  user(world, "admin"))
+        db.session.rollback()
+        # One lead department, and a department: not two units, not a utility.
+        with pytest.raises(measures.MeasureError, match="只能选择一个单位"):
+            measures.set_setting(db.session, KEY, region, True, {
+                "lead_unit": [world.a.department.id, world.a.utility.id]}, user(world, "admin"))
+        db.session.rollback()
+        with pytest.raises(measures.MeasureError, match="不存在或不属于本地区"):
+            measures.set_setting(db.session, KEY, region, True,
+                                 {"lead_unit": str(world.a.utility.id)}, user(world, "admin"))
         db.session.rollback()
         # The guard still refuses an instance whose params lost the lead unit.
         project, _, _ = new_project(world)

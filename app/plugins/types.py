@@ -4,12 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-PARAM_TYPES = frozenset({"int", "bool", "str", "choice", "multichoice", "units", "roles"})
+PARAM_TYPES = frozenset({"int", "bool", "str", "choice", "multichoice", "unit", "units",
+                         "roles"})
 
 # Parameter names the host understands when it builds a workflow instance's params:
 # ``time_limits.<state>`` (working days) and ``roles.<action>`` (role keys allowed to act)
 # are gathered into ``params["time_limits"]`` / ``params["roles"]``; ``units`` (type
-# "units": OrgUnit ids of the participating departments/units) and any other name (e.g.
+# "units": OrgUnit ids of the participating departments/units; type "unit": one OrgUnit id,
+# e.g. a lead department) and any other name (e.g.
 # a split's ``select_param`` listing the branches to run) are handed over unchanged.
 TIME_LIMIT_PREFIX = "time_limits."
 ROLES_PREFIX = "roles."

@@ -203,7 +203,9 @@ def _check(session: Session, region: Optional[Region], p: ParamSpec, value) -> t
         if bad:
             return values, f"“{label}”中的角色“{'、'.join(bad)}”不存在或不可选。"
         return keys, None
-    if p.type == "units":
+    if p.type in ("unit", "units"):
+        if p.type == "unit" and len(values) > 1:
+            return values, f"“{label}”只能选择一个单位。"
         ids, bad = [], []
         for v in values:
             try:
@@ -219,6 +221,8 @@ def _check(session: Session, region: Optional[Region], p: ParamSpec, value) -> t
                 bad.append(unit.name if unit is not None else str(i))
         if bad:
             return values, f"“{label}”中的单位“{'、'.join(bad)}”不存在或不属于本地区。"
+        if p.type == "unit":
+            return (ids[0] if ids else None), None
         return ids, None
     return value, f"“{label}”的类型“{p.type}”无法识别。"
 

@@ -99,7 +99,7 @@ def param_fields(spec, params: dict, region: Region, errors: dict | None = None)
         elif p.type == "roles":
             allowed = set(p.choice_values)
             choices = [c for c in ROLE_CHOICES if not allowed or c[0] in allowed]
-        elif p.type == "units":
+        elif p.type in ("unit", "units"):
             choices = _unit_choices(region, p.choice_values)
         else:
             choices = []

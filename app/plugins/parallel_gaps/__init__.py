@@ -38,7 +38,7 @@ GAP_PROMISE card.
 The ledger column (:func:`ledger_cell`) reads ``params["item_ids"]`` (the items the launch
 accepted) and ``params["gaps"]``: “并联办理 n 项，容缺 m 项”, with those still missing.
 
-Parameters: ``lead_unit`` (type units: the lead department, OrgUnit id), ``stage_code``
+Parameters: ``lead_unit`` (type unit: the lead department, one OrgUnit id), ``stage_code``
 (choice of the standard stages), ``bad_credit_codes`` (str, one credit code a line).
 """
 from __future__ import annotations
@@ -99,12 +99,13 @@ DEFINITION = {
 }
 
 PARAMETERS = standard_parameters(DEFINITION) + (
-    ParamSpec("lead_unit", "units", None, label="牵头部门",
-              help="组织本阶段并联审批的牵头部门。", required=True),
+    ParamSpec("lead_unit", "unit", None, label="牵头部门",
+              help="组织本阶段并联审批的牵头部门（一个审批部门）。", required=True,
+              choices=("DEPARTMENT",)),
     ParamSpec("stage_code", "choice", "construction", label="并联办理的阶段",
               help="该阶段中未开始的审批事项将同时受理。", choices=STAGES),
     ParamSpec("bad_credit_codes", "str", "", label="失信主体名单（统一社会信用代码）",
-              help="每行一个统一社会信用代码；名单内的申请人不适用容缺受理。"),
+              help="统一社会信用代码，多个用逗号、分号或空格分隔；名单内的申请人不适用容缺受理。"),
 )
 
 
