@@ -113,7 +113,7 @@ class WorkflowItemLink(Model):
                                              nullable=False, index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("approval_item.id", ondelete="CASCADE"),
                                          nullable=False, index=True)
-    # created / changed / prerequisite (app.workflow.links.RELATIONS has the labels)
+    # created / changed / prerequisite (app.workflow.links.relation_label shows them)
     relation: Mapped[str] = mapped_column(String(20), nullable=False)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 

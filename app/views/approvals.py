@@ -22,7 +22,7 @@ ITEM_FORM = ["project", "stage", "name", "department", "time_limit_days", "statu
 def _measure_links(links) -> Markup:
     """The measures that created, changed or relied on the item, linked to their pages
     (the instance is on the item's project, so it is in the viewer's scope too)."""
-    from app.workflow.links import RELATIONS
+    from app.workflow.links import relation_label
 
     parts = []
     for link in links or []:
@@ -30,7 +30,7 @@ def _measure_links(links) -> Markup:
         name = (ins.definition or {}).get("name") or ins.measure_key
         url = url_for("ProjectWorkflowsView.show", pk=ins.id)
         parts.append(Markup('<a href="%s">%s</a>（%s）') % (
-            url, name, RELATIONS.get(link.relation, link.relation)))
+            url, name, relation_label(link.relation)))
     return Markup("<br>").join(parts) if parts else Markup("")
 
 

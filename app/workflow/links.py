@@ -12,9 +12,18 @@ from sqlalchemy.orm import Session
 
 from app.models import ApprovalItem, ItemStatus, WorkflowInstance, WorkflowItemLink
 
+from .messages import _
+
 CREATED, CHANGED, PREREQUISITE = "created", "changed", "prerequisite"
-# Chinese labels shown on both pages.
-RELATIONS = {CREATED: "由举措创建", CHANGED: "由举措办结或变更", PREREQUISITE: "前置条件"}
+RELATIONS = (CREATED, CHANGED, PREREQUISITE)
+
+
+def relation_label(relation: str) -> str:
+    """The relation as shown on both pages, in the UI's language."""
+    labels = {CREATED: _("Created by the measure"),
+              CHANGED: _("Finished or changed by the measure"),
+              PREREQUISITE: _("Prerequisite")}
+    return labels.get(relation, relation)
 
 
 def link_item(session: Session, instance: WorkflowInstance, item: ApprovalItem,
@@ -90,7 +99,7 @@ def finish_item(session: Session, instance: WorkflowInstance, item: ApprovalItem
 def linked_items(instance: WorkflowInstance) -> list[dict]:
     """The instance's items for its page, in link order."""
     return [{"item": link.item, "relation": link.relation,
-             "relation_label": RELATIONS.get(link.relation, link.relation), "at": link.at}
+             "relation_label": relation_label(link.relation), "at": link.at}
             for link in instance.item_links]
 
 
@@ -102,5 +111,5 @@ def instances_of_item(session: Session, item_id: int) -> list[dict]:
         .where(WorkflowItemLink.item_id == item_id).order_by(WorkflowItemLink.id)).all()
     return [{"instance": ins, "name": (ins.definition or {}).get("name") or ins.measure_key,
              "relation": link.relation,
-             "relation_label": RELATIONS.get(link.relation, link.relation)}
+             "relation_label": relation_label(link.relation)}
             for link, ins in rows]
