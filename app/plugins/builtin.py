@@ -66,3 +66,61 @@ class BuiltinMeasure:
     @hookimpl
     def measure_effects(self):
         return {f"{self.key}.{name}": fn for name, fn in self.effects.items()}
+
+
+# -- the plugins' English catalogues ------------------------------------------------------------
+
+# Words several built-in measures share, one English for all (the catalogues are merged).
+COMMON_EN = {
+    "退回补正": "Return for correction",
+    "提交预审申请": "Submit the pre-review application",
+    "申请人已签署书面承诺书": "The applicant has signed the written commitment",
+    # The standard stages (choices of stage parameters).
+    "前期策划生成": "Early planning",
+    "立项用地规划许可": "Project approval and land-use planning permit",
+    "工程建设许可": "Construction project permit",
+    "施工许可": "Construction permit",
+    "竣工验收": "Completion acceptance",
+    "不动产登记": "Real-estate registration",
+}
+
+
+def definition_labels(definition: dict, parameters=()) -> list[str]:
+    """Every text of a measure a user reads, in definition order (no duplicates): name,
+    description, state, transition and branch labels, the actions' field labels, help and
+    choice labels, and the parameters' labels, help and choice labels (the labels
+    ``standard_parameters`` generates included: ``plugin_text`` translates those by
+    parts)."""
+    out: list[str] = []
+
+    def add(text) -> None:
+        if isinstance(text, str) and text and text not in out:
+            out.append(text)
+
+    add(definition.get("name"))
+    add(definition.get("description"))
+    for state in definition.get("states") or []:
+        add(state.get("label"))
+    for t in definition.get("transitions") or []:
+        add(t.get("label"))
+        for label in (t.get("branch_labels") or {}).values():
+            add(label)
+        for f in t.get("fields") or []:
+            add(f.get("label"))
+            add(f.get("help"))
+            for choice in f.get("choices") or []:
+                add(choice[1] if isinstance(choice, (list, tuple)) else choice)
+    for p in parameters:
+        add(p.label)
+        add(p.help)
+        if p.type in ("choice", "multichoice"):
+            for choice in p.choices:
+                add(choice[1] if isinstance(choice, (list, tuple)) else choice)
+    return out
+
+
+def english(definition: dict, parameters, words: dict) -> dict:
+    """A built-in measure's "en" catalogue: ``words`` (its own Chinese → English) plus the
+    shared :data:`COMMON_EN` words its definition and parameters use."""
+    used = set(definition_labels(definition, parameters))
+    return {**{zh: en for zh, en in COMMON_EN.items() if zh in used}, **words}

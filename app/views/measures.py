@@ -32,11 +32,12 @@ from .labels import LABELS
 
 
 def _svg(definition, current_states=()) -> Markup:
-    """The diagram as inline SVG (render_svg escapes every label)."""
+    """The diagram as inline SVG (render_svg escapes every label), its labels in the UI's
+    language (the plugins' catalogues; a low-code measure's labels stay as typed)."""
     from app.workflow.diagram import render_svg
 
     try:
-        return Markup(render_svg(definition, current_states))
+        return Markup(render_svg(definition, current_states, translate=plugin_text))
     except Exception:  # noqa: BLE001 - a broken definition has no diagram; say so
         return Markup('<p class="text-danger">%s</p>') % gettext(
             "The diagram cannot be drawn for this definition.")

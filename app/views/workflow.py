@@ -83,7 +83,8 @@ def _too_large_message() -> str:
 
 
 def _name(instance) -> str:
-    return str((instance.definition or {}).get("name") or instance.measure_key)
+    """The measure's name, in the UI's language (its plugin's catalogue)."""
+    return plugin_text(str((instance.definition or {}).get("name") or instance.measure_key))
 
 
 def current_cell(instance) -> Markup:
@@ -92,7 +93,8 @@ def current_cell(instance) -> Markup:
         return Markup("")
     parts = []
     for t in engine.token_views(instance):
-        text = t["state_label"] if not t["branch"] else f'{t["branch_label"]}：{t["state_label"]}'
+        state = plugin_text(t["state_label"])
+        text = state if not t["branch"] else f'{plugin_text(t["branch_label"])}：{state}'
         due = f'（{gettext("due")} {t["due_on"].isoformat()}）' if t["due_on"] else ""
         parts.append(f'<span class="label label-warning">{escape(text)}</span>'
                      f'<small>{escape(due)}</small>')
@@ -230,7 +232,7 @@ class ProjectWorkflowsView(ScopedModelView):
         offered = [s for s in measure_service.measures_for_region(db.session, region)
                    if s.setting.enabled]
         form = StartForm()
-        form.measure.choices = [(s.spec.key, s.spec.name) for s in offered]
+        form.measure.choices = [(s.spec.key, plugin_text(s.spec.name)) for s in offered]
         if request.method == "POST" and form.validate_on_submit():
             try:
                 instance = measure_service.start_measure(db.session, project, form.measure.data,
@@ -266,7 +268,7 @@ class ProjectWorkflowsView(ScopedModelView):
         from app.workflow.diagram import render_instance_svg
 
         try:
-            svg = Markup(render_instance_svg(instance))
+            svg = Markup(render_instance_svg(instance, translate=plugin_text))
         except Exception:  # noqa: BLE001 - an old snapshot that cannot be drawn
             svg = Markup('<p class="text-danger">%s</p>') % gettext(
                 "The diagram cannot be drawn for this definition.")
@@ -307,7 +309,7 @@ class ProjectWorkflowsView(ScopedModelView):
         if errors:
             # Nothing is stored: the values typed stay in the form, each error by its field.
             flash(gettext("“%(action)s” was not done: check the fields marked below.",
-                          action=t.title), "danger")
+                          action=plugin_text(t.title)), "danger")
             return self._render_show(instance, form, 200, posted=request.form,
                                      submitted=act, field_errors=errors)
         try:
@@ -334,8 +336,8 @@ class ProjectWorkflowsView(ScopedModelView):
             db.session.rollback()
             workflow_files.discard(instance.id, stored)
             raise
-        flash(gettext("%(action)s: done.", action=label.title if label else step.action),
-              "success")
+        flash(gettext("%(action)s: done.",
+                      action=plugin_text(label.title) if label else step.action), "success")
         return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
 
     @expose("/cancel/<int:pk>", methods=["POST"])

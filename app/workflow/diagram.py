@@ -12,16 +12,22 @@ state's self-loops (from == to) stack on its right-hand side, each with its labe
 column beside them. Labels are measured with :func:`_text_width` and the picture grows to
 hold them all. Current states are filled orange, final states have a double border.
 Same input, same output.
+
+Labels are drawn in the UI's language: ``translate`` (e.g. ``app.plugins.plugin_text``, a
+plugin's catalogue) is applied to every label of the definition before anything is
+measured; the diagram's own words (automatic, working days) come from the main catalogue.
 """
 from __future__ import annotations
 
 import hashlib
 import math
 from collections import deque
-from typing import Iterable, Union
+from dataclasses import replace
+from typing import Callable, Iterable, Optional, Union
 from xml.sax.saxutils import escape, quoteattr
 
 from .definition import Definition
+from .messages import _
 
 FONT = "Noto Sans CJK SC, sans-serif"
 BOX_H = 40
@@ -125,7 +131,8 @@ def _edge_labels(defn: Definition, known) -> list[tuple[str, str, object, str]]:
             branch = next((b for b, s in t.split.items() if s == dst), "")
             label = f"{t.title}·{branch_labels.get(branch, branch)}" if branch else label
         if t.auto and label:
-            label += "（自动）"
+            # TRANSLATORS: an automatic transition's label on the diagram (zh: 提交（自动）)
+            label = _("%(label)s (automatic)", label=label)
         out.append((src, dst, t, label))
     return out
 
@@ -165,9 +172,33 @@ def _corner_path(points: list[tuple[float, float]], radius: float = 8) -> list:
     return cmds
 
 
-def render_svg(definition: Union[dict, Definition], current_states: Iterable[str] = ()) -> str:
-    """The SVG text for ``definition`` with ``current_states`` highlighted."""
+def _translated(defn: Definition, translate: Optional[Callable[[str], str]]) -> Definition:
+    """A copy of ``defn`` whose name and state, action and branch labels went through
+    ``translate`` (``defn`` itself without one)."""
+    if translate is None:
+        return defn
+
+    def tr(text: str) -> str:
+        return str(translate(text)) if text else text
+
+    transitions = []
+    for t in defn.transitions:
+        extra = t.extra
+        if isinstance(extra.get("branch_labels"), dict):
+            extra = {**extra, "branch_labels": {b: tr(label) if isinstance(label, str) else label
+                                                for b, label in extra["branch_labels"].items()}}
+        transitions.append(replace(t, label=tr(t.label), extra=extra))
+    return replace(defn, name=tr(defn.name),
+                   states=[replace(s, label=tr(s.label)) for s in defn.states],
+                   transitions=transitions)
+
+
+def render_svg(definition: Union[dict, Definition], current_states: Iterable[str] = (),
+               translate: Optional[Callable[[str], str]] = None) -> str:
+    """The SVG text for ``definition`` with ``current_states`` highlighted; ``translate``
+    (default: none, the labels as written) turns each label into the UI's language."""
     defn = definition if isinstance(definition, Definition) else Definition.from_dict(definition)
+    defn = _translated(defn, translate)
     current = set(current_states or ())
     names = [s.name for s in defn.states]
     layer = _layers(defn)
@@ -395,14 +426,16 @@ def render_svg(definition: Union[dict, Definition], current_states: Iterable[str
         out.append(f'<text x="{x + box_w / 2:.1f}" y="{y + BOX_H / 2 + FONT_SIZE / 2 - 2:.1f}" '
                    f'text-anchor="middle" fill="{text_fill}">{escape(s.title)}</text>')
         if s.time_limit_days is not None and not s.final:
-            out.append(f'<title>{escape(s.title)}：{s.time_limit_days}个工作日</title>')
+            # TRANSLATORS: a state's tooltip on the diagram (zh: 审查：3个工作日)
+            tip = _("%(state)s: %(days)s working days", state=s.title, days=s.time_limit_days)
+            out.append(f'<title>{escape(tip)}</title>')
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
 
 
-def render_instance_svg(instance) -> str:
+def render_instance_svg(instance, translate: Optional[Callable[[str], str]] = None) -> str:
     """A running (or finished) instance's own definition snapshot, its current states
-    highlighted."""
+    highlighted (labels through ``translate``, see :func:`render_svg`)."""
     return render_svg(instance.definition,
-                      {t["state"] for t in (instance.tokens or {}).values()})
+                      {t["state"] for t in (instance.tokens or {}).values()}, translate)

@@ -315,7 +315,10 @@ def describe(session, transition, context: Optional[Mapping]) -> list[dict]:
             text = join_names([labels.get(str(v), str(v)) for v in values])
         else:
             text = str(value)
-        out.append({"name": f.name, "label": f.title, "text": text})
+        entry = {"name": f.name, "label": f.title, "text": text}
+        if f.type == "bool":
+            entry["value"] = bool(value)  # shown as 是/否 or Yes/No in the reader's language
+        out.append(entry)
     return out
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Optional
 
 from app.plugins.builtin import instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure
+from app.plugins.builtin import BuiltinMeasure, english
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, standard_parameters
 
@@ -65,6 +65,30 @@ DEFINITION = {
 }
 
 PARAMETERS = standard_parameters(DEFINITION)
+
+
+# The measure's English (the "en" catalogue; the generated parameter labels are translated
+# by parts, see app.plugins.plugin_text).
+BRANCHES_EN = {"planning": "Planning verification", "fire": "Fire protection acceptance",
+               "civil_defence": "Civil air defence acceptance",
+               "lightning": "Lightning protection acceptance",
+               "archives": "Archives acceptance"}
+EN = {
+    NAME: "Certificate on completion",
+    DEFINITION["description"]:
+        "After completion, one joint completion acceptance (planning verification, fire "
+        "protection, civil air defence, lightning protection, archives), then the first "
+        "registration of the real estate at once.",
+    "申请联合验收": "Apply for joint completion acceptance",
+    "联合验收受理": "Joint completion acceptance intake",
+    "启动联合验收": "Start the joint completion acceptance",
+    "联合验收通过": "Joint completion acceptance passed",
+    "不动产首次登记": "First registration of the real estate",
+    "核发不动产权证书": "Issue the real-estate certificate",
+    "不动产权证书已核发": "Real-estate certificate issued",
+    **{label: BRANCHES_EN[b] for b, label in BRANCHES},
+    **{f"{label}合格": f"{BRANCHES_EN[b]} passed" for b, label in BRANCHES},
+}
 
 
 def accepted(session, instance, ctx) -> Optional[str]:
@@ -129,7 +153,7 @@ class CertificateOnCompletionPlugin(BuiltinMeasure):
 
     @hookimpl
     def translations(self):
-        return {"en": {NAME: "Certificate on completion"},
+        return {"en": english(DEFINITION, PARAMETERS, EN),
                 "zh": {"Certificate on completion": NAME}}
 
 

@@ -20,7 +20,7 @@ guard ``joint_utility.stage_reached`` compares the project's current stage order
 """
 from __future__ import annotations
 
-from app.plugins.builtin import BuiltinMeasure
+from app.plugins.builtin import BuiltinMeasure, english
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
@@ -91,6 +91,35 @@ PARAMETERS = standard_parameters(DEFINITION) + (
     ParamSpec("earliest_stage", "choice", "engineering", label="最早可申请的阶段",
               help="项目进入该阶段（或之后）即可提交联合报装申请。", choices=STAGES),
 )
+
+
+# The measure's English (the "en" catalogue; the generated parameter labels are translated
+# by parts, see app.plugins.plugin_text). A branch's labels are “<unit>: <step>”.
+BRANCHES_EN = {"water": "Water", "power": "Power", "gas": "Gas", "telecom": "Telecom",
+               "cable": "Cable TV"}
+STEPS_EN = {"受理踏勘": "acceptance and site survey", "方案答复": "connection plan reply",
+            "外线施工": "external works", "已接通": "connected", "踏勘完成": "survey done",
+            "答复方案": "reply with the plan", "接通": "connect"}
+EN = {
+    NAME: "Joint utility connection",
+    DEFINITION["description"]:
+        "One application: the water, power, gas, telecom and cable TV providers handle it in "
+        "parallel; the measure is completed once every selected service is connected.",
+    "提交联合报装申请": "Submit the joint connection application",
+    "综合窗口受理": "Acceptance at the one-stop window",
+    "分派各单位": "Dispatch to the providers",
+    "联合报装完成": "Joint connection completed",
+    "全部接通": "All connected",
+    "报装单位": "Providers",
+    "不选即为本地区参与联合报装的全部单位":
+        "Leave empty for every provider taking part in this region",
+    "最早可申请的阶段": "Earliest stage to apply",
+    "项目进入该阶段（或之后）即可提交联合报装申请。":
+        "The application may be submitted once the project has reached this stage.",
+    **{label: BRANCHES_EN[b] for b, label in BRANCHES},
+    **{f"{label}{zh}": f"{BRANCHES_EN[b]}: {en}" for b, label in BRANCHES
+       for zh, en in STEPS_EN.items()},
+}
 
 
 # -- guards -------------------------------------------------------------------------------
@@ -196,8 +225,7 @@ class JointUtilityPlugin(BuiltinMeasure):
 
     @hookimpl
     def translations(self):
-        return {"en": {NAME: "Joint utility connection", "供水": "Water", "供电": "Power",
-                       "供气": "Gas", "通信": "Telecom", "广电": "Cable TV"}}
+        return {"en": english(DEFINITION, PARAMETERS, EN)}
 
 
 plugin = JointUtilityPlugin()

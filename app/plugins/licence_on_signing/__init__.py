@@ -21,7 +21,7 @@ linked to the instance.
 """
 from __future__ import annotations
 
-from app.plugins.builtin import BuiltinMeasure
+from app.plugins.builtin import BuiltinMeasure, english
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
@@ -62,6 +62,31 @@ PARAMETERS = standard_parameters(DEFINITION) + (
     ParamSpec("issue_certificate", "bool", True, label="交地即发证（同日核发不动产权证书）",
               help="开启时签约当日同时核发不动产权证书；关闭时只核发建设用地规划许可证。"),
 )
+
+
+# The measure's English (the "en" catalogue; the generated parameter labels are translated
+# by parts, see app.plugins.plugin_text).
+EN = {
+    NAME: "Licence on signing",
+    DEFINITION["description"]:
+        "The pre-review is done before the land-transfer contract is signed; on the day the "
+        "contract is signed and the land price is paid in full, the land-use planning permit "
+        "and the real-estate certificate are issued together.",
+    "联合预审": "Joint pre-review",
+    "预审通过，待签约": "Pre-review passed, awaiting signing",
+    "已同日颁发": "Issued on the day of signing",
+    "预审通过": "Pass the pre-review",
+    "签约并当场颁证": "Sign the contract and issue on the spot",
+    "土地出让价款已缴清": "Land price paid in full",
+    "土地出让合同编号": "Land-transfer contract number",
+    "交地即发证（同日核发不动产权证书）":
+        "Certificate on land delivery (real-estate certificate issued the same day)",
+    "开启时签约当日同时核发不动产权证书；关闭时只核发建设用地规划许可证。":
+        "On: the real-estate certificate is also issued on the day of signing; off: only the "
+        "land-use planning permit is issued.",
+    "建设用地规划许可证": "Land-use planning permit",
+    "不动产权证书": "Real-estate certificate",
+}
 
 
 def price_paid(session, instance, ctx):
@@ -138,8 +163,7 @@ class LicenceOnSigningPlugin(BuiltinMeasure):
 
     @hookimpl
     def translations(self):
-        return {"en": {NAME: "Licence on signing", "建设用地规划许可证": "Land-use planning permit",
-                       "不动产权证书": "Real-estate certificate"}}
+        return {"en": english(DEFINITION, PARAMETERS, EN)}
 
 
 plugin = LicenceOnSigningPlugin()

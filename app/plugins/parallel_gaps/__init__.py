@@ -47,7 +47,7 @@ import re
 from typing import Optional
 
 from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure
+from app.plugins.builtin import BuiltinMeasure, english
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
@@ -107,6 +107,40 @@ PARAMETERS = standard_parameters(DEFINITION) + (
     ParamSpec("bad_credit_codes", "str", "", label="失信主体名单（统一社会信用代码）",
               help="统一社会信用代码，多个用逗号、分号或空格分隔；名单内的申请人不适用容缺受理。"),
 )
+
+
+# The measure's English (the "en" catalogue; the generated parameter labels are translated
+# by parts, see app.plugins.plugin_text).
+EN = {
+    NAME: "Parallel approval, missing materials later",
+    DEFINITION["description"]:
+        "The approval items of one stage are handled in parallel, organised by a lead "
+        "department; an item may be accepted with non-essential materials missing against the "
+        "applicant's written commitment to supply them by a set date; applicants on the "
+        "bad-credit list cannot be accepted with missing materials.",
+    "提交并联申请": "Submit the parallel application",
+    "并联审批中": "Parallel approval in progress",
+    "并联审批办结": "Parallel approval completed",
+    "牵头部门启动并联审批": "Lead department starts the parallel approval",
+    "容缺受理": "Accept with missing materials",
+    "容缺材料已补齐": "Missing materials supplied",
+    "容缺受理的事项": "Item accepted with missing materials",
+    "缺少的材料": "Missing materials",
+    "承诺补齐日期": "Promised date for the missing materials",
+    "补齐材料的事项": "Item whose materials were supplied",
+    "本项目只有一个事项待补材料时可不选":
+        "May be left empty when only one item of the project is waiting for materials",
+    "牵头部门": "Lead department",
+    "组织本阶段并联审批的牵头部门（一个审批部门）。":
+        "The approval department that organises the parallel approval of the stage.",
+    "并联办理的阶段": "Stage handled in parallel",
+    "该阶段中未开始的审批事项将同时受理。":
+        "The items of this stage not started yet are all accepted at once.",
+    "失信主体名单（统一社会信用代码）": "Bad-credit list (unified social credit codes)",
+    "统一社会信用代码，多个用逗号、分号或空格分隔；名单内的申请人不适用容缺受理。":
+        "Unified social credit codes, separated by commas, semicolons or spaces; applicants "
+        "on the list cannot be accepted with missing materials.",
+}
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -407,7 +441,7 @@ class ParallelGapsPlugin(BuiltinMeasure):
 
     @hookimpl
     def translations(self):
-        return {"en": {NAME: "Parallel approval, missing materials later"},
+        return {"en": english(DEFINITION, PARAMETERS, EN),
                 "zh": {"Parallel approval, missing materials later": NAME}}
 
 

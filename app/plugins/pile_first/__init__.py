@@ -38,7 +38,7 @@ import datetime as dt
 from typing import Optional
 
 from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure
+from app.plugins.builtin import BuiltinMeasure, english
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, ParamSpec, ReminderDue, standard_parameters
 
@@ -92,6 +92,43 @@ PARAMETERS = standard_parameters(DEFINITION) + (
               help="申请人承诺在桩基施工许可核发后多少个工作日内取得施工许可证；"
                    "临近和超过期限时亮黄牌、红牌。"),
 )
+
+
+# The measure's English (the "en" catalogue; the generated parameter labels are translated
+# by parts, see app.plugins.plugin_text).
+HELP = {p.name: p.help for p in PARAMETERS}
+EN = {
+    NAME: "Pile foundation first",
+    DEFINITION["description"]:
+        "Once the land-use right is obtained, the pile-foundation construction drawings have "
+        "passed review and a written commitment is signed, a pile-foundation construction "
+        "permit is issued first; the construction permit follows separately.",
+    "申请": "Application",
+    "住建部门审查": "Review by the housing and construction department",
+    "桩基施工许可已核发": "Pile-foundation construction permit issued",
+    "施工许可证已核发": "Construction permit issued",
+    "提交申请": "Submit the application",
+    "审查通过，核发桩基施工许可": "Approve and issue the pile-foundation construction permit",
+    "核发施工许可证": "Issue the construction permit",
+    "土地使用权已取得": "Land-use right obtained",
+    "桩基施工图审查合格": "Pile-foundation construction drawings passed review",
+    "须已取得土地使用权": "Land-use right required",
+    HELP["require_land_right"]:
+        "Checked on submission: the land-use planning permit or the real-estate certificate "
+        "item is finished, or the comment says “土地使用权已取得” (land-use right obtained).",
+    "须桩基施工图审查合格": "Pile-foundation drawing review required",
+    HELP["require_drawing_review"]:
+        "Checked on submission: the pile-foundation (construction drawing) review item is "
+        "finished, or the comment says “桩基施工图审查合格” (pile-foundation drawings passed "
+        "review).",
+    "承诺取得施工许可证期限（工作日）":
+        "Deadline to obtain the construction permit (working days)",
+    HELP["commitment_days"]:
+        "Within how many working days of the pile-foundation permit the applicant undertakes "
+        "to obtain the construction permit; yellow, then red cards as the deadline nears and "
+        "passes.",
+    "节省工作日": "Days saved",
+}
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -269,7 +306,7 @@ class PileFirstPlugin(BuiltinMeasure):
     @hookimpl
     def translations(self):
         return {"zh": {"Pile foundation first": NAME, "Days saved": "节省工作日"},
-                "en": {NAME: "Pile foundation first", "节省工作日": "Days saved"}}
+                "en": english(DEFINITION, PARAMETERS, EN)}
 
 
 plugin = PileFirstPlugin()

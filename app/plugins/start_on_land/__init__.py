@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Optional
 
 from app.plugins.builtin import instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure
+from app.plugins.builtin import BuiltinMeasure, english
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
@@ -81,6 +81,35 @@ PARAMETERS = standard_parameters(DEFINITION) + (
               help="同步核发前核验：国有建设用地使用权出让合同、不动产权证书或建设用地规划"
                    "许可证等用地事项已办结，或在意见中注明“土地已取得”。"),
 )
+
+
+# The measure's English (the "en" catalogue; the generated parameter labels are translated
+# by parts, see app.plugins.plugin_text).
+BRANCHES_EN = {"design": "Design scheme pre-review", "planning": "Planning pre-review",
+               "drawing": "Construction drawing pre-review"}
+EN = {
+    NAME: "Start on land acquisition",
+    DEFINITION["description"]:
+        "While the land is being transferred, the design scheme, the planning and the "
+        "construction drawings are pre-reviewed, accepting missing materials; once the land "
+        "is acquired, the land-use planning permit, the construction-project planning permit "
+        "and the construction permit are issued together.",
+    "预审受理": "Pre-review intake",
+    "分派并联预审": "Dispatch the parallel pre-reviews",
+    "预审完成": "Pre-review completed",
+    "等待取得土地": "Awaiting land acquisition",
+    "取得土地，同步核发规划许可和施工许可":
+        "Land acquired: issue the planning and construction permits together",
+    "规划许可和施工许可已同步核发": "Planning and construction permits issued together",
+    "土地已取得": "Land acquired",
+    "须确认土地已取得": "Land acquisition must be confirmed",
+    next(p.help for p in PARAMETERS if p.name == "require_land_confirmation"):
+        "Checked before the permits are issued: a land item (the state-owned construction land "
+        "use right transfer contract, the real-estate certificate, the land-use planning "
+        "permit…) is finished, or the comment says “土地已取得” (land acquired).",
+    **{label: BRANCHES_EN[b] for b, label in BRANCHES},
+    **{f"{label}通过": f"{BRANCHES_EN[b]} passed" for b, label in BRANCHES},
+}
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -174,7 +203,7 @@ class StartOnLandPlugin(BuiltinMeasure):
 
     @hookimpl
     def translations(self):
-        return {"en": {NAME: "Start on land acquisition"},
+        return {"en": english(DEFINITION, PARAMETERS, EN),
                 "zh": {"Start on land acquisition": NAME}}
 
 
