@@ -146,3 +146,18 @@ def start_on_county_a_project(app, world, key) -> int:
                                       key, db.session.get(AppUser, world.a.users["assistant"].id))
         db.session.commit()
         return inst.id
+
+
+def measure_set_in_county_a(app, world, key: str, params: dict | None = None):
+    """Measure ``key`` enabled for county a with ``params`` (set by the county's bureau
+    admin); a generator for a fixture: yields, then drops the county's own setting."""
+    from app.services import measures
+
+    with app.app_context():
+        measures.set_setting(db.session, key, db.session.get(Region, world.a.region.id), True,
+                             dict(params or {}), world_user(world, "admin"))
+        db.session.commit()
+    yield
+    with app.app_context():
+        measures.clear_setting(db.session, key, db.session.get(Region, world.a.region.id), None)
+        db.session.commit()

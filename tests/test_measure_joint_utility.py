@@ -37,16 +37,7 @@ def new_project(world, stage="engineering", county="a") -> Project:
 
 @pytest.fixture()
 def enabled(app, world):
-    with app.app_context():
-        measures.set_setting(db.session, KEY, db.session.get(Region, world.a.region.id), True,
-                             {"units": ["water", "power", "gas"],
-                              "time_limits.power_works": 15}, user(world, "admin"))
-        db.session.commit()
-    yield
-    with app.app_context():
-        measures.clear_setting(db.session, KEY, db.session.get(Region, world.a.region.id),
-                               None)
-        db.session.commit()
+    yield from f.measure_set_in_county_a(app, world, KEY, {"units": ["water", "power", "gas"], "time_limits.power_works": 15})
 
 
 def _run_branch(inst, branch, who, today=DAY):

@@ -30,15 +30,7 @@ new_project = f.assisted_project
 
 @pytest.fixture()
 def enabled(app, world):
-    with app.app_context():
-        measures.set_setting(db.session, KEY, db.session.get(Region, world.a.region.id), True,
-                             {}, user(world, "admin"))
-        db.session.commit()
-    yield
-    with app.app_context():
-        measures.clear_setting(db.session, KEY, db.session.get(Region, world.a.region.id),
-                               None)
-        db.session.commit()
+    yield from f.measure_set_in_county_a(app, world, KEY, {})
 
 
 def _ready_to_sign(world, project):

@@ -30,16 +30,7 @@ new_project = f.assisted_project
 
 @pytest.fixture()
 def enabled(app, world):
-    with app.app_context():
-        region = db.session.get(Region, world.a.region.id)
-        measures.set_setting(db.session, KEY, region, True, {"time_limits.review": 3},
-                             user(world, "admin"))
-        db.session.commit()
-    yield
-    with app.app_context():
-        measures.clear_setting(db.session, KEY, db.session.get(Region, world.a.region.id),
-                               None)
-        db.session.commit()
+    yield from f.measure_set_in_county_a(app, world, KEY, {"time_limits.review": 3})
 
 
 def test_the_plugin_is_discovered_with_chinese_parameters(app):

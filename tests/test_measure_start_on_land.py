@@ -30,16 +30,7 @@ new_project = f.assisted_project
 
 @pytest.fixture()
 def enabled(app, world):
-    with app.app_context():
-        region = db.session.get(Region, world.a.region.id)
-        measures.set_setting(db.session, KEY, region, True,
-                             {"time_limits.drawing_review": 4}, user(world, "admin"))
-        db.session.commit()
-    yield
-    with app.app_context():
-        measures.clear_setting(db.session, KEY, db.session.get(Region, world.a.region.id),
-                               None)
-        db.session.commit()
+    yield from f.measure_set_in_county_a(app, world, KEY, {"time_limits.drawing_review": 4})
 
 
 def test_discovered_with_chinese_parameters(app):

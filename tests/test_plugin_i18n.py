@@ -11,7 +11,6 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import Region
 from app.plugins import manager_of, plugin_text
 from app.plugins.types import standard_parameters
 from app.services import measures
@@ -139,15 +138,7 @@ def test_english_labels_are_measured_before_drawing(app):
 # -- the screens ------------------------------------------------------------------------------
 @pytest.fixture()
 def enabled(app, world):
-    with app.app_context():
-        region = db.session.get(Region, world.a.region.id)
-        measures.set_setting(db.session, KEY, region, True, {}, user(world, "admin"))
-        db.session.commit()
-    yield
-    with app.app_context():
-        measures.clear_setting(db.session, KEY, db.session.get(Region, world.a.region.id),
-                               None)
-        db.session.commit()
+    yield from f.measure_set_in_county_a(app, world, KEY, {})
 
 
 @pytest.fixture()
