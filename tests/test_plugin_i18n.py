@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from contextlib import contextmanager
+from types import SimpleNamespace
 
 import pytest
+from flask_babel import refresh
 
 from app.extensions import db
+from app.models import ItemStatus, OrgUnit
 from app.plugins import manager_of, plugin_text
 from app.plugins.types import standard_parameters
 from app.services import measures
-from app.workflow import engine
+from app.security import roles
+from app.workflow import engine, parse
 from app.workflow.diagram import render_svg
 
 from . import factories as f
@@ -246,3 +251,193 @@ def test_the_instance_page_and_the_tab_in_chinese(app, world, returned_instance,
         assert english not in page, english
     tab = client.get(f"/projectview/show/{pid}").get_data(as_text=True)
     assert "桩基先行许可" in tab and "Pile foundation first" not in tab
+
+
+# -- the guards' refusals -----------------------------------------------------------------------
+# Names the user gave (items, departments) stay as they are in every language.
+NAMES = ("甲县消防设计审查", "甲县档案验收", "甲县人防审查", "甲县防雷审查",
+         "甲县住房和城乡建设局", "乙县住房和城乡建设局")
+NO_SUCH_ID = 999_999_999
+
+
+@pytest.fixture()
+def refusal_world(app, world):
+    """An app context with two new projects of county a: ``plain`` (its template items only,
+    no stage set) and ``busy`` (at the planning stage, with items of the construction stage:
+    one accepted, one finished, two accepted with gaps — flushed, rolled back afterwards)."""
+    with app.app_context():
+        dept = db.session.get(OrgUnit, world.a.department.id)
+        plain, busy = f.assisted_project(world), f.assisted_project(world)
+        busy.current_stage = f.stage("planning")
+        accepted = f.item(busy, dept, name="甲县消防设计审查", status=ItemStatus.ACCEPTED)
+        finished = f.item(busy, dept, name="甲县档案验收", status=ItemStatus.FINISHED)
+        for name in ("甲县人防审查", "甲县防雷审查"):
+            f.item(busy, dept, name=name, status=ItemStatus.ACCEPTED_WITH_GAPS,
+                   gap_materials="消防设计文件", gap_promised_on=DAY)
+        db.session.flush()
+        yield SimpleNamespace(plain=plain, busy=busy, accepted=accepted, finished=finished)
+        db.session.rollback()
+
+
+def _refusals(w, world) -> list:
+    """(guard, project, params, context, the Chinese reason as it has always been written)
+    for refusals of every guard of the six built-in measures."""
+    launch = parse(manager_of().measures()["parallel_gaps"].definition).transition("launch")
+    other_dept = f.world_user(world, "dept", "b")  # an officer of another county's department
+    no_unit = SimpleNamespace(roles=[roles.DEPARTMENT], org_unit_id=None, org_unit=None)
+    code = w.plain.applicant.credit_code
+    valid_gap = {"gap_materials": "消防设计文件", "promised_on": DAY.isoformat(),
+                 "commitment_signed": True, "today": DAY}
+    return [
+        ("pile_first.land_right", w.plain, {}, {},
+         "尚未取得土地使用权：须建设用地规划许可证或不动产权证书已办结，"
+         "或勾选“土地使用权已取得”（或在意见中注明“土地使用权已取得”）"),
+        ("pile_first.drawing_review", w.plain, {}, {},
+         "桩基施工图尚未审查合格：须施工图审查事项已办结，或勾选“桩基施工图审查合格”"
+         "（或在意见中注明“桩基施工图审查合格”）"),
+        ("pile_first.commitment_signed", w.plain, {}, {},
+         "申请人尚未签署书面承诺书（签署后请勾选“申请人已签署书面承诺书”或在意见中注明"
+         "“承诺书已签署”，并上传承诺书）"),
+        ("joint_utility.stage_reached", w.plain, {"earliest_stage": "construction"}, {},
+         "项目尚未进入“施工许可”阶段（当前阶段：未设定），暂不能申请联合报装"),
+        ("joint_utility.stage_reached", w.busy, {"earliest_stage": "construction"}, {},
+         "项目尚未进入“施工许可”阶段（当前阶段：前期策划生成），暂不能申请联合报装"),
+        ("joint_utility.units_valid", w.plain, {}, {"units": []},
+         "请至少选择一个报装单位（供水、供电、供气、通信、广电）"),
+        ("joint_utility.units_valid", w.plain, {"units": ["water", "power"]},
+         {"units": ["gas", "cable"]},
+         "报装单位“供气、广电”未在本地区参与联合报装（可选：供水、供电）"),
+        ("licence_on_signing.price_paid", w.plain, {}, {},
+         "土地出让价款尚未缴清，不能签约颁证（缴清后请勾选“土地出让价款已缴清”，"
+         "或在意见中注明“土地出让价款已缴清”）"),
+        ("start_on_land.land_acquired", w.plain, {}, {},
+         "尚未取得土地：须国有建设用地使用权出让合同（土地出让）、不动产权证书或"
+         "建设用地规划许可证等用地事项已办结，或勾选“土地已取得”（或在意见中注明“土地已取得”）"),
+        ("certificate_on_completion.accepted", w.plain, {}, {},
+         "联合验收尚未全部通过，不能办理不动产首次登记"),
+        ("parallel_gaps.lead_unit_set", w.plain, {}, {},
+         "尚未设置牵头部门（请管理员在举措参数中选择牵头部门）"),
+        ("parallel_gaps.lead_department", w.plain, {"lead_unit": world.a.department.id},
+         {"user": other_dept, "transition": launch},
+         "只有牵头部门（甲县住房和城乡建设局）可以启动并联审批，"
+         "乙县住房和城乡建设局不是本次并联审批的牵头部门"),
+        ("parallel_gaps.lead_department", w.plain, {"lead_unit": NO_SUCH_ID},
+         {"user": no_unit, "transition": launch},
+         f"只有牵头部门（单位{NO_SUCH_ID}）可以启动并联审批，您的账号未归属任何单位"),
+        ("parallel_gaps.not_bad_credit", w.plain, {"bad_credit_codes": f"X1\n{code}"}, {},
+         f"申请人（统一社会信用代码{code}）列入失信主体名单，不适用容缺受理"),
+        ("parallel_gaps.gap_commitment", w.plain, {}, {"today": DAY},
+         "请选择本项目的一个审批事项；请填写容缺的材料；请填写承诺补齐材料的日期；"
+         "申请人尚未签署容缺受理书面承诺书"),
+        ("parallel_gaps.gap_commitment", w.busy, {"stage_code": "planning"},
+         {**valid_gap, "item_id": w.accepted.id,
+          "promised_on": (DAY - dt.timedelta(days=1)).isoformat()},
+         "事项“甲县消防设计审查”不属于本次并联办理的阶段；承诺补齐日期不能早于今天"),
+        ("parallel_gaps.gap_commitment", w.busy, {}, {**valid_gap, "item_id": w.finished.id},
+         "事项“甲县档案验收”当前为“已办结”，不能容缺受理"),
+        ("parallel_gaps.gap_outstanding", w.plain, {}, {"item_id": NO_SUCH_ID},
+         "请选择本项目的一个审批事项"),
+        ("parallel_gaps.gap_outstanding", w.plain, {}, {},
+         "本项目没有待补齐材料的容缺受理事项"),
+        ("parallel_gaps.gap_outstanding", w.busy, {}, {},
+         "请选择补齐材料的事项：甲县人防审查、甲县防雷审查"),
+        ("parallel_gaps.gap_outstanding", w.busy, {}, {"item_id": w.accepted.id},
+         "事项“甲县消防设计审查”当前为“已受理”，没有待补齐的容缺材料"),
+        ("parallel_gaps.all_finished", w.busy, {}, {},
+         "尚有事项未办结：甲县消防设计审查、甲县人防审查、甲县防雷审查"),
+    ]
+
+
+@contextmanager
+def _language(app, query):
+    """A request with ``query`` (None: no request) in the current app context. Flask-Babel
+    keeps the locale on ``g``, which the app context's requests share: forget it."""
+    refresh()
+    try:
+        if query is None:
+            yield
+        else:
+            with app.test_request_context(query):
+                refresh()
+                yield
+    finally:
+        refresh()
+
+
+def _refusal(guard, project, params, ctx) -> str:
+    instance = SimpleNamespace(project_id=project.id, params=dict(params), tokens={})
+    return engine.registered_guards()[guard](db.session, instance, dict(ctx))
+
+
+def test_every_guard_refuses_in_the_users_language(app, world, refusal_world):
+    cases = _refusals(refusal_world, world)
+    guards = {name for name in engine.registered_guards() if name.split(".")[0] in BUILTIN}
+    assert {case[0] for case in cases} == guards  # every guard of the six measures
+    english = {}
+    for guard, project, params, ctx, chinese in cases:
+        for query in (None, "/?_l_=zh", "/"):  # workers and the CLI; the Chinese UI
+            with _language(app, query):
+                assert _refusal(guard, project, params, ctx) == chinese, (guard, query)
+        with _language(app, "/?_l_=en"):
+            reason = _refusal(guard, project, params, ctx)
+        english[chinese] = reason
+        assert reason and reason != chinese, guard
+        bare = reason
+        for name in NAMES:
+            bare = bare.replace(name, "")
+        assert _no_cjk_outside_quotes(bare), (guard, reason)
+    # The values are translated where they are labels, and joined the English way.
+    assert english["报装单位“供气、广电”未在本地区参与联合报装（可选：供水、供电）"] == (
+        "Providers not taking part in the joint utility connection in this region: "
+        "“Gas, Cable TV” (available: Water, Power)")
+    assert english["项目尚未进入“施工许可”阶段（当前阶段：前期策划生成），暂不能申请联合报装"] == (
+        "The project has not yet reached the “Construction permit” stage (current stage: "
+        "Early planning); the joint utility connection cannot be applied for yet")
+    assert english["事项“甲县档案验收”当前为“已办结”，不能容缺受理"] == (
+        "The item “甲县档案验收” is “Finished”: it cannot be accepted with missing materials")
+    assert english["请选择补齐材料的事项：甲县人防审查、甲县防雷审查"] == (
+        "Select the item whose missing materials were supplied: 甲县人防审查, 甲县防雷审查")
+    assert english["事项“甲县消防设计审查”不属于本次并联办理的阶段；承诺补齐日期不能早于今天"] == (
+        "The item “甲县消防设计审查” does not belong to the stage handled in parallel; "
+        "The promised date cannot be earlier than today")
+
+
+def test_a_refusal_without_an_app_is_chinese():
+    """Outside any app (a plain script), the reason is the Chinese as written."""
+    from app.plugins.certificate_on_completion import accepted
+    from app.plugins.joint_utility import units_valid
+
+    instance = SimpleNamespace(project_id=None, params={"units": ["water"]}, tokens={})
+    assert accepted(None, instance, {}) == "联合验收尚未全部通过，不能办理不动产首次登记"
+    assert units_valid(None, instance, {"units": "gas,cable"}) == \
+        "报装单位“供气、广电”未在本地区参与联合报装（可选：供水）"
+
+
+def test_the_submit_hint_in_english_and_chinese(app, world, enabled, login):
+    """pile_first waiting to be submitted: the reasons under the submit button are English
+    in the English UI (the phrase to write in the comment stays Chinese), Chinese in the
+    Chinese UI."""
+    with app.app_context():
+        project = f.assisted_project(world)
+        inst = measures.start_measure(db.session, project, KEY, user(world, "assistant"))
+        db.session.commit()
+        iid = inst.id
+    client = login("a_assistant")
+    client.get("/lang/en")
+    try:
+        page = client.get(f"/projectworkflowsview/show/{iid}").get_data(as_text=True)
+    finally:
+        client.get("/lang/zh")
+    assert re.search(BUTTON % "Submit the application", page)
+    hint = page.split('class="small wf-reasons')[1].split("</div>\n")[0]
+    assert "The land-use right has not been obtained" in hint
+    assert "The pile-foundation construction drawings have not passed review" in hint
+    assert ("The applicant has not signed the written commitment (once it is signed, tick "
+            "“The applicant has signed the written commitment” or state “承诺书已签署” in "
+            "the comment, and upload the commitment)") in hint
+    assert _no_cjk_outside_quotes(re.sub(r"<[^>]+>", "", hint)), hint
+    page = client.get(f"/projectworkflowsview/show/{iid}").get_data(as_text=True)
+    assert re.search(BUTTON % "提交申请", page)
+    assert "尚未取得土地使用权：须建设用地规划许可证或不动产权证书已办结" in page
+    assert "申请人尚未签署书面承诺书（签署后请勾选“申请人已签署书面承诺书”" in page
+    assert "The land-use right has not been obtained" not in page

@@ -27,6 +27,32 @@ def as_date(value) -> Optional[dt.date]:
         return None
 
 
+def say(zh_template: str, /, **values) -> str:
+    """A message of a built-in measure (a guard's refusal, …) in the current language.
+
+    ``zh_template`` is the Chinese sentence as the user reads it in the Chinese UI, with
+    ``{name}`` placeholders for the parts that vary; it is also the msgid: the plugins'
+    catalogues (their ``translations`` hook, e.g. the ``EN`` dicts) map it to a template
+    with the same placeholders. :func:`app.plugins.plugin_text` picks the template — the
+    request's language in a request, the Chinese as written elsewhere (workers, CLI
+    commands, no app at all) — then the values are formatted in (``str.format``). A list
+    or tuple value is joined as names in a sentence (“、” / “, ”). Values are inserted as
+    given: pass a label the catalogues know (a state, a unit) through ``plugin_text``
+    first; names users typed (items, departments) stay as they are::
+
+        say("事项“{item}”当前为“{status}”，不能容缺受理", item=item.name,
+            status=str(item.status))
+    """
+    from app.plugins import plugin_text
+    from app.workflow.messages import join_names
+
+    text = plugin_text(zh_template)
+    if not values:
+        return text
+    return text.format(**{k: join_names(v) if isinstance(v, (list, tuple)) else v
+                          for k, v in values.items()})
+
+
 def step_day(ctx: dict) -> dt.date:
     """The day a transition happens: the engine's ``today`` in the context, else today in
     Beijing."""

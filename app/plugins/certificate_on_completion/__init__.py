@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Optional
 
 from app.plugins.builtin import instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure, english
+from app.plugins.builtin import BuiltinMeasure, english, say
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, standard_parameters
 
@@ -88,13 +88,17 @@ EN = {
     "不动产权证书已核发": "Real-estate certificate issued",
     **{label: BRANCHES_EN[b] for b, label in BRANCHES},
     **{f"{label}合格": f"{BRANCHES_EN[b]} passed" for b, label in BRANCHES},
+    # The guard's refusal (app.plugins.builtin.say).
+    "联合验收尚未全部通过，不能办理不动产首次登记":
+        "The joint completion acceptance has not been passed in full: the first "
+        "registration of the real estate cannot be made yet",
 }
 
 
 def accepted(session, instance, ctx) -> Optional[str]:
     if _params(instance).get("accepted_on"):
         return None
-    return "联合验收尚未全部通过，不能办理不动产首次登记"
+    return say("联合验收尚未全部通过，不能办理不动产首次登记")
 
 
 def record_acceptance(session, instance, ctx):

@@ -20,7 +20,8 @@ guard ``joint_utility.stage_reached`` compares the project's current stage order
 """
 from __future__ import annotations
 
-from app.plugins.builtin import BuiltinMeasure, english
+from app.plugins import plugin_text
+from app.plugins.builtin import COMMON_EN, BuiltinMeasure, english, say
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
@@ -119,6 +120,19 @@ EN = {
     **{label: BRANCHES_EN[b] for b, label in BRANCHES},
     **{f"{label}{zh}": f"{BRANCHES_EN[b]}: {en}" for b, label in BRANCHES
        for zh, en in STEPS_EN.items()},
+    # The guards' refusals (app.plugins.builtin.say); they name the project's current stage
+    # (a standard stage before the earliest one: the stages above, or these).
+    "前期策划生成": COMMON_EN["前期策划生成"],
+    "企业开办": "Business start-up",
+    "项目尚未进入“{stage}”阶段（当前阶段：{current}），暂不能申请联合报装":
+        "The project has not yet reached the “{stage}” stage (current stage: {current}); "
+        "the joint utility connection cannot be applied for yet",
+    "未设定": "not set",
+    "请至少选择一个报装单位（供水、供电、供气、通信、广电）":
+        "Select at least one provider (water, power, gas, telecom, cable TV)",
+    "报装单位“{units}”未在本地区参与联合报装（可选：{allowed}）":
+        "Providers not taking part in the joint utility connection in this region: "
+        "“{units}” (available: {allowed})",
 }
 
 
@@ -142,9 +156,9 @@ def stage_reached(session, instance, ctx):
     project = session.get(Project, instance.project_id)
     stage = project.current_stage if project is not None else None
     if stage is None or (stage.seq or 0) < needed:
-        label = dict(STAGES).get(code, code)
-        now = stage.name if stage is not None else "未设定"
-        return f"项目尚未进入“{label}”阶段（当前阶段：{now}），暂不能申请联合报装"
+        return say("项目尚未进入“{stage}”阶段（当前阶段：{current}），暂不能申请联合报装",
+                   stage=plugin_text(dict(STAGES).get(code, code)),
+                   current=plugin_text(stage.name) if stage is not None else say("未设定"))
     return None
 
 
@@ -157,6 +171,11 @@ def _chosen(ctx):
     return [str(u).strip() for u in units]
 
 
+def _unit_label(unit: str) -> str:
+    """A unit's label in the current language; what no unit is called, as it was given."""
+    return plugin_text(BRANCH_LABELS[unit]) if unit in BRANCH_LABELS else unit
+
+
 def units_valid(session, instance, ctx):
     chosen = _chosen(ctx)
     allowed = (instance.params or {}).get("units")
@@ -164,11 +183,12 @@ def units_valid(session, instance, ctx):
     if chosen is None:
         chosen = allowed
     if not chosen:
-        return "请至少选择一个报装单位（供水、供电、供气、通信、广电）"
+        return say("请至少选择一个报装单位（供水、供电、供气、通信、广电）")
     bad = [u for u in chosen if u not in allowed]
     if bad:
-        return (f"报装单位“{'、'.join(BRANCH_LABELS.get(u, u) for u in bad)}”未在本地区参与"
-                f"联合报装（可选：{'、'.join(BRANCH_LABELS.get(u, u) for u in allowed)}）")
+        return say("报装单位“{units}”未在本地区参与联合报装（可选：{allowed}）",
+                   units=[_unit_label(u) for u in bad],
+                   allowed=[_unit_label(u) for u in allowed])
     return None
 
 

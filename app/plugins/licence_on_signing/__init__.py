@@ -21,7 +21,7 @@ linked to the instance.
 """
 from __future__ import annotations
 
-from app.plugins.builtin import BuiltinMeasure, english
+from app.plugins.builtin import BuiltinMeasure, english, say
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
@@ -86,6 +86,13 @@ EN = {
         "land-use planning permit is issued.",
     "建设用地规划许可证": "Land-use planning permit",
     "不动产权证书": "Real-estate certificate",
+    # The guard's refusal (app.plugins.builtin.say); what must be written in the comment
+    # stays in Chinese, the phrase the guard looks for.
+    "土地出让价款尚未缴清，不能签约颁证（缴清后请勾选“土地出让价款已缴清”，"
+    "或在意见中注明“土地出让价款已缴清”）":
+        "The land price has not been paid in full: the contract cannot be signed nor the "
+        "licences issued (once it is paid, tick “Land price paid in full” or state "
+        "“土地出让价款已缴清” in the comment)",
 }
 
 
@@ -94,8 +101,8 @@ def price_paid(session, instance, ctx):
         return None
     if "价款已缴清" in str(ctx.get("comment") or ""):
         return None
-    return ("土地出让价款尚未缴清，不能签约颁证（缴清后请勾选“土地出让价款已缴清”，"
-            "或在意见中注明“土地出让价款已缴清”）")
+    return say("土地出让价款尚未缴清，不能签约颁证（缴清后请勾选“土地出让价款已缴清”，"
+               "或在意见中注明“土地出让价款已缴清”）")
 
 
 def _now_iso() -> str:

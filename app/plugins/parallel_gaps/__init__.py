@@ -47,7 +47,7 @@ import re
 from typing import Optional
 
 from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure, english
+from app.plugins.builtin import BuiltinMeasure, english, say
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
@@ -140,6 +140,38 @@ EN = {
     "统一社会信用代码，多个用逗号、分号或空格分隔；名单内的申请人不适用容缺受理。":
         "Unified social credit codes, separated by commas, semicolons or spaces; applicants "
         "on the list cannot be accepted with missing materials.",
+    # The guards' refusals (app.plugins.builtin.say; items and departments by their names).
+    "尚未设置牵头部门（请管理员在举措参数中选择牵头部门）":
+        "No lead department has been set (an administrator must choose the lead department "
+        "in the measure's parameters)",
+    "单位{id}": "unit {id}",
+    "只有牵头部门（{lead}）可以启动并联审批，您的账号未归属任何单位":
+        "Only the lead department ({lead}) may start the parallel approval; your account "
+        "does not belong to any unit",
+    "只有牵头部门（{lead}）可以启动并联审批，{unit}不是本次并联审批的牵头部门":
+        "Only the lead department ({lead}) may start the parallel approval; {unit} is not "
+        "the lead department of this parallel approval",
+    "申请人（统一社会信用代码{code}）列入失信主体名单，不适用容缺受理":
+        "The applicant (unified social credit code {code}) is on the bad-credit list and "
+        "cannot be accepted with missing materials",
+    "请选择本项目的一个审批事项": "Select an approval item of this project",
+    "事项“{item}”不属于本次并联办理的阶段":
+        "The item “{item}” does not belong to the stage handled in parallel",
+    "事项“{item}”当前为“{status}”，不能容缺受理":
+        "The item “{item}” is “{status}”: it cannot be accepted with missing materials",
+    "请填写容缺的材料": "Enter the missing materials",
+    "请填写承诺补齐材料的日期": "Enter the date by which the missing materials will be supplied",
+    "承诺补齐日期不能早于今天": "The promised date cannot be earlier than today",
+    "申请人尚未签署容缺受理书面承诺书":
+        "The applicant has not signed the written commitment for acceptance with missing "
+        "materials",
+    "本项目没有待补齐材料的容缺受理事项":
+        "No item of this project is waiting for missing materials",
+    "请选择补齐材料的事项：{items}":
+        "Select the item whose missing materials were supplied: {items}",
+    "事项“{item}”当前为“{status}”，没有待补齐的容缺材料":
+        "The item “{item}” is “{status}”: it has no missing materials to supply",
+    "尚有事项未办结：{items}": "Items not finished yet: {items}",
 }
 
 
@@ -229,7 +261,7 @@ def _context_item(session, instance, ctx):
 # -- guards --------------------------------------------------------------------------------
 def lead_unit_set(session, instance, ctx) -> Optional[str]:
     if _lead_unit_id(instance) is None:
-        return "尚未设置牵头部门（请管理员在举措参数中选择牵头部门）"
+        return say("尚未设置牵头部门（请管理员在举措参数中选择牵头部门）")
     return None
 
 
@@ -254,11 +286,13 @@ def lead_department(session, instance, ctx) -> Optional[str]:
     if getattr(user, "org_unit_id", None) == lead_id:
         return None
     lead = session.get(OrgUnit, lead_id)
-    lead_name = lead.name if lead else f"单位{lead_id}"
+    lead_name = lead.name if lead else say("单位{id}", id=lead_id)
     own = getattr(user, "org_unit", None)
     if own is None:
-        return f"只有牵头部门（{lead_name}）可以启动并联审批，您的账号未归属任何单位"
-    return f"只有牵头部门（{lead_name}）可以启动并联审批，{own.name}不是本次并联审批的牵头部门"
+        return say("只有牵头部门（{lead}）可以启动并联审批，您的账号未归属任何单位",
+                   lead=lead_name)
+    return say("只有牵头部门（{lead}）可以启动并联审批，{unit}不是本次并联审批的牵头部门",
+               lead=lead_name, unit=own.name)
 
 
 def not_bad_credit(session, instance, ctx) -> Optional[str]:
@@ -267,56 +301,60 @@ def not_bad_credit(session, instance, ctx) -> Optional[str]:
     project = session.get(Project, instance.project_id)
     code = (project.applicant.credit_code or "").strip().upper() if project else ""
     if code and code in bad_credit_codes(_params(instance).get("bad_credit_codes")):
-        return f"申请人（统一社会信用代码{code}）列入失信主体名单，不适用容缺受理"
+        return say("申请人（统一社会信用代码{code}）列入失信主体名单，不适用容缺受理",
+                   code=code)
     return None
 
 
 def gap_commitment(session, instance, ctx) -> Optional[str]:
     from app.models.enums import ItemStatus
+    from app.workflow.messages import join_reasons
 
     reasons = []
     item = _context_item(session, instance, ctx)
     if item is None:
-        reasons.append("请选择本项目的一个审批事项")
+        reasons.append(say("请选择本项目的一个审批事项"))
     else:
         stage = _params(instance).get("stage_code") or "construction"
         if item.stage.code != stage:
-            reasons.append(f"事项“{item.name}”不属于本次并联办理的阶段")
+            reasons.append(say("事项“{item}”不属于本次并联办理的阶段", item=item.name))
         elif item.status not in (ItemStatus.NOT_STARTED, ItemStatus.ACCEPTED,
                                  ItemStatus.CORRECTING):
-            reasons.append(f"事项“{item.name}”当前为“{item.status.value}”，不能容缺受理")
+            reasons.append(say("事项“{item}”当前为“{status}”，不能容缺受理",
+                               item=item.name, status=str(item.status)))
     if not str(ctx.get("gap_materials") or "").strip():
-        reasons.append("请填写容缺的材料")
+        reasons.append(say("请填写容缺的材料"))
     promised = _as_date(ctx.get("promised_on"))
     if promised is None:
-        reasons.append("请填写承诺补齐材料的日期")
+        reasons.append(say("请填写承诺补齐材料的日期"))
     elif promised < _today(ctx):
-        reasons.append("承诺补齐日期不能早于今天")
+        reasons.append(say("承诺补齐日期不能早于今天"))
     comment = str(ctx.get("comment") or "")
     if not (ctx.get("commitment_signed") or "承诺书已签署" in comment
             or "已签署承诺书" in comment):
-        reasons.append("申请人尚未签署容缺受理书面承诺书")
-    return "；".join(reasons) or None
+        reasons.append(say("申请人尚未签署容缺受理书面承诺书"))
+    return join_reasons(reasons) if reasons else None
 
 
 def gap_outstanding(session, instance, ctx) -> Optional[str]:
     item = _supplied_item(session, instance, ctx)
     if item is None:
         if ctx.get("item_id") not in (None, ""):
-            return "请选择本项目的一个审批事项"
+            return say("请选择本项目的一个审批事项")
         waiting = _gap_items(session, instance)
         if not waiting:
-            return "本项目没有待补齐材料的容缺受理事项"
-        return f"请选择补齐材料的事项：{'、'.join(i.name for i in waiting)}"
+            return say("本项目没有待补齐材料的容缺受理事项")
+        return say("请选择补齐材料的事项：{items}", items=[i.name for i in waiting])
     if not _has_gap(item):
-        return f"事项“{item.name}”当前为“{item.status.value}”，没有待补齐的容缺材料"
+        return say("事项“{item}”当前为“{status}”，没有待补齐的容缺材料",
+                   item=item.name, status=str(item.status))
     return None
 
 
 def all_finished(session, instance, ctx) -> Optional[str]:
     open_items = [i.name for i in _stage_items(session, instance) if i.status.is_open]
     if open_items:
-        return f"尚有事项未办结：{'、'.join(open_items)}"
+        return say("尚有事项未办结：{items}", items=open_items)
     return None
 
 

@@ -38,7 +38,7 @@ import datetime as dt
 from typing import Optional
 
 from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure, english
+from app.plugins.builtin import BuiltinMeasure, english, say
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, ParamSpec, ReminderDue, standard_parameters
 
@@ -128,6 +128,23 @@ EN = {
         "to obtain the construction permit; yellow, then red cards as the deadline nears and "
         "passes.",
     "节省工作日": "Days saved",
+    # The guards' refusals (app.plugins.builtin.say); what must be written in the comment
+    # stays in Chinese, the phrase the guard looks for.
+    "尚未取得土地使用权：须建设用地规划许可证或不动产权证书已办结，"
+    "或勾选“土地使用权已取得”（或在意见中注明“土地使用权已取得”）":
+        "The land-use right has not been obtained: the land-use planning permit or the "
+        "real-estate certificate must have been issued, or tick “Land-use right obtained” "
+        "(or state “土地使用权已取得” in the comment)",
+    "桩基施工图尚未审查合格：须施工图审查事项已办结，或勾选“桩基施工图审查合格”"
+    "（或在意见中注明“桩基施工图审查合格”）":
+        "The pile-foundation construction drawings have not passed review: the construction "
+        "drawing review must have been completed, or tick “Pile-foundation construction "
+        "drawings passed review” (or state “桩基施工图审查合格” in the comment)",
+    "申请人尚未签署书面承诺书（签署后请勾选“申请人已签署书面承诺书”或在意见中注明"
+    "“承诺书已签署”，并上传承诺书）":
+        "The applicant has not signed the written commitment (once it is signed, tick “The "
+        "applicant has signed the written commitment” or state “承诺书已签署” in the "
+        "comment, and upload the commitment)",
 }
 
 
@@ -162,8 +179,8 @@ def land_right(session, instance, ctx):
         return None
     if _finished_item_named(session, instance, LAND_ITEM_WORDS):
         return None
-    return ("尚未取得土地使用权：须建设用地规划许可证或不动产权证书已办结，"
-            "或勾选“土地使用权已取得”（或在意见中注明“土地使用权已取得”）")
+    return say("尚未取得土地使用权：须建设用地规划许可证或不动产权证书已办结，"
+               "或勾选“土地使用权已取得”（或在意见中注明“土地使用权已取得”）")
 
 
 def drawing_review(session, instance, ctx):
@@ -176,8 +193,8 @@ def drawing_review(session, instance, ctx):
         return None
     if _finished_item_named(session, instance, DRAWING_ITEM_WORDS):
         return None
-    return ("桩基施工图尚未审查合格：须施工图审查事项已办结，或勾选“桩基施工图审查合格”"
-            "（或在意见中注明“桩基施工图审查合格”）")
+    return say("桩基施工图尚未审查合格：须施工图审查事项已办结，或勾选“桩基施工图审查合格”"
+               "（或在意见中注明“桩基施工图审查合格”）")
 
 
 def commitment_signed(session, instance, ctx):
@@ -186,8 +203,8 @@ def commitment_signed(session, instance, ctx):
     comment = _comment(ctx)
     if "承诺书已签署" in comment or "已签署承诺书" in comment:
         return None
-    return ("申请人尚未签署书面承诺书（签署后请勾选“申请人已签署书面承诺书”或在意见中注明"
-            "“承诺书已签署”，并上传承诺书）")
+    return say("申请人尚未签署书面承诺书（签署后请勾选“申请人已签署书面承诺书”或在意见中注明"
+               "“承诺书已签署”，并上传承诺书）")
 
 
 # -- effects -------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Optional
 
 from app.plugins.builtin import instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure, english
+from app.plugins.builtin import BuiltinMeasure, english, say
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
 
@@ -109,6 +109,14 @@ EN = {
         "permit…) is finished, or the comment says “土地已取得” (land acquired).",
     **{label: BRANCHES_EN[b] for b, label in BRANCHES},
     **{f"{label}通过": f"{BRANCHES_EN[b]} passed" for b, label in BRANCHES},
+    # The guard's refusal (app.plugins.builtin.say); what must be written in the comment
+    # stays in Chinese, the phrase the guard looks for.
+    "尚未取得土地：须国有建设用地使用权出让合同（土地出让）、不动产权证书或"
+    "建设用地规划许可证等用地事项已办结，或勾选“土地已取得”（或在意见中注明“土地已取得”）":
+        "The land has not been acquired: a land item (the state-owned construction land use "
+        "right transfer contract, the real-estate certificate, the land-use planning "
+        "permit…) must have been completed, or tick “Land acquired” (or state “土地已取得” "
+        "in the comment)",
 }
 
 
@@ -139,8 +147,8 @@ def land_acquired(session, instance, ctx) -> Optional[str]:
         return None
     if land_evidence(session, instance, ctx):
         return None
-    return ("尚未取得土地：须国有建设用地使用权出让合同（土地出让）、不动产权证书或"
-            "建设用地规划许可证等用地事项已办结，或勾选“土地已取得”（或在意见中注明“土地已取得”）")
+    return say("尚未取得土地：须国有建设用地使用权出让合同（土地出让）、不动产权证书或"
+               "建设用地规划许可证等用地事项已办结，或勾选“土地已取得”（或在意见中注明“土地已取得”）")
 
 
 # -- effects -------------------------------------------------------------------------------
