@@ -109,10 +109,11 @@ def assisted_project(world, county: str = "a") -> Project:
     return p
 
 
-def enabled_lowcode_measure(app, world, prefix: str, name: str, definition):
+def enabled_lowcode_measure(app, world, prefix: str, name: str, definition,
+                            enable: bool = True):
     """A fresh low-code measure of county a (key ``<prefix>_<random>``), enabled there by the
-    system admin; a generator for a fixture: yields the key, then retires the definition.
-    ``definition(key) -> dict`` gives its workflow."""
+    system admin unless ``enable`` is false; a generator for a fixture: yields the key, then
+    retires the definition. ``definition(key) -> dict`` gives its workflow."""
     import uuid
 
     from sqlalchemy import select
@@ -126,8 +127,9 @@ def enabled_lowcode_measure(app, world, prefix: str, name: str, definition):
                                           region_id=world.a.region.id,
                                           definition=definition(key)))
         db.session.flush()
-        measures.set_setting(db.session, key, db.session.get(Region, world.a.region.id), True,
-                             {}, db.session.get(AppUser, world.admin.id))
+        if enable:
+            measures.set_setting(db.session, key, db.session.get(Region, world.a.region.id),
+                                 True, {}, db.session.get(AppUser, world.admin.id))
         db.session.commit()
     yield key
     with app.app_context():

@@ -22,7 +22,6 @@ import copy
 import datetime as dt
 import re
 import shutil
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -31,8 +30,7 @@ from sqlalchemy import select
 
 import tests.test_workflow_screens as _wf  # noqa: F401  (registers the workflow screens)
 from app.extensions import db
-from app.models import (ApprovalItem, MeasureSetting, OrgUnit, WorkflowDefinition,
-                        WorkflowInstance)
+from app.models import ApprovalItem, MeasureSetting, OrgUnit, WorkflowInstance
 from app.models.enums import ItemStatus
 from app.services import calendar
 from tests import factories as f
@@ -213,18 +211,9 @@ def test_admin_enables_pile_first_and_assistant_runs_it_to_the_pile_permit(
 
 @pytest.fixture()
 def lowcode_key(app, world):
-    key = f"e2e_{uuid.uuid4().hex[:8]}"
-    with app.app_context():
-        db.session.add(WorkflowDefinition(key=key, version=1, name="本地快办测试",
-                                          region_id=world.a.region.id,
-                                          definition=_wf.local_definition(key)))
-        db.session.commit()
-    yield key
-    with app.app_context():
-        for row in db.session.scalars(select(WorkflowDefinition).where(
-                WorkflowDefinition.key == key)):
-            row.active = False
-        db.session.commit()
+    """County a's low-code measure, defined but not enabled: the admin enables it on screen."""
+    yield from f.enabled_lowcode_measure(app, world, "e2e", "本地快办测试", _wf.local_definition,
+                                         enable=False)
 
 
 def test_admin_enables_a_low_code_measure_and_assistant_runs_it(

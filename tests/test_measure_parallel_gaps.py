@@ -226,16 +226,23 @@ def test_lead_unit_is_required(app, world, enabled):
         db.session.rollback()
 
 
+def _promise_broken_and_scanned(world):
+    """Launched on DAY; items[2] accepted with gaps, materials promised for 13 Nov; the
+    scan of 20 Nov has run (committed)."""
+    project, items, _ = new_project(world)
+    inst = measures.start_measure(db.session, project, KEY, user(world, "assistant"))
+    engine.transition(db.session, inst, "launch", user(world, "dept"), today=DAY)
+    engine.transition(db.session, inst, "accept_with_gaps", user(world, "clerk"),
+                      context=gap_ctx(items[2], promised="2026-11-13"), today=DAY)
+    db.session.commit()
+    warnings.scan(db.session, dt.date(2026, 11, 20))
+    db.session.commit()
+    return project, items, inst
+
+
 def test_broken_promise_raises_red_card_and_stage_overrun_card(app, world, enabled):
     with app.app_context():
-        project, items, _ = new_project(world)
-        inst = measures.start_measure(db.session, project, KEY, user(world, "assistant"))
-        engine.transition(db.session, inst, "launch", user(world, "dept"), today=DAY)
-        engine.transition(db.session, inst, "accept_with_gaps", user(world, "clerk"),
-                          context=gap_ctx(items[2], promised="2026-11-13"), today=DAY)
-        db.session.commit()
-        warnings.scan(db.session, dt.date(2026, 11, 20))
-        db.session.commit()
+        project, items, inst = _promise_broken_and_scanned(world)
         red = db.session.scalar(select(WarningCard).where(
             WarningCard.subject == CardSubject.GAP_PROMISE,
             WarningCard.subject_id == items[2].id, WarningCard.level == CardLevel.RED))
@@ -323,14 +330,7 @@ def _gap_card(item_id):
 
 def test_materials_arriving_clear_the_gap_and_its_card(app, world, enabled):
     with app.app_context():
-        project, items, _ = new_project(world)
-        inst = measures.start_measure(db.session, project, KEY, user(world, "assistant"))
-        engine.transition(db.session, inst, "launch", user(world, "dept"), today=DAY)
-        engine.transition(db.session, inst, "accept_with_gaps", user(world, "clerk"),
-                          context=gap_ctx(items[2], promised="2026-11-13"), today=DAY)
-        db.session.commit()
-        warnings.scan(db.session, dt.date(2026, 11, 20))
-        db.session.commit()
+        project, items, inst = _promise_broken_and_scanned(world)
         card = _gap_card(items[2].id)
         assert card is not None and card.cleared_at is None
 
