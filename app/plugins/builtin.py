@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Optional
 
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import MeasureSpec
+from app.plugins.types import LedgerColumn, MeasureSpec
 
 
 def instance_params(instance) -> dict:
@@ -62,9 +62,10 @@ def step_day(ctx: dict) -> dt.date:
 
 
 class BuiltinMeasure:
-    """The hooks every built-in measure implements the same way: its one MeasureSpec, and
-    its guards and effects under names prefixed with the measure's key. A subclass sets
-    the class attributes and adds hooks of its own (ledger columns, translations, …)."""
+    """The hooks every built-in measure implements the same way: its one MeasureSpec, its
+    guards and effects under names prefixed with the measure's key, its one ledger column
+    and its English catalogue. A subclass sets the class attributes and adds hooks of its
+    own (reminder rules, …)."""
 
     key: str = ""
     name: str = ""
@@ -73,6 +74,10 @@ class BuiltinMeasure:
     parameters: list = []
     guards: dict = {}  # short name → guard(session, instance, context)
     effects: dict = {}  # short name → effect(session, instance, context)
+    # (header, value(instance), width) of its column in the 重大项目推进台账; a tuple, so
+    # the function is not bound as a method.
+    ledger_column: tuple = ()
+    english_words: dict = {}  # its own Chinese → English (see english())
 
     @property
     def title(self) -> str:
@@ -92,6 +97,17 @@ class BuiltinMeasure:
     @hookimpl
     def measure_effects(self):
         return {f"{self.key}.{name}": fn for name, fn in self.effects.items()}
+
+    @hookimpl
+    def ledger_columns(self):
+        if not self.ledger_column:
+            return []
+        header, value, width = self.ledger_column
+        return [LedgerColumn(header, self.key, value, width)]
+
+    @hookimpl
+    def translations(self):
+        return {"en": english(self.definition, self.parameters, self.english_words)}
 
 
 # -- the plugins' English catalogues ------------------------------------------------------------

@@ -22,9 +22,8 @@ from __future__ import annotations
 from typing import Optional
 
 from app.plugins.builtin import instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure, english, say
-from app.plugins.hookspecs import hookimpl
-from app.plugins.types import LedgerColumn, standard_parameters
+from app.plugins.builtin import BuiltinMeasure, say
+from app.plugins.types import standard_parameters
 
 KEY = "certificate_on_completion"
 NAME = "竣工即发证"
@@ -145,20 +144,13 @@ def ledger_cell(instance) -> str:
 class CertificateOnCompletionPlugin(BuiltinMeasure):
     key, name, version = KEY, NAME, VERSION
     definition, parameters = DEFINITION, PARAMETERS
+    ledger_column = ("竣工即发证", ledger_cell, 18)
+    english_words = EN
 
     guards = {"accepted": accepted}
 
     effects = {"record_acceptance": record_acceptance,
                "record_registration": record_registration}
-
-    @hookimpl
-    def ledger_columns(self):
-        return [LedgerColumn("竣工即发证", KEY, ledger_cell, 18)]
-
-    @hookimpl
-    def translations(self):
-        return {"en": english(DEFINITION, PARAMETERS, EN),
-                "zh": {"Certificate on completion": NAME}}
 
 
 plugin = CertificateOnCompletionPlugin()

@@ -21,9 +21,8 @@ guard ``joint_utility.stage_reached`` compares the project's current stage order
 from __future__ import annotations
 
 from app.plugins import plugin_text
-from app.plugins.builtin import COMMON_EN, BuiltinMeasure, english, say
-from app.plugins.hookspecs import hookimpl
-from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
+from app.plugins.builtin import COMMON_EN, BuiltinMeasure, say
+from app.plugins.types import ParamSpec, standard_parameters
 
 KEY = "joint_utility"
 NAME = "水电气讯视联合报装"
@@ -233,19 +232,13 @@ def ledger_cell(instance) -> str:
 class JointUtilityPlugin(BuiltinMeasure):
     key, name, version = KEY, NAME, VERSION
     definition, parameters = DEFINITION, PARAMETERS
+    ledger_column = ("联合报装", ledger_cell, 14)
+    english_words = EN
 
     guards = {"stage_reached": stage_reached, "units_valid": units_valid}
 
     effects = {"choose_units": choose_units,
                "record_completion": record_completion}
-
-    @hookimpl
-    def ledger_columns(self):
-        return [LedgerColumn("联合报装", KEY, ledger_cell, 14)]
-
-    @hookimpl
-    def translations(self):
-        return {"en": english(DEFINITION, PARAMETERS, EN)}
 
 
 plugin = JointUtilityPlugin()

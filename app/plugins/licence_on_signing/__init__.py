@@ -21,9 +21,8 @@ linked to the instance.
 """
 from __future__ import annotations
 
-from app.plugins.builtin import BuiltinMeasure, english, say
-from app.plugins.hookspecs import hookimpl
-from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
+from app.plugins.builtin import BuiltinMeasure, say
+from app.plugins.types import ParamSpec, standard_parameters
 
 KEY = "licence_on_signing"
 NAME = "签约即颁照/交地即发证"
@@ -158,19 +157,13 @@ def ledger_cell(instance) -> str:
 class LicenceOnSigningPlugin(BuiltinMeasure):
     key, name, version = KEY, NAME, VERSION
     definition, parameters = DEFINITION, PARAMETERS
+    ledger_column = ("签约即颁照", ledger_cell, 16)
+    english_words = EN
 
     guards = {"price_paid": price_paid}
 
     effects = {"record_prereview": record_prereview,
                "record_issued": record_issued}
-
-    @hookimpl
-    def ledger_columns(self):
-        return [LedgerColumn("签约即颁照", KEY, ledger_cell, 16)]
-
-    @hookimpl
-    def translations(self):
-        return {"en": english(DEFINITION, PARAMETERS, EN)}
 
 
 plugin = LicenceOnSigningPlugin()

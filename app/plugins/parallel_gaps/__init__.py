@@ -47,9 +47,8 @@ import re
 from typing import Optional
 
 from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure, english, say
-from app.plugins.hookspecs import hookimpl
-from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
+from app.plugins.builtin import BuiltinMeasure, say
+from app.plugins.types import ParamSpec, standard_parameters
 
 KEY = "parallel_gaps"
 NAME = "并联审批，容缺后补"
@@ -463,6 +462,8 @@ def ledger_cell(instance) -> str:
 class ParallelGapsPlugin(BuiltinMeasure):
     key, name, version = KEY, NAME, VERSION
     definition, parameters = DEFINITION, PARAMETERS
+    ledger_column = ("并联审批·容缺后补", ledger_cell, 26)
+    english_words = EN
 
     guards = {"lead_unit_set": lead_unit_set, "lead_department": lead_department,
               "not_bad_credit": not_bad_credit, "gap_commitment": gap_commitment,
@@ -472,15 +473,6 @@ class ParallelGapsPlugin(BuiltinMeasure):
                "accept_with_gaps": accept_with_gaps,
                "record_gaps_supplied": record_gaps_supplied,
                "record_completion": record_completion}
-
-    @hookimpl
-    def ledger_columns(self):
-        return [LedgerColumn("并联审批·容缺后补", KEY, ledger_cell, 26)]
-
-    @hookimpl
-    def translations(self):
-        return {"en": english(DEFINITION, PARAMETERS, EN),
-                "zh": {"Parallel approval, missing materials later": NAME}}
 
 
 plugin = ParallelGapsPlugin()

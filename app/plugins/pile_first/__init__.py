@@ -38,9 +38,9 @@ import datetime as dt
 from typing import Optional
 
 from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure, english, say
+from app.plugins.builtin import BuiltinMeasure, say
 from app.plugins.hookspecs import hookimpl
-from app.plugins.types import LedgerColumn, ParamSpec, ReminderDue, standard_parameters
+from app.plugins.types import ParamSpec, ReminderDue, standard_parameters
 
 KEY = "pile_first"
 NAME = "桩基先行许可"
@@ -304,6 +304,8 @@ def commitment_rule(session, instances):
 class PileFirstPlugin(BuiltinMeasure):
     key, name, version = KEY, NAME, VERSION
     definition, parameters = DEFINITION, PARAMETERS
+    ledger_column = ("桩基先行（节省工作日）", ledger_cell, 18)
+    english_words = EN
 
     guards = {"land_right": land_right, "drawing_review": drawing_review,
               "commitment_signed": commitment_signed}
@@ -313,17 +315,8 @@ class PileFirstPlugin(BuiltinMeasure):
                "record_full_permit": record_full_permit}
 
     @hookimpl
-    def ledger_columns(self):
-        return [LedgerColumn("桩基先行（节省工作日）", KEY, ledger_cell, 18)]
-
-    @hookimpl
     def reminder_rules(self):
         return [commitment_rule]
-
-    @hookimpl
-    def translations(self):
-        return {"zh": {"Pile foundation first": NAME, "Days saved": "节省工作日"},
-                "en": english(DEFINITION, PARAMETERS, EN)}
 
 
 plugin = PileFirstPlugin()

@@ -28,9 +28,8 @@ from __future__ import annotations
 from typing import Optional
 
 from app.plugins.builtin import instance_params as _params, step_day as _today
-from app.plugins.builtin import BuiltinMeasure, english, say
-from app.plugins.hookspecs import hookimpl
-from app.plugins.types import LedgerColumn, ParamSpec, standard_parameters
+from app.plugins.builtin import BuiltinMeasure, say
+from app.plugins.types import ParamSpec, standard_parameters
 
 KEY = "start_on_land"
 NAME = "拿地即开工"
@@ -200,19 +199,12 @@ def ledger_cell(instance) -> str:
 class StartOnLandPlugin(BuiltinMeasure):
     key, name, version = KEY, NAME, VERSION
     definition, parameters = DEFINITION, PARAMETERS
+    ledger_column = ("拿地即开工", ledger_cell, 18)
+    english_words = EN
 
     guards = {"land_acquired": land_acquired}
 
     effects = {"record_prereview": record_prereview, "record_issue": record_issue}
-
-    @hookimpl
-    def ledger_columns(self):
-        return [LedgerColumn("拿地即开工", KEY, ledger_cell, 18)]
-
-    @hookimpl
-    def translations(self):
-        return {"en": english(DEFINITION, PARAMETERS, EN),
-                "zh": {"Start on land acquisition": NAME}}
 
 
 plugin = StartOnLandPlugin()
