@@ -8,6 +8,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 
+from app import clock
+
 from .extensions import appbuilder, csrf, db
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,8 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
 
         load_plugins(app, appbuilder)
 
+    # One display format for stored (UTC) timestamps in every template.
+    app.jinja_env.filters["beijing"] = clock.display
     _register_error_pages(app)
     from .cli import register_cli
 

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+from app import clock
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -71,7 +72,7 @@ def calendar_status_command(years_text) -> None:
     from app.services import calendar
 
     entered = calendar.table_years(db.session)
-    this_year = calendar.today().year
+    this_year = clock.today().year
     years = parse_years(years_text) if years_text else [this_year, this_year + 1]
     for year in years:
         state = "entered" if year in entered else "MISSING (counted Monday to Friday)"

@@ -18,6 +18,7 @@ Screenshots go to tmp_path and /tmp/e2e_measures/.
 """
 from __future__ import annotations
 
+from app import clock
 import copy
 import datetime as dt
 import re
@@ -32,7 +33,6 @@ import tests.test_workflow_screens as _wf  # noqa: F401  (registers the workflow
 from app.extensions import db
 from app.models import ApprovalItem, MeasureSetting, OrgUnit, WorkflowInstance
 from app.models.enums import ItemStatus
-from app.services import calendar
 from tests import factories as f
 from tests.test_browser import PASSWORD, _open_tab, browser_page, e2e_server  # noqa: F401
 
@@ -369,7 +369,7 @@ def test_admin_enables_parallel_gaps_and_the_lead_department_accepts_an_item_wit
     materials = row.locator("input[name='f:accept_with_gaps:gap_materials']")
     promised = row.locator("input[name='f:accept_with_gaps:promised_on']")
     tick = row.locator("input[name='f:accept_with_gaps:commitment_signed']")
-    promised_on = calendar.today() + dt.timedelta(days=7)
+    promised_on = clock.today() + dt.timedelta(days=7)
     missing = "消防设计审查意见书（复印件）"
     comment = "容缺受理，申请人承诺限期补正"
     pick.select_option(str(item_id))
@@ -434,7 +434,7 @@ def test_admin_enables_parallel_gaps_and_the_lead_department_accepts_an_item_wit
         item = db.session.get(ApprovalItem, item_id)
         assert item.status == ItemStatus.ACCEPTED
         assert item.gap_materials is None and item.gap_promised_on is None
-        assert item.accepted_on == calendar.today()
+        assert item.accepted_on == clock.today()
         assert db.session.get(ApprovalItem, gaps_project.item_ids[0]).status == ItemStatus.ACCEPTED
         assert db.session.get(ApprovalItem, gaps_project.other_id).status == \
             ItemStatus.NOT_STARTED
@@ -445,7 +445,7 @@ def test_admin_enables_parallel_gaps_and_the_lead_department_accepts_an_item_wit
         assert inst.params["item_ids"] == gaps_project.item_ids
         gap = inst.params["gaps"][str(item_id)]
         assert gap["materials"] == missing and gap["promised_on"] == promised_on.isoformat()
-        assert gap["supplied_on"] == calendar.today().isoformat()
+        assert gap["supplied_on"] == clock.today().isoformat()
         # The refused attempt left no step.
         assert [(s.action, s.username) for s in inst.steps] == [
             ("start", "a_assistant"), ("launch", "a_dept"), ("accept_with_gaps", "a_dept"),

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CardLevel, CardSubject, Delivery, DeliveryStatus, Notification
-from app.models.base import utcnow
+from app.clock import utcnow
 from app.services import notifications as notices
 
 from .test_warnings import card, new_item, new_project, scan

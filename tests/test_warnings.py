@@ -2,6 +2,7 @@
 scans at the same time on two real RQ workers; the CLI; scope of the cards screen."""
 from __future__ import annotations
 
+from app import clock
 import datetime as dt
 import os
 import subprocess
@@ -339,7 +340,7 @@ def test_two_concurrent_scans_on_two_workers_raise_each_card_once(app, world, re
     from workers.queues import redis_connection
     from workers.scan import scan_warnings
 
-    today = warnings.beijing_today()
+    today = clock.today()
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
         scan(today)  # everything else in the database is carded already

@@ -7,6 +7,7 @@ story: the lead department's officer accepts an item of the 并联审批 stage w
 date."""
 from __future__ import annotations
 
+from app import clock
 import datetime as dt
 import html
 import io
@@ -21,7 +22,7 @@ from app.models import ApprovalItem, OrgUnit, Project, Region, WorkflowInstance
 from app.models.enums import ItemStatus
 from app.plugins import (joint_utility, licence_on_signing, parallel_gaps, pile_first,
                          start_on_land)
-from app.services import calendar, measures
+from app.services import measures
 from app.workflow import engine, fields
 from app.workflow.definition import Definition, validate
 
@@ -266,7 +267,7 @@ def _item(item_id) -> ApprovalItem:
 def test_the_lead_department_accepts_an_item_with_gaps_on_the_instance_page(
         app, world, gaps_on, login):
     iid, item_ids = _launched(app, world)
-    promised = calendar.today() + dt.timedelta(days=7)
+    promised = clock.today() + dt.timedelta(days=7)
     client = login("a_dept")
     page = _page(client, iid)
     row = _row(page, "accept_with_gaps|")
@@ -356,7 +357,7 @@ def test_a_refusal_by_the_engine_keeps_the_fields_and_says_why_in_the_row(
     resp = client.post(f"/projectworkflowsview/transition/{iid}", data={
         "act": "accept_with_gaps|", "f:accept_with_gaps:item_id": str(item_ids[0]),
         "f:accept_with_gaps:gap_materials": "人防设计审查意见",
-        "f:accept_with_gaps:promised_on": (calendar.today() + dt.timedelta(days=3)).isoformat()})
+        "f:accept_with_gaps:promised_on": (clock.today() + dt.timedelta(days=3)).isoformat()})
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     row = _row(page, "accept_with_gaps|")
@@ -372,7 +373,7 @@ def test_the_api_takes_the_fields_as_context(app, world, gaps_on, client, api_to
     iid, item_ids = _launched(app, world)
     headers = api_token("a_dept")
     url = f"/api/v1/workflow_instance/{iid}/transition"
-    promised = calendar.today() + dt.timedelta(days=5)
+    promised = clock.today() + dt.timedelta(days=5)
     with app.app_context():
         elsewhere = _other_project_item(world).id
     context = {"item_id": elsewhere, "gap_materials": "", "promised_on": "18/11/2026",

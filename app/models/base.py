@@ -7,6 +7,8 @@ from flask_appbuilder import Model
 from sqlalchemy import DateTime, Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow  # noqa: F401  (re-exported for the models)
+
 __all__ = ["Model", "TimestampMixin", "enum_column"]
 
 
@@ -19,8 +21,6 @@ def enum_column(enum_cls, **kwargs):
     )
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class TimestampMixin:

@@ -1,6 +1,7 @@
 """Small helpers every built-in measure plugin uses (one copy instead of six)."""
 from __future__ import annotations
 
+from app import clock
 import datetime as dt
 from typing import Optional
 
@@ -56,9 +57,7 @@ def say(zh_template: str, /, **values) -> str:
 def step_day(ctx: dict) -> dt.date:
     """The day a transition happens: the engine's ``today`` in the context, else today in
     Beijing."""
-    from app.services import calendar
-
-    return as_date(ctx.get("today")) or calendar.today()
+    return as_date(ctx.get("today")) or clock.today()
 
 
 class BuiltinMeasure:

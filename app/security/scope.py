@@ -190,3 +190,26 @@ def is_in_scope(session, obj, scope: Optional[Scope] = None) -> bool:
     pk = model.__mapper__.primary_key[0]
     stmt = select(pk).where(pk == getattr(obj, pk.key), cond)
     return session.execute(stmt).first() is not None
+
+
+# Largest value of the integer primary keys: a larger id in a URL names no row (and must
+# not reach the database, where it would overflow the column type).
+MAX_ID = 2**31 - 1
+
+
+def get_in_scope(session, model, pk, scope: Optional[Scope] = None):
+    """The one way to reach a row for a user: the row of ``model`` with id ``pk`` if it is
+    in the user's scope, else None (also for ids that are not whole numbers in range)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < pk <= MAX_ID:
+        return None
+    stmt = scoped(select(model).where(model.__mapper__.primary_key[0] == pk), model, scope)
+    return session.scalars(stmt).first()
+
+
+def select_in_scope(model, *where, scope: Optional[Scope] = None):
+    """``select(model)`` restricted to the user's scope, with optional WHERE clauses."""
+    return scoped(select(model).where(*where), model, scope)

@@ -10,7 +10,7 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from app.models import AuditRecord
-from app.models.base import utcnow
+from app.clock import utcnow
 
 # Tables FAB rewrites by itself at start-up; auditing them would only add noise.
 _SKIP_TABLES = {"audit_record", "ab_permission", "ab_view_menu", "ab_permission_view",

@@ -36,7 +36,6 @@ from sqlalchemy.orm import Session
 from app.models import CalendarDay, CalendarDayKind
 
 CACHE_SECONDS = 60.0
-BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight saving
 
 # The names chinesecalendar gives in English, as the bureau writes them.
 HOLIDAY_NAMES = {
@@ -51,9 +50,6 @@ HOLIDAY_NAMES = {
 }
 
 
-def today() -> dt.date:
-    """Today in Beijing, whatever the server's time zone."""
-    return dt.datetime.now(BEIJING).date()
 
 
 class _Year:

@@ -31,6 +31,7 @@ by every save), so lists and scans need no extra query per row:
 """
 from __future__ import annotations
 
+from app import clock
 import datetime as dt
 from typing import Iterable, Optional, Sequence
 
@@ -112,7 +113,7 @@ def signed_working_days(item: ApprovalItem, today: Optional[dt.date] = None) -> 
     working days left, < 0 is minus the working days overdue; None otherwise."""
     if not _is_open(item) or item.due_on is None:
         return None
-    return calendar.working_days_between(today or calendar.today(), item.due_on)
+    return calendar.working_days_between(today or clock.today(), item.due_on)
 
 
 def remaining_working_days(item: ApprovalItem, today: Optional[dt.date] = None) -> Optional[int]:

@@ -26,7 +26,7 @@ from app.models import (Applicant, ApplicantNature, ApprovalItem, AppUser, Divis
                         ListLevel, OrgUnit, OrgUnitKind, Project, ProjectAssistant,
                         ProjectStatus, Region, RegionLevel, ServiceTeamMember, Stage,
                         TeamRole, TerminationReason)
-from app.models.base import utcnow
+from app.clock import utcnow
 from app.security import roles
 
 from .calendar import add_working_days, is_working_day

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import JobRecord, JobStatus
-from app.models.base import utcnow
+from app.clock import utcnow
 
 # kind → function(session, job_context, **params) that writes the result file.
 USER_JOBS: dict[str, Callable] = {}

@@ -13,6 +13,7 @@ applies each value in turn (as FAB does), except for ``in``/``not_in``.
 """
 from __future__ import annotations
 
+from app import clock
 import datetime as dt
 import os
 import time
@@ -20,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable, Iterator, Optional
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Enum as SAEnum, Integer, Numeric, String, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -34,7 +34,6 @@ from app.security.scope import Scope, scoped
 from . import xlsx
 from .jobs import temp_path, user_job
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 YIELD_PER = 2000
 PROGRESS_EVERY = 1000  # rows between looks at the clock
 PROGRESS_SECONDS = 1.0
@@ -227,8 +226,6 @@ def system_scope(region: Optional[Region]) -> Scope:
     return Scope(user)
 
 
-def beijing_today() -> dt.date:
-    return dt.datetime.now(BEIJING).date()
 
 
 def _label(member) -> str:
@@ -549,7 +546,7 @@ def _subtitle(units: list[str], filters: Optional[dict]) -> str:
     parts = list(units)
     if any(key != REGION_CODE for key in (filters or {})):
         parts.append("已按列表筛选条件导出")
-    parts.append("导出时间：" + dt.datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M"))
+    parts.append("导出时间：" + clock.now().strftime(clock.DISPLAY_FORMAT))
     return "；".join(parts)
 
 
@@ -612,7 +609,7 @@ def build_project_ledger(session: Session, scope: Scope, filters: Optional[dict]
                          progress: Optional[Callable[[int], None]] = None, *,
                          as_of: Optional[dt.date] = None) -> int:
     """Write 重大项目推进台账 to ``out_path``; returns the number of project rows."""
-    as_of = as_of or beijing_today()
+    as_of = as_of or clock.today()
     filters = normalise_filters(PROJECT_LEDGER, filters)
     stages = standard_stages(session)
     total = check_size(session, PROJECT_LEDGER, scope, filters)
@@ -685,7 +682,7 @@ def build_item_ledger(session: Session, scope: Scope, filters: Optional[dict], o
                       progress: Optional[Callable[[int], None]] = None, *,
                       as_of: Optional[dt.date] = None) -> int:
     """Write 审批事项台账 to ``out_path``; returns the number of item rows."""
-    as_of = as_of or beijing_today()
+    as_of = as_of or clock.today()
     filters = normalise_filters(ITEM_LEDGER, filters)
     columns = ITEM_COLUMNS
     subtitle = _subtitle(["时限单位：工作日"], filters)
@@ -760,7 +757,7 @@ def _run_job(kind: str, session: Session, ctx, filters: Optional[dict], as_of: O
     user = session.get(AppUser, ctx.record.user_id)
     if user is None:
         raise LedgerError("导出任务的用户不存在。 The job's user no longer exists.")
-    day = dt.date.fromisoformat(as_of) if as_of else beijing_today()
+    day = dt.date.fromisoformat(as_of) if as_of else clock.today()
     final = ctx.output(file_name(kind, day))
     BUILDERS[kind](session, Scope(user), filters or {}, temp_path(final), ctx.progress,
                    as_of=day)

@@ -28,7 +28,7 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.models import AppUser, Delivery, DeliveryStatus, Notification
-from app.models.base import utcnow
+from app.clock import utcnow
 
 log = logging.getLogger(__name__)
 

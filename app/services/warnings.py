@@ -22,6 +22,7 @@ again and its new deadline notified. Each raised card notifies, in-app once (eve
 """
 from __future__ import annotations
 
+from app import clock
 import datetime as dt
 from collections import Counter
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 from app.models import (ApprovalItem, AppUser, CardLevel, CardSubject, ItemStatus, Project,
                         ProjectAssistant, ProjectStatus, Region, WarningCard, WorkOrder,
                         WorkOrderStatus)
-from app.models.base import utcnow
+from app.clock import utcnow
 from app.security import roles
 
 from . import calendar
@@ -167,7 +168,7 @@ def _level_condition(source: _Source, level: CardLevel, today: dt.date, limits: 
 # -- the scan ----------------------------------------------------------------------------------
 def scan(session: Session, today: Optional[dt.date] = None) -> ScanResult:
     """Raise and clear cards for ``today`` (Beijing date); the caller commits."""
-    today = today or beijing_today()
+    today = today or clock.today()
     with _batch_plans(session):
         return _scan(session, today)
 
@@ -343,10 +344,6 @@ def _id_in(session: Session, column, ids: list[int]):
     return column.in_(ids)
 
 
-def beijing_today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def open_cards_count(session: Session, project_id: int) -> int:

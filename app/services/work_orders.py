@@ -7,6 +7,7 @@ are refused with a ``WorkOrderError`` whose message tells the user why.
 """
 from __future__ import annotations
 
+from app import clock
 import datetime as dt
 from typing import Optional
 
@@ -17,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from app.models import (OrgUnit, Region, WarningCard, WorkOrder, WorkOrderStatus,
                         WorkOrderStep)
-from app.models.base import utcnow
+from app.clock import utcnow
 from app.security import roles
 from app.security.scope import Scope, role_names
 
 from . import calendar
 from .notifications import notify
-from .warnings import (WORK_ORDER_LINK, beijing_today, dispatcher_ids, last_working_day,
+from .warnings import (WORK_ORDER_LINK, dispatcher_ids, last_working_day,
                        unit_officer_ids)
 
 DISPATCH, REPLY, RETURN, CLOSE, ESCALATE = "dispatch", "reply", "return", "close", "escalate"
@@ -132,14 +133,14 @@ def default_reply_days() -> int:
 
 
 def default_deadline(today: Optional[dt.date] = None) -> dt.date:
-    return calendar.add_working_days(today or beijing_today(), default_reply_days())
+    return calendar.add_working_days(today or clock.today(), default_reply_days())
 
 
 # -- actions ------------------------------------------------------------------------------------
 def dispatch(session: Session, card_id: int, org_unit_id: int, reply_due_on: dt.date,
              request: str, user, today: Optional[dt.date] = None) -> WorkOrder:
     """Turn a card into a work order for a unit (调度员)."""
-    today = today or beijing_today()
+    today = today or clock.today()
     if not can_manage(user):
         raise NotAllowed(_("Only a dispatcher can dispatch a work order."))
     card = _visible(session, user, WarningCard, card_id)
@@ -211,7 +212,7 @@ def close(session: Session, wo_id: int, user, comment: Optional[str] = None) -> 
 def send_back(session: Session, wo_id: int, comment: str, reply_due_on: dt.date, user,
               today: Optional[dt.date] = None) -> WorkOrder:
     """The dispatcher is not satisfied: back to the unit with a reason and a new deadline."""
-    today = today or beijing_today()
+    today = today or clock.today()
     if not can_manage(user):
         raise NotAllowed(_("Only a dispatcher can send a work order back."))
     wo = _load(session, wo_id, user)
@@ -233,7 +234,7 @@ def escalate_overdue(session: Session, today: Optional[dt.date] = None) -> list[
     """Move each open/returned work order past its reply deadline one level up the region
     tree (县 → 市), with a new deadline. Safe to run twice: the new deadline is not overdue,
     and concurrent runs lock the same rows (the second sees the new deadline)."""
-    today = today or beijing_today()
+    today = today or clock.today()
     overdue_before = last_working_day(today)
     new_due = calendar.add_working_days(today, default_reply_days())
     stmt = (select(WorkOrder).where(WorkOrder.status.in_(OPEN_STATES),

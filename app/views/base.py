@@ -6,6 +6,7 @@ rule errors shown next to their fields (screens) or as a 422 (API).
 """
 from __future__ import annotations
 
+from app import clock
 import datetime as dt
 
 from flask import abort, flash, redirect, request
@@ -20,6 +21,8 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms.validators import ValidationError
 
 from app.security.scope import is_in_scope, scope_condition
+
+from .access import get_in_scope_or_404
 from app.services.errors import DomainValidationError
 from app.services.saving import before_save, rules_for
 
@@ -113,7 +116,6 @@ def rule_validators(rules, extra: dict | None = None) -> dict:
     return out
 
 
-BEIJING = dt.timedelta(hours=8)
 
 
 def display_value(value):
@@ -122,7 +124,7 @@ def display_value(value):
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return (value + BEIJING).strftime("%Y-%m-%d %H:%M")
+        return clock.display(value)
     if value is True:
         return _("Yes")
     if value is False:
@@ -221,10 +223,9 @@ class ScopedModelView(ModelView):
 
     # FAB's action endpoints look rows up without the base filters; these keep the scope.
     def _scoped_get(self, pk):
-        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
-        if item is None:
-            abort(404)
-        return item
+        return get_in_scope_or_404(self.datamodel.obj, pk)
+
+    get_or_404 = staticmethod(get_in_scope_or_404)
 
     @expose("/download/<string:filename>")
     @has_access

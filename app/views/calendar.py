@@ -2,6 +2,7 @@
 approval item, plus the remaining/overdue columns the item lists show."""
 from __future__ import annotations
 
+from app import clock
 import datetime as dt
 
 from flask import g, url_for
@@ -118,7 +119,7 @@ class CalendarDayView(ScopedModelView):
 
     # The page lists the years entered and the ones still missing, each a link.
     def year_links(self) -> list[dict]:
-        this_year = calendar.today().year
+        this_year = clock.today().year
         known = calendar.known_years()
         years = sorted(known | {this_year, this_year + 1})
         base = url_for(f"{self.__class__.__name__}.list")

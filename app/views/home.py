@@ -1,4 +1,5 @@
 """The home page: a short summary of the projects in the user's scope."""
+from app import clock
 from flask import g, redirect, url_for
 from werkzeug.routing import BuildError
 from flask_appbuilder import IndexView, expose
@@ -32,7 +33,7 @@ def calendar_warnings(user) -> list[int]:
     from December on next year too, when they have no rows (counted Mon–Fri meanwhile)."""
     if not role_names(user) & {roles.BUREAU_ADMIN, roles.SYSTEM_ADMIN}:
         return []
-    now = calendar.today()
+    now = clock.today()
     years = [now.year] + ([now.year + 1] if now.month == 12 else [])
     return calendar.missing_years(years)
 

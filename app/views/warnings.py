@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+from app import clock
 from urllib.parse import urlparse
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
@@ -33,7 +34,6 @@ from app.security import roles
 from app.security.scope import scoped
 from app.services import notifications as notices
 from app.services import work_orders
-from app.services.warnings import beijing_today
 
 from .base import VIEW_VERBS, ScopedModelView
 from .labels import LABELS
@@ -93,7 +93,7 @@ def cleared_cell(value) -> Markup:
     if value is None:
         label = gettext("Not cleared")
         return Markup(f'<span class="label label-danger">{escape(label)}</span>')
-    return Markup(f'<span class="text-muted">{escape(value.strftime("%Y-%m-%d %H:%M"))}</span>')
+    return Markup(f'<span class="text-muted">{escape(clock.display(value))}</span>')
 
 
 def card_operations(card_id) -> Markup:
@@ -121,7 +121,7 @@ def steps_cell(steps) -> Markup:
     """The history of a work order, one line per step (on the project page)."""
     lines = []
     for s in steps or []:
-        text = f"{s.at:%Y-%m-%d %H:%M} {work_orders.step_label(s.action)} {s.username or ''}"
+        text = f"{clock.display(s.at)} {work_orders.step_label(s.action)} {s.username or ''}"
         if s.comment:
             text += f"：{s.comment}"
         lines.append(f"<li>{escape(text)}</li>")
@@ -132,7 +132,7 @@ def read_cell(value) -> Markup:
     if value is None:
         label = gettext("Unread")
         return Markup(f'<span class="label label-primary">{escape(label)}</span>')
-    return Markup(f'<span class="text-muted">{escape(value.strftime("%Y-%m-%d %H:%M"))}</span>')
+    return Markup(f'<span class="text-muted">{escape(clock.display(value))}</span>')
 
 
 def open_link(notification_id) -> Markup:
@@ -217,7 +217,7 @@ class WarningCardView(ScopedModelView):
         form.org_unit.choices = [(u.id, u.name) for u in units]
         if request.method == "GET":
             form.org_unit.data = card.org_unit_id
-            form.reply_due_on.data = work_orders.default_deadline(beijing_today())
+            form.reply_due_on.data = work_orders.default_deadline(clock.today())
         if card.cleared_at is not None:
             flash(gettext("This card has been cleared; there is nothing to supervise."),
                   "warning")
@@ -285,7 +285,7 @@ class WorkOrderView(ScopedModelView):
         may_reply = sm.has_access("can_reply", roles.WORK_ORDER) and work_orders.can_reply(
             user, wo)
         send_back = SendBackForm()
-        send_back.reply_due_on.data = work_orders.default_deadline(beijing_today())
+        send_back.reply_due_on.data = work_orders.default_deadline(clock.today())
         return self.render_template(
             self.show_template, pk=wo.id, title=self.show_title, widgets=widgets,
             related_views=self._related_views, work_order=wo, steps=wo.steps,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (CardLevel, CardSubject, Project, ProjectStatus, Region, WarningCard,
                         WorkflowInstance, WorkflowInstanceStatus)
-from app.models.base import utcnow
+from app.clock import utcnow
 from app.services.notifications import dialect_insert
 from app.services.warnings import last_working_day, notify_cards, yellow_limit
 

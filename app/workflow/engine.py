@@ -24,6 +24,7 @@ unknown effect refuses too, before anything moves.
 """
 from __future__ import annotations
 
+from app import clock
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
@@ -32,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from app.models import WorkflowInstance, WorkflowInstanceStatus, WorkflowStep
-from app.models.base import utcnow
+from app.clock import utcnow
 from app.services import calendar
 
 from .definition import Definition, DefinitionError, Transition, parse
@@ -254,7 +255,7 @@ def start(session: Session, project, measure_key: str, definition: Union[dict, D
         if running is not None:
             raise StartRefused(_("The project already has a “%(name)s” in progress",
                                  name=defn.name))
-    today = today or calendar.today()
+    today = today or clock.today()
     instance = WorkflowInstance(measure_key=measure_key, definition=defn.to_dict(),
                                 project_id=project_id, params=dict(params or {}),
                                 status=WorkflowInstanceStatus.RUNNING, started_at=utcnow())
@@ -286,7 +287,7 @@ def available_actions(instance: WorkflowInstance, user, *, session: Optional[Ses
         return []
     session = session or object_session(instance)
     defn = definition_of(instance)
-    today = (context or {}).get("today") or calendar.today()
+    today = (context or {}).get("today") or clock.today()
     out: list[ActionView] = []
     for t in defn.transitions:
         if t.auto and not include_auto:
@@ -366,7 +367,7 @@ def transition(session: Session, instance_or_id, action: str, user, comment: Opt
     reason = _role_reason(instance, t, user)
     if reason:
         raise TransitionRefused(reason)
-    today = today or (context or {}).get("today") or calendar.today()
+    today = today or (context or {}).get("today") or clock.today()
     tokens = dict(instance.tokens or {})
 
     if t.join is not None:

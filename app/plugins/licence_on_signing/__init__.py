@@ -105,7 +105,7 @@ def price_paid(session, instance, ctx):
 
 
 def _now_iso() -> str:
-    from app.models.base import utcnow
+    from app.clock import utcnow
 
     return utcnow().replace(microsecond=0).isoformat()
 
