@@ -372,20 +372,20 @@ def _dept(world):
 
 def test_home_warns_the_bureau_admin_of_a_year_without_holidays(app, world, seeded_calendar,
                                                                  login, monkeypatch):
-    monkeypatch.setattr(calendar, "today", lambda: D(NO_DATA_YEAR, 6, 1))
+    monkeypatch.setattr(clock, "today", lambda: D(NO_DATA_YEAR, 6, 1))
     html = login("a_admin").get("/").get_data(as_text=True)
     assert f'id="calendar-missing-{NO_DATA_YEAR}"' in html
     assert f'id="calendar-missing-{NO_DATA_YEAR + 1}"' not in html  # not before December
     # In December next year's schedule is due too.
-    monkeypatch.setattr(calendar, "today", lambda: D(NO_DATA_YEAR, 12, 5))
+    monkeypatch.setattr(clock, "today", lambda: D(NO_DATA_YEAR, 12, 5))
     html = login("a_admin").get("/").get_data(as_text=True)
     assert f'id="calendar-missing-{NO_DATA_YEAR + 1}"' in html
     assert f"{NO_DATA_YEAR + 1}" in html
     # Other staff are not asked to do it.
     assert "calendar-missing-" not in login("a_clerk").get("/").get_data(as_text=True)
     # A year entered: no warning (December 2025 → 2025 and 2026 both seeded).
-    monkeypatch.setattr(calendar, "today", lambda: D(2025, 12, 5))
+    monkeypatch.setattr(clock, "today", lambda: D(2025, 12, 5))
     assert "calendar-missing-" not in login("a_admin").get("/").get_data(as_text=True)
     assert "calendar-missing-" not in login("sysadmin").get("/").get_data(as_text=True)
-    monkeypatch.setattr(calendar, "today", lambda: D(NO_DATA_YEAR, 3, 1))
+    monkeypatch.setattr(clock, "today", lambda: D(NO_DATA_YEAR, 3, 1))
     assert f'calendar-missing-{NO_DATA_YEAR}' in login("sysadmin").get("/").get_data(as_text=True)

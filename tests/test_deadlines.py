@@ -17,6 +17,7 @@ import re
 import pytest
 from sqlalchemy import delete, select
 
+from app import clock
 from app.extensions import appbuilder, db
 from app.models import ApprovalItem, ItemCorrection, ItemStatus, OrgUnit, Project
 from app.services import calendar
@@ -298,7 +299,7 @@ def test_corrections_respect_scope_and_rights(app, world, corrections_screen, ne
 
 def test_item_list_shows_remaining_and_overdue(app, new_item, login,
                                               monkeypatch):
-    monkeypatch.setattr(calendar, "today", lambda: D(2026, 10, 16))
+    monkeypatch.setattr(clock, "today", lambda: D(2026, 10, 16))
     item = new_item(name="逾期的事项", accepted_on=D(2026, 9, 28), time_limit_days=5,
                     due_on=D(2026, 10, 10))
     db.session.commit()
