@@ -510,9 +510,11 @@ def test_two_branches_moving_at_the_same_time_both_count(app, world):
     """The instance row is locked: a unit connecting while another one does cannot
     overwrite the other's token."""
     import threading
-    import time
 
+    from sqlalchemy import text
     from sqlalchemy.orm import Session
+
+    from .waiting import wait_until
 
     with app.app_context():
         assistant = user(world, "assistant")
@@ -526,6 +528,12 @@ def test_two_branches_moving_at_the_same_time_both_count(app, world):
     errors = []
     first_locked = threading.Event()
 
+    def second_waits_on_the_lock() -> bool:
+        with bind.connect() as conn:
+            return bool(conn.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")))
+
     def run(action, hold):
         try:
             with app.app_context(), Session(bind) as s:
@@ -533,7 +541,9 @@ def test_two_branches_moving_at_the_same_time_both_count(app, world):
                 engine.transition(s, iid, action, dept, today=TODAY)
                 if hold:
                     first_locked.set()
-                    time.sleep(0.8)
+                    # Hold the lock until the other unit's move is seen waiting for it.
+                    wait_until(second_waits_on_the_lock, timeout=15,
+                               what="the second transition to wait on the instance lock")
                 s.commit()
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
