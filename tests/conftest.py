@@ -10,10 +10,16 @@ Isolation model (one mechanism for every test, in-process or not):
   browser and two concurrent scans all write to the real database; afterwards the autouse
   ``_known_state`` fixture puts back every table that was written. No test needs to undo
   its own rows, and no test may rely on rows another test left.
-- A module- (or class-) scoped fixture that commits rows before its tests (``data`` in
+- A module-scoped fixture that commits rows before its tests (``data`` in
   ``test_ledgers.py``) is allowed: the first test of the module saves those tables as a
   layer over the base, every test of the module starts from base + layer, and the module's
-  end drops the layer. Session-scoped fixtures other than ``app``/``world`` must not write.
+  end drops the layer. Class- and session-scoped fixtures (other than ``app``/``world``)
+  must not write; use a module-scoped one.
+- So there is no marker to choose: a test that needs committed data seen by other
+  processes (real workers, a live server, concurrent scans) simply commits, like any other.
+  Only a test that drops tables or runs migrations down would break the mechanism (the
+  triggers go with the tables); run those on a database of their own, as ``test_demo.py``
+  does.
 - Nothing is rewound in memory but the calendar cache: keep ORM objects and ids from one
   test out of the next (``world`` hands out plain ids for that reason).
 - Redis: the tests use ``TEST_REDIS_URL`` (``app.config["REDIS_URL"]``) and nothing else.
@@ -166,7 +172,7 @@ def _module_known_state(known_state):
 def _known_state(known_state, _redis_guard):
     """Every test starts from the known state and leaves nothing behind."""
     if known_state.restore_needed():
-        known_state.push()  # written by a module- or class-scoped fixture set up just now
+        known_state.push()  # written by a module-scoped fixture set up just now
     yield
     _restored(known_state.restore())
     _empty_test_redis()

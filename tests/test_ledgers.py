@@ -216,7 +216,7 @@ def test_item_ledger(app, world, data, tmp_path):
 
     assert data["b_project_code"] not in {r[1].value for r in rows_}
     items = {r[5].value: r for r in rows_ if r[1].value == "LEDGER-0001"}
-    assert set(items) >= {"-超期事项", "@临期事项", "+已办结事项"}
+    assert set(items) == {"甲县施工许可", "-超期事项", "@临期事项", "+已办结事项"}
     assert all(items[k][5].data_type == "s" for k in items)
     assert all(r[2].value == HOSTILE and r[2].data_type == "s" for r in items.values())
     late_row, soon_row = items["-超期事项"], items["@临期事项"]
