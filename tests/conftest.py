@@ -22,10 +22,11 @@ Isolation model (one mechanism for every test, in-process or not):
   does.
 - Nothing is rewound in memory but the calendar cache: keep ORM objects and ids from one
   test out of the next (``world`` hands out plain ids for that reason).
-- Redis: the tests use ``TEST_REDIS_URL`` (``app.config["REDIS_URL"]``) and nothing else.
+- Redis: the tests use ``TEST_REDIS_URL`` (``app.config["REDIS_URL"]``) and nothing else,
+  so another program may use any other database of the server (DB 11, say) meanwhile.
   It is emptied before the session and after each test; ``tests/redis_guard.py`` refuses
-  any command to another database of that server, and a sentinel key in a database the
-  tests were not given must survive the run (another program uses it).
+  any other command to another database of that server, in this process and in the real
+  workers the tests start (``tests/run_worker.py``, ``python -m tests.guarded ...``).
 - Waiting: ``tests.waiting.wait_until(condition, timeout)``, never a bare sleep.
 """
 from __future__ import annotations
@@ -53,7 +54,7 @@ from app.services.reference import ensure_standard_stages  # noqa: E402
 
 from . import factories as f  # noqa: E402
 from .known_state import KnownState  # noqa: E402
-from .redis_guard import RedisGuard, target  # noqa: E402
+from .redis_guard import RedisGuard  # noqa: E402
 
 
 def _reset_database(url: str) -> None:
@@ -205,38 +206,6 @@ def _redis_guard():
     _empty_test_redis()
     yield guard
     guard.uninstall()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _another_programs_redis(_redis_guard):
-    """Another program's key in Redis DB 11 (12 if the tests were given 11) of the same
-    server: it must still be there when the suite is done."""
-    import uuid
-
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisDown
-
-    host, port, given = target(GIVEN_REDIS_URL)
-    other = Redis(host=host, port=port, db=11 if given != 11 else 12, socket_connect_timeout=1)
-    key, value = f"another-program:{uuid.uuid4().hex}", b"still here"
-    _redis_guard.uninstall()  # the one write outside TEST_REDIS_URL: the other program's
-    try:
-        other.set(key, value, ex=6 * 3600)
-    except RedisDown:
-        other = None
-    finally:
-        _redis_guard.install()
-    yield
-    if other is None:
-        return
-    _redis_guard.uninstall()
-    try:
-        survived = other.get(key) == value
-        other.delete(key)
-    finally:
-        other.close()
-    assert survived, (f"the suite removed another program's key {key} from Redis db "
-                      f"{other.connection_pool.connection_kwargs['db']}")
 
 
 @pytest.fixture()

@@ -1,11 +1,12 @@
 """The Redis the tests were given (``TEST_REDIS_URL``) is the only one they may write to.
 
 ``install`` wraps redis-py's ``send_command`` and ``pack_commands``, which every command
-and every pipeline of this process go through (RQ's included): a command other than a harmless handshake sent
-to another database of the tests' Redis server, or any FLUSHALL, is refused with
-``ForeignRedisDatabase`` and remembered, so that a caller catching the error (the app
-treats a broken Redis as "queue down") still fails the test. Subprocesses (real workers) get
-``TEST_REDIS_URL`` passed down and are checked by the sentinel in ``conftest``.
+and every pipeline of this process go through (RQ's included): a command other than a
+harmless handshake sent to another database of the tests' Redis server, or any FLUSHALL,
+is refused with ``ForeignRedisDatabase`` and remembered, so that a caller catching the
+error (the app treats a broken Redis as "queue down") still fails the test. Subprocesses
+(real workers) get ``TEST_REDIS_URL`` passed down and are checked by the sentinel in
+``conftest``.
 """
 from __future__ import annotations
 

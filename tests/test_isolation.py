@@ -2,7 +2,10 @@
 the database, and Redis is used only through TEST_REDIS_URL."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,6 +76,21 @@ def test_a_command_to_another_redis_database_is_refused(_redis_guard):
     ours.set("tests:ours", 1)  # the database the tests were given is theirs
     assert ours.get("tests:ours") == b"1"
     ours.close()
+
+
+def test_a_worker_process_the_tests_start_is_guarded_too():
+    """Real workers run under ``tests.guarded``: another database is refused there too."""
+    root = TESTS.parent
+    _, _, given = target(GIVEN_REDIS_URL)
+    env = {**os.environ, "PYTHONPATH": str(root), "TEST_REDIS_URL": GIVEN_REDIS_URL}
+    env.pop("REDIS_URL", None)
+
+    def probe(db_number: int) -> int:
+        return subprocess.run([sys.executable, "-m", "tests.guarded", "tests.redis_probe",
+                               str(db_number)], cwd=root, env=env, timeout=60).returncode
+
+    assert probe(given) == 0
+    assert probe((given + 1) % 16) == 3
 
 
 def test_no_test_names_a_redis_database_of_its_own():

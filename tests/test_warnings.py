@@ -296,8 +296,8 @@ def _worker(redis_url: str, database_url: str, log: Path) -> subprocess.Popen:
            "DATABASE_URL": database_url, "REDIS_URL": redis_url, "FAB_UPDATE_PERMS": "false"}
     # Output to a file, not a pipe: a work horse outliving its worker would hold a pipe open.
     with log.open("w") as out:
-        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "run", "worker",
-                                 "--burst"], cwd=ROOT, env=env, start_new_session=True,
+        return subprocess.Popen([sys.executable, "-m", "tests.guarded", "flask", "--app", "run",
+                                 "worker", "--burst"], cwd=ROOT, env=env, start_new_session=True,
                                 stdout=out, stderr=subprocess.STDOUT)
 
 
