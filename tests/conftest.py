@@ -1,5 +1,34 @@
 """Test fixtures: a real PostgreSQL schema built by the migrations, two counties, a user
-per role per county, and a login helper."""
+per role per county, a login helper, and the known state every test starts from.
+
+Isolation model (one mechanism for every test, in-process or not):
+
+- ``app`` and ``world`` are built once per session. Right after ``world``, every table is
+  saved (``tests/known_state.py``) and marked by triggers when anything writes to it.
+- Each test starts from that known state and may commit freely: the test client, an
+  in-process ``SimpleWorker``, a real RQ worker in a subprocess, a live server for the
+  browser and two concurrent scans all write to the real database; afterwards the autouse
+  ``_known_state`` fixture puts back every table that was written. No test needs to undo
+  its own rows, and no test may rely on rows another test left.
+- A module-scoped fixture that commits rows before its tests (``data`` in
+  ``test_ledgers.py``) is allowed: the first test of the module saves those tables as a
+  layer over the base, every test of the module starts from base + layer, and the module's
+  end drops the layer. Class- and session-scoped fixtures (other than ``app``/``world``)
+  must not write; use a module-scoped one.
+- So there is no marker to choose: a test that needs committed data seen by other
+  processes (real workers, a live server, concurrent scans) simply commits, like any other.
+  Only a test that drops tables or runs migrations down would break the mechanism (the
+  triggers go with the tables); run those on a database of their own, as ``test_demo.py``
+  does.
+- Nothing is rewound in memory but the calendar cache: keep ORM objects and ids from one
+  test out of the next (``world`` hands out plain ids for that reason).
+- Redis: the tests use ``TEST_REDIS_URL`` (``app.config["REDIS_URL"]``) and nothing else,
+  so another program may use any other database of the server (DB 11, say) meanwhile.
+  It is emptied before the session and after each test; ``tests/redis_guard.py`` refuses
+  any other command to another database of that server, in this process and in the real
+  workers the tests start (``tests/run_worker.py``, ``python -m tests.guarded ...``).
+- Waiting: ``tests.waiting.wait_until(condition, timeout)``, never a bare sleep.
+"""
 from __future__ import annotations
 
 import os
@@ -24,6 +53,8 @@ from app.security.sync import sync_security  # noqa: E402
 from app.services.reference import ensure_standard_stages  # noqa: E402
 
 from . import factories as f  # noqa: E402
+from .known_state import KnownState  # noqa: E402
+from .redis_guard import RedisGuard  # noqa: E402
 
 
 def _reset_database(url: str) -> None:
@@ -112,6 +143,69 @@ def world(app) -> World:
         auditor = f.user("auditor", [roles.AUDITOR])
         db.session.commit()
         return World(_ref(city), a, b, _ref(admin), _ref(auditor))
+
+
+@pytest.fixture(scope="session")
+def known_state(app, world) -> KnownState:
+    """The database as ``world`` left it, saved; every test starts from it."""
+    with app.app_context():
+        state = KnownState(db.engine)
+        state.install()
+    return state
+
+
+def _restored(tables: set[str]) -> None:
+    if "calendar_day" in tables:
+        from app.services import calendar
+
+        calendar.invalidate()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_known_state(known_state):
+    """Rows a module-scoped fixture commits live as long as the module's tests."""
+    depth = len(known_state.layers)
+    yield
+    _restored(known_state.pop(depth))
+
+
+@pytest.fixture(autouse=True)
+def _known_state(known_state, _redis_guard):
+    """Every test starts from the known state and leaves nothing behind."""
+    if known_state.restore_needed():
+        known_state.push()  # written by a module-scoped fixture set up just now
+    yield
+    _restored(known_state.restore())
+    _empty_test_redis()
+    violations = _redis_guard.take_violations()
+    assert not violations, "Redis outside TEST_REDIS_URL: " + "; ".join(violations)
+
+
+# -- Redis: only the database the tests were given ---------------------------------------
+# TEST_REDIS_URL as the app's test settings read it, once: tests change the environment.
+GIVEN_REDIS_URL = TestConfig().REDIS_URL
+
+
+def _empty_test_redis() -> None:
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisDown
+
+    conn = Redis.from_url(GIVEN_REDIS_URL, socket_connect_timeout=1)
+    try:
+        conn.flushdb()  # ours: TEST_REDIS_URL
+    except RedisDown:
+        pass  # no Redis at all: the tests that need one say so themselves
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_guard():
+    guard = RedisGuard(GIVEN_REDIS_URL)
+    guard.install()
+    _empty_test_redis()
+    yield guard
+    guard.uninstall()
 
 
 @pytest.fixture()

@@ -6,9 +6,12 @@ from config import TestConfig
 from app import create_app
 
 import tests.jobkinds  # noqa: F401  (registers the test job kinds)
+from tests.redis_guard import RedisGuard
 
 if __name__ == "__main__":
-    app = create_app(TestConfig(), web=False)  # the lean app, as `python -m workers` runs
+    config = TestConfig()
+    RedisGuard(config.REDIS_URL).install()  # the tests' Redis database and no other
+    app = create_app(config, web=False)  # the lean app, as `python -m workers` runs
     with app.app_context():
         from rq import Worker
 

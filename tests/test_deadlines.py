@@ -281,13 +281,13 @@ def test_corrections_respect_scope_and_rights(app, world, corrections_screen, ne
     client = login("b_clerk")
     resp = client.post(f"/itemcorrectionview/add?_flt_0_item={item_id}",
                        data={"item": str(item_id), "requested_on": "2026-11-05"})
-    assert resp.status_code in (200, 302)
+    assert resp.status_code == 200  # the form again: no such item to choose
     assert not _load(item_id).corrections
     # The enterprise user reads items but does not write them.
     client = login("a_company")
     resp = client.post(f"/itemcorrectionview/add?_flt_0_item={item_id}",
                        data={"item": str(item_id), "requested_on": "2026-11-05"})
-    assert resp.status_code in (302, 403)
+    assert resp.status_code == 403
     assert not _load(item_id).corrections
     # Without an item (the bare add page) nothing is saved.
     client = login("a_clerk")

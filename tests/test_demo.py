@@ -1,7 +1,8 @@
 """The demo data set: idempotent, complete per county, consistent; and the bulk generator.
 
-Runs against its own PostgreSQL database (``hbdemo_test``) so it never touches the one the
-shared fixtures of conftest.py rebuild.
+Runs against its own PostgreSQL database (``<test database>_demo``, or
+``DEMO_TEST_DATABASE_URL``) so it never touches the one the shared fixtures of conftest.py
+rebuild, nor the demo database of a test run on another test database.
 """
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from app.models import (ApprovalItem, AppUser, ItemStatus, OrgUnit, Project, Pro
                         ProjectStatus, Region, RegionLevel)
 from app.security import roles
 
-DEMO_TEST_DB = os.environ.get("DEMO_TEST_DATABASE_URL",
-                              "postgresql://postgres@127.0.0.1:5432/hbdemo_test")
+_TEST_DB = make_url(os.environ.get("TEST_DATABASE_URL",
+                                   "postgresql://postgres@127.0.0.1:5432/test"))
+DEMO_TEST_DB = os.environ.get("DEMO_TEST_DATABASE_URL") or _TEST_DB.set(
+    database=f"{_TEST_DB.database}_demo").render_as_string(hide_password=False)
 PASSWORD = "DemoTest@2026"
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,6 +19,8 @@ from app.services import jobs
 from workers.base import QueueUnavailable
 from workers.queues import queue, redis_connection
 
+from .waiting import wait_until
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -78,21 +80,19 @@ def test_a_failed_job_says_why_and_can_be_retried(app, world, clean_queues, logi
     assert _row(app, job_id).status == JobStatus.FINISHED
 
 
-def test_a_killed_worker_leaves_a_failed_row_and_no_file(app, world, clean_queues):
+def test_a_killed_worker_leaves_a_failed_row_and_no_file(app, world, clean_queues,
+                                                         monkeypatch):
     job_id = _start(app, world.a.users["clerk"].id, steps=200, pause=0.05)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JOB_HEARTBEAT_TIMEOUT": "1"}
     worker = subprocess.Popen([sys.executable, "-m", "tests.run_worker"], cwd=ROOT, env=env,
                               start_new_session=True, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
+        def writing():
             row = _row(app, job_id)
-            if row.status == JobStatus.STARTED and row.progress >= 5:
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("the worker never started the job")
+            return row.status == JobStatus.STARTED and row.progress >= 5
+
+        wait_until(writing, timeout=60, interval=0.2, what="the worker to start the job")
         parts = list(Path(app.config["FILES_DIR"]).rglob(f"job{job_id}-*.part"))
         assert parts, "the job should be writing its temporary file"
     finally:
@@ -104,15 +104,16 @@ def test_a_killed_worker_leaves_a_failed_row_and_no_file(app, world, clean_queue
             os.kill(int(pid), signal.SIGKILL)
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
-    time.sleep(1.5)
-    with app.app_context():
-        app.config["JOB_HEARTBEAT_TIMEOUT"] = 1
-        try:
-            reaped = jobs.reap_stalled(db.session)
+    monkeypatch.setitem(app.config, "JOB_HEARTBEAT_TIMEOUT", 1)
+
+    def reaped():
+        with app.app_context():
+            found = jobs.reap_stalled(db.session)
             db.session.commit()
-        finally:
-            app.config["JOB_HEARTBEAT_TIMEOUT"] = 120
-    assert job_id in reaped
+        return job_id in found
+
+    # Reaped once its last heartbeat is more than a second old.
+    wait_until(reaped, timeout=15, interval=0.2, what="the killed job to be reaped")
     row = _row(app, job_id)
     assert row.status == JobStatus.FAILED and row.result_path is None
     assert "重试" in row.error

@@ -68,8 +68,7 @@ def test_every_change_is_audited_with_who_and_before_after(app, world, login):
     client = login("a_clerk")
     pid = world.a.project.id
     with app.app_context():
-        old = db.session.get(Project, pid)
-        old_name, old_code = old.name, old.code
+        old_name = db.session.get(Project, pid).name
     resp = client.post(f"/projectview/edit/{pid}", data={
         "code": "AUDIT-0001", "name": "审计后的项目名", "region": str(world.a.region.id),
         "applicant": str(world.a.applicant.id), "investment_wan": "1000",
@@ -82,10 +81,6 @@ def test_every_change_is_audited_with_who_and_before_after(app, world, login):
             AuditRecord.action == "update").order_by(AuditRecord.id.desc()))
         assert record.username == "a_clerk" and record.ip == "10.1.2.3"
         assert record.changes["name"] == [old_name, "审计后的项目名"]
-        # Put the name back for the other tests.
-        project = db.session.get(Project, pid)
-        project.name, project.code = old_name, old_code
-        db.session.commit()
 
 
 def test_nobody_can_edit_the_audit_trail(app, world, login):
@@ -95,9 +90,9 @@ def test_nobody_can_edit_the_audit_trail(app, world, login):
     assert client.get(f"/auditrecordview/show/{rid}").status_code == 200
     for url in (f"/auditrecordview/edit/{rid}", f"/auditrecordview/delete/{rid}",
                 "/auditrecordview/add"):
-        assert client.get(url).status_code in (403, 404, 405), url
+        assert client.get(url).status_code == 403, url
     client = login("sysadmin")
-    assert client.get(f"/auditrecordview/edit/{rid}").status_code in (403, 404, 405)
+    assert client.get(f"/auditrecordview/edit/{rid}").status_code == 403
 
 
 def test_without_any_redis_run_py_starts_an_embedded_one(monkeypatch, tmp_path):

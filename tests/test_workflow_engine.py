@@ -442,7 +442,7 @@ def test_cards_raised_when_a_step_overruns_and_cleared_after_moving_on(app, worl
         yellow = card(soon.id, CardLevel.YELLOW)
         assert yellow is not None and yellow.due_on == dt.date(2026, 11, 12)
         assert card(calm.id, CardLevel.RED) is None and card(calm.id, CardLevel.YELLOW) is None
-        assert out["raised"]["RED"] >= 1 and out["raised"]["YELLOW"] >= 1
+        assert out["raised"]["RED"] == 1 and out["raised"]["YELLOW"] == 1
         assert red.id in out["raised_ids"]
 
         # Scanning again raises nothing new.
@@ -510,9 +510,11 @@ def test_two_branches_moving_at_the_same_time_both_count(app, world):
     """The instance row is locked: a unit connecting while another one does cannot
     overwrite the other's token."""
     import threading
-    import time
 
+    from sqlalchemy import text
     from sqlalchemy.orm import Session
+
+    from .waiting import wait_until
 
     with app.app_context():
         assistant = user(world, "assistant")
@@ -526,6 +528,12 @@ def test_two_branches_moving_at_the_same_time_both_count(app, world):
     errors = []
     first_locked = threading.Event()
 
+    def second_waits_on_the_lock() -> bool:
+        with bind.connect() as conn:
+            return bool(conn.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")))
+
     def run(action, hold):
         try:
             with app.app_context(), Session(bind) as s:
@@ -533,7 +541,9 @@ def test_two_branches_moving_at_the_same_time_both_count(app, world):
                 engine.transition(s, iid, action, dept, today=TODAY)
                 if hold:
                     first_locked.set()
-                    time.sleep(0.8)
+                    # Hold the lock until the other unit's move is seen waiting for it.
+                    wait_until(second_waits_on_the_lock, timeout=15,
+                               what="the second transition to wait on the instance lock")
                 s.commit()
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -580,6 +590,6 @@ def test_cards_feed_the_warning_scan_result(app, world):
         db.session.commit()
         red = card(inst.id, CardLevel.RED)
         assert red.id in new_ids
-        assert result.raised[("WORKFLOW", "RED")] >= 1
+        assert result.raised[("WORKFLOW", "RED")] == 1
         assert any(line.strip().startswith("创新举措环节 WORKFLOW: yellow") for line in
                    result.lines())
