@@ -43,24 +43,15 @@ def find_redis(configured: str) -> tuple[str, object]:
 
 
 def prepare(app: Flask) -> None:
-    """Migrate, sync roles and (in demo mode) load the demo data."""
-    from flask_migrate import upgrade
+    """The start-up sequence and (in demo mode) the demo data."""
+    from app.bootstrap import bootstrap
 
-    from app.extensions import appbuilder, db
-    from app.security.sync import sync_security
-    from app.services.reference import ensure_standard_stages
+    bootstrap(app)
+    if app.config.get("DEMO_MODE"):
+        from app import demo
+        from app.extensions import db
 
-    with app.app_context():
-        upgrade()
-        from app.services.calendar import ensure_calendar_seeded
-
-        sync_security(appbuilder)
-        ensure_standard_stages(db.session)
-        ensure_calendar_seeded(db.session)
-        db.session.commit()
-        if app.config.get("DEMO_MODE"):
-            from app.services import demo
-
+        with app.app_context():
             click.echo(demo.load_demo(db.session, app.config["DEMO_PASSWORD"]))
             db.session.commit()
 

@@ -3,7 +3,7 @@
     python -m benchmarks.export_items [--database-url URL] [--repeat 3]
 
 Creates (or reuses) 10,000 bulk projects × 10 items = 100,000 approval items with
-``app.services.demo.generate_bulk`` in a database of its own (default
+``app.demo.generate_bulk`` in a database of its own (default
 postgresql://postgres@127.0.0.1:5432/bench_ledger, created when missing), then, at 10k
 and 100k rows, runs each side in a fresh subprocess so peak RSS is its own:
 
@@ -84,7 +84,7 @@ def prepare(app) -> int:
     from app.extensions import appbuilder, db
     from app.models import ApprovalItem, Project
     from app.security.sync import sync_security
-    from app.services import demo
+    from app import demo
     from app.services.reference import ensure_standard_stages
 
     with app.app_context():

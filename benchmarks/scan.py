@@ -3,7 +3,7 @@
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_scan python benchmarks/scan.py
 
 The database gets the schema, the demo data and ``--projects`` × ``--items`` bulk items
-(``app.services.demo.generate_bulk``) on the first run. Then, each ``--repeat`` times:
+(``app.demo.generate_bulk``) on the first run. Then, each ``--repeat`` times:
 
 - bare: one Core SELECT of every approval item with the columns the scan judges it by
   (status, deadlines, project status, region's warning days), all rows fetched;
@@ -51,7 +51,8 @@ def main() -> None:
     from app.extensions import appbuilder, db
     from app.models import (ApprovalItem, Notification, Project, Region, WarningCard)
     from app.security.sync import sync_security
-    from app.services import demo, warnings
+    from app import demo
+    from app.services import warnings
     from app.services.reference import ensure_standard_stages
     from config import Config
 

@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import text
 
 os.environ.setdefault("APP_ENV", "test")
@@ -46,11 +45,10 @@ os.environ.setdefault("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432
 from config import TestConfig  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.extensions import appbuilder, db  # noqa: E402
+from app.bootstrap import bootstrap  # noqa: E402
+from app.extensions import db  # noqa: E402
 from app.models import OrgUnitKind, RegionLevel  # noqa: E402
 from app.security import roles  # noqa: E402
-from app.security.sync import sync_security  # noqa: E402
-from app.services.reference import ensure_standard_stages  # noqa: E402
 
 from . import factories as f  # noqa: E402
 from .known_state import KnownState  # noqa: E402
@@ -125,11 +123,7 @@ def app():
     # Job files of an earlier run would carry the same ids as this run's jobs.
     shutil.rmtree(config.FILES_DIR, ignore_errors=True)
     application = create_app(config)
-    with application.app_context():
-        upgrade()
-        sync_security(appbuilder)
-        ensure_standard_stages(db.session)
-        db.session.commit()
+    bootstrap(application, seed_calendar=False)
     yield application
 
 

@@ -160,7 +160,7 @@ def test_ensure_calendar_seeded_fills_the_years_the_table_lacks(ctx, monkeypatch
 
 def test_calendar_seed_command(app, seeded_calendar):
     runner = app.test_cli_runner()
-    from app.cli_calendar import register
+    from app.cli.calendar import register
 
     if "calendar-seed" not in app.cli.commands:
         register(app)

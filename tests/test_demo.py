@@ -39,7 +39,7 @@ from app import create_app
 from app.extensions import appbuilder, db
 from app.models import Model
 from app.security.sync import sync_roles
-from app.services.demo import generate_bulk, load_demo
+from app.demo import generate_bulk, load_demo
 
 def counts():
     return {name: db.session.scalar(select(func.count()).select_from(table))

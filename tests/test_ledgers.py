@@ -282,7 +282,7 @@ def test_too_many_rows_is_refused_before_writing(app, world, data, tmp_path, mon
 
 
 def test_cli_export(app, world, data, tmp_path):
-    from app.cli_ledgers import export_command
+    from app.cli.ledgers import export_command
 
     runner = app.test_cli_runner()
     out = tmp_path / "cli.xlsx"

@@ -189,7 +189,7 @@ def test_the_cli_lists_plugins_regions_and_broken_ones(app, world, fake_plugins)
         measures.set_setting(db.session, "night_works", county, True, {},
                              db.session.get(AppUser, world.admin.id))
         db.session.commit()
-    from app.cli_plugins import plugins_command
+    from app.cli.plugins import plugins_command
 
     result = app.test_cli_runner().invoke(plugins_command)
     assert result.exit_code == 0, result.output

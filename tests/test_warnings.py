@@ -29,7 +29,7 @@ TODAY = dt.date(2026, 11, 11)
 
 @pytest.fixture(autouse=True)
 def _cli_registered(app):
-    from app import cli_warnings
+    from app.cli import warnings as cli_warnings
 
     if "scan" not in app.cli.commands:
         cli_warnings.register(app)

@@ -204,7 +204,7 @@ def test_overdue_work_order_escalates_to_the_city_once(app, world):
 
 
 def test_escalation_job_and_command(app, world):
-    from app import cli_warnings
+    from app.cli import warnings as cli_warnings
 
     if "escalate" not in app.cli.commands:
         cli_warnings.register(app)

@@ -1,4 +1,5 @@
-"""Menus and views, declared in one function the factory calls."""
+"""Menus and views, declared in one function the factory calls: every screen, menu entry
+and REST API of the core is registered here (plugins add theirs through ``register_views``)."""
 from flask_babel import lazy_gettext as _
 
 from .approvals import (ApprovalItemApi, ApprovalItemView, ItemTemplateView, ProjectItemsView,
@@ -7,10 +8,11 @@ from .audit import AuditRecordView
 from .calendar import CalendarDayView, ItemCorrectionView
 from .jobs import JobRecordView
 from .ledgers import LedgerView
-from .warnings import register_warning_views
+from .warnings import (NotificationView, ProjectCardsView, ProjectWorkOrdersView, WarningCardView,
+                       WorkOrderView)
 from .lookup import LookupView
 from .measures import MeasureView, WorkflowDefinitionView
-from .workflow import register_workflow_views
+from .workflow import ProjectWorkflowsView, WorkflowInstanceApi
 from .projects import ProjectApi, ProjectAssistantView, ProjectView, ServiceTeamView
 from .regions import (ApplicantApi, ApplicantView, OrgUnitApi, OrgUnitView, RegionApi,
                       RegionView)
@@ -50,8 +52,15 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(ItemTemplateView, "Item templates", label=_("Approval item templates"),
                         icon="fa-clipboard-list", category=SETTINGS)
 
-    register_warning_views(appbuilder, category=PROJECTS)
-    register_workflow_views(appbuilder)
+    appbuilder.add_view(WarningCardView, "Warning cards", label=_("Red and yellow cards"),
+                        icon="fa-triangle-exclamation", category=PROJECTS)
+    appbuilder.add_view(WorkOrderView, "Work orders", label=_("Work orders"),
+                        icon="fa-clipboard-check", category=PROJECTS)
+    appbuilder.add_view(NotificationView, "Notifications", label=_("Notifications"),
+                        icon="fa-bell", category=PROJECTS)
+    appbuilder.add_view_no_menu(ProjectCardsView)
+    appbuilder.add_view_no_menu(ProjectWorkOrdersView)
+    appbuilder.add_view_no_menu(ProjectWorkflowsView)
     appbuilder.add_view(JobRecordView, "My jobs", label=_("My jobs"), icon="fa-download",
                         category=PROJECTS)
 
@@ -59,5 +68,6 @@ def register_views(appbuilder) -> None:
                         icon="fa-shield-halved", category=AUDIT, category_label=_("Audit"),
                         category_icon="fa-eye")
 
-    for api in (ProjectApi, ApprovalItemApi, RegionApi, OrgUnitApi, ApplicantApi):
+    for api in (ProjectApi, ApprovalItemApi, RegionApi, OrgUnitApi, ApplicantApi,
+                WorkflowInstanceApi):
         appbuilder.add_api(api)

@@ -430,20 +430,4 @@ def _unread_for_bell():
 
 
 __all__ = ["WarningCardView", "ProjectCardsView", "WorkOrderView", "ProjectWorkOrdersView",
-           "NotificationView", "register_warning_views"]
-
-
-def register_warning_views(appbuilder, category: str = "Projects") -> None:
-    """Menus and views of this module (idempotent): for ``app.views.register_views``."""
-    have = {type(v) for v in appbuilder.baseviews}
-    menu = (
-        (WarningCardView, "Warning cards", _("Red and yellow cards"), "fa-triangle-exclamation"),
-        (WorkOrderView, "Work orders", _("Work orders"), "fa-clipboard-check"),
-        (NotificationView, "Notifications", _("Notifications"), "fa-bell"),
-    )
-    for view, name, label, icon in menu:
-        if view not in have:
-            appbuilder.add_view(view, name, label=label, icon=icon, category=category)
-    for view in (ProjectCardsView, ProjectWorkOrdersView):
-        if view not in have:
-            appbuilder.add_view_no_menu(view)
+           "NotificationView"]

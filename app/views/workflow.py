@@ -517,11 +517,3 @@ def _attachment(instance, stored: str) -> dict:
     route (signed-in session)."""
     return {"name": stored, "filename": workflow_files.display_name(stored),
             "url": url_for("ProjectWorkflowsView.file", pk=instance.id, name=stored)}
-
-
-def register_workflow_views(appbuilder) -> None:
-    """What app/views/__init__.py registers (idempotent)."""
-    if not any(isinstance(v, ProjectWorkflowsView) for v in appbuilder.baseviews):
-        appbuilder.add_view_no_menu(ProjectWorkflowsView)
-    if not any(isinstance(v, WorkflowInstanceApi) for v in appbuilder.baseviews):
-        appbuilder.add_api(WorkflowInstanceApi)

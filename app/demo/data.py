@@ -29,10 +29,10 @@ from app.models import (Applicant, ApplicantNature, ApprovalItem, AppUser, Divis
 from app.clock import utcnow
 from app.security import roles
 
-from .calendar import add_working_days, is_working_day
-from .projects import fill_due_on, instantiate_items
-from .reference import ensure_standard_stages
-from .regions import save_region
+from app.services.calendar import add_working_days, is_working_day
+from app.services.projects import fill_due_on, instantiate_items
+from app.services.reference import ensure_standard_stages
+from app.services.regions import save_region
 
 # "Today" of the demo: every date below is computed from it.
 REFERENCE_DATE = dt.date(2026, 11, 2)
@@ -623,7 +623,7 @@ def load_demo(session: Session, password: str) -> str:
                                          contact=CONTACTS[(pi + ti) % len(CONTACTS)],
                                          phone=_phone(100 * pi + ti)))
     session.flush()
-    from .demo_measures import load_demo_measures
+    from .measures import load_demo_measures
 
     loader.created += load_demo_measures(session, city, county_rows[COUNTIES[0].key]["region"],
                                          users[f"{COUNTIES[0].key}_assistant"])
