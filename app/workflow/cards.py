@@ -27,7 +27,7 @@ from app.models import (CardLevel, CardSubject, Project, ProjectStatus, Region, 
                         WorkflowInstance, WorkflowInstanceStatus)
 from app.clock import utcnow
 from app.services.notifications import dialect_insert
-from app.services.warnings import last_working_day, notify_cards, yellow_limit
+from app.services.card_notices import last_working_day, notify_cards, yellow_limit
 
 from .definition import Definition
 from .engine import MAIN
