@@ -132,7 +132,7 @@ def _changed(item, name: str) -> bool:
     return state.attrs[name].history.has_changes()
 
 
-def fill_due_on(item: ApprovalItem) -> None:
+def fill_due_on(item: ApprovalItem, cal: Optional[CalendarSnapshot] = None) -> None:
     """Before an item is saved: compute ``due_on`` when it is blank, and again when the
     acceptance date or the time limit changed and the user did not edit ``due_on`` in
     the same save. A due date the user typed in (e.g. a legal extension) is kept until
@@ -140,12 +140,12 @@ def fill_due_on(item: ApprovalItem) -> None:
     if item.accepted_on is None or item.time_limit_days is None:
         return
     if item.due_on is None:
-        item.due_on = compute_due_on(item)
+        item.due_on = compute_due_on(item, cal=cal)
         return
     if _changed(item, "due_on"):
         return  # entered by hand in this save
     if _changed(item, "accepted_on") or _changed(item, "time_limit_days"):
-        item.due_on = compute_due_on(item)
+        item.due_on = compute_due_on(item, cal=cal)
 
 
 def sync_correction_status(item: ApprovalItem,

@@ -360,16 +360,13 @@ def all_finished(session, instance, ctx) -> Optional[str]:
 # -- effects -------------------------------------------------------------------------------
 def accept_stage_items(session, instance, ctx):
     from app.models.enums import ItemStatus
-    from app.services import calendar
+    from app.services import items
     from app.workflow import links
 
     today = _today(ctx)
     ids = []
     for item in _stage_items(session, instance, [ItemStatus.NOT_STARTED]):
-        item.status = ItemStatus.ACCEPTED
-        item.accepted_on = today
-        if item.time_limit_days:
-            item.due_on = calendar.add_working_days(today, item.time_limit_days)
+        items.accept(item, today)  # the due date follows the item rules (补正 pauses)
         ids.append(item.id)
         links.link_item(session, instance, item, links.CHANGED)
     params = _params(instance)
@@ -379,19 +376,13 @@ def accept_stage_items(session, instance, ctx):
 
 
 def accept_with_gaps(session, instance, ctx):
-    from app.models.enums import ItemStatus
-    from app.services import calendar
+    from app.services import items
     from app.workflow import links
 
     item = _context_item(session, instance, ctx)
     today = _today(ctx)
-    if item.status == ItemStatus.NOT_STARTED or item.accepted_on is None:
-        item.accepted_on = today
-        if item.time_limit_days:
-            item.due_on = calendar.add_working_days(today, item.time_limit_days)
-    item.status = ItemStatus.ACCEPTED_WITH_GAPS
-    item.gap_materials = str(ctx.get("gap_materials")).strip()
-    item.gap_promised_on = _as_date(ctx.get("promised_on"))
+    items.accept(item, today, gap_materials=str(ctx.get("gap_materials")).strip(),
+                 gap_promised_on=_as_date(ctx.get("promised_on")))
     links.link_item(session, instance, item, links.CHANGED)
     params = _params(instance)
     gaps = dict(params.get("gaps") or {})
@@ -403,7 +394,7 @@ def accept_with_gaps(session, instance, ctx):
 
 
 def record_gaps_supplied(session, instance, ctx):
-    from app.models.enums import ItemStatus
+    from app.services import items
 
     item = _supplied_item(session, instance, ctx)
     today = _today(ctx)
@@ -418,10 +409,7 @@ def record_gaps_supplied(session, instance, ctx):
     instance.params = params
     # Materials in (late or not): the scan clears the GAP_PROMISE card; the item's own
     # deadline still runs.
-    item.gap_materials = None
-    item.gap_promised_on = None
-    if item.status == ItemStatus.ACCEPTED_WITH_GAPS:
-        item.status = ItemStatus.ACCEPTED
+    items.supply_gaps(item)
 
 
 def record_completion(session, instance, ctx):
