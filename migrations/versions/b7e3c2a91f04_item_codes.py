@@ -7,9 +7,8 @@ Create Date: 2026-12-02 14:30:00
 Existing rows get a code from their name (the words the built-in measures used to match
 on); items made from a template take the template's code.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b7e3c2a91f04'
