@@ -30,7 +30,7 @@ from .rules import ITEM_RULES, check_object
 DONE = (ItemStatus.FINISHED, ItemStatus.REFUSED, ItemStatus.WITHDRAWN)
 # The calendar a flush computes due dates with, when a command has one newer than the
 # cache (a calendar edit not yet committed): ``session.info[CALENDAR_KEY]``.
-CALENDAR_KEY = "items.calendar"
+CALENDAR_KEY = deadlines.CALENDAR_KEY
 
 
 # -- commands on one item ------------------------------------------------------------------
