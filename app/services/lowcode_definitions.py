@@ -50,8 +50,10 @@ def saved_region(session: Session, row: WorkflowDefinition) -> Optional[Region]:
     if row.id is None:
         return None
     with session.no_autoflush:
-        region_id = session.scalar(select(WorkflowDefinition.region_id)
-                                   .where(WorkflowDefinition.id == row.id))
+        region_id = getattr(row, "loaded_region_id", None)
+        if region_id is None:  # made in this session: not edited by a screen
+            region_id = session.scalar(select(WorkflowDefinition.region_id)
+                                       .where(WorkflowDefinition.id == row.id))
         return session.get(Region, region_id) if region_id is not None else None
 
 

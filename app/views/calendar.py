@@ -133,16 +133,26 @@ class CalendarDayView(ScopedModelView):
 
     # Every edit moves the due dates computed from the calendar, in FAB's one transaction
     # (the command ``deadlines.calendar_edit``), and drops the cached calendar once saved.
+    def _edit(self, item, deleting: bool = False) -> None:
+        session = self.datamodel.session
+        try:
+            deadlines.calendar_edit(session, item, deleting=deleting)
+        except Exception:
+            # FAB only flashes a hook's error: the due dates already moved must not stay
+            # in the session for a later commit.
+            session.rollback()
+            raise
+
     def pre_add(self, item):
         super().pre_add(item)
-        deadlines.calendar_edit(self.datamodel.session, item)
+        self._edit(item)
 
     def pre_update(self, item):
         super().pre_update(item)
-        deadlines.calendar_edit(self.datamodel.session, item)
+        self._edit(item)
 
     def pre_delete(self, item):
-        deadlines.calendar_edit(self.datamodel.session, item, deleting=True)
+        self._edit(item, deleting=True)
 
     def post_add(self, item):
         calendar.invalidate()

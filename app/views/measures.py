@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, abort, flash, g, redirect, request, url_for
-from flask_appbuilder import BaseView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext, lazy_gettext as _
@@ -26,7 +26,7 @@ from app.services import lowcode_definitions as definitions
 from app.services import measures as measure_service
 from app.services.errors import DomainValidationError
 
-from .access import get_in_scope_or_404, scoped_rows
+from .access import ScopedBaseView, get_in_scope_or_404, scoped_rows
 from .base import ScopedModelView
 from .labels import LABELS
 
@@ -126,7 +126,7 @@ def params_from_form(spec, form) -> dict:
 
 # -- the plugin screen -------------------------------------------------------------------
 
-class MeasureView(BaseView):
+class MeasureView(ScopedBaseView):
     """创新举措: the measures of the admin's region, their settings and diagrams."""
 
     route_base = "/measures"
