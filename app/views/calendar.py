@@ -133,7 +133,7 @@ class CalendarDayView(ScopedModelView):
 
     # Every edit moves the due dates computed from the calendar, in FAB's one transaction
     # (the command ``deadlines.calendar_edit``), and drops the cached calendar once saved.
-    def _edit(self, item, deleting: bool = False) -> None:
+    def _refresh_due_dates(self, item, deleting: bool = False) -> None:
         session = self.datamodel.session
         try:
             deadlines.calendar_edit(session, item, deleting=deleting)
@@ -145,14 +145,14 @@ class CalendarDayView(ScopedModelView):
 
     def pre_add(self, item):
         super().pre_add(item)
-        self._edit(item)
+        self._refresh_due_dates(item)
 
     def pre_update(self, item):
         super().pre_update(item)
-        self._edit(item)
+        self._refresh_due_dates(item)
 
     def pre_delete(self, item):
-        self._edit(item, deleting=True)
+        self._refresh_due_dates(item, deleting=True)
 
     def post_add(self, item):
         calendar.invalidate()
