@@ -11,16 +11,28 @@ pause is put right; a measure still finds a county's renamed item by its code.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import io
 import json
 
 import pytest
 from sqlalchemy import delete
 
 from app.extensions import db
-from app.models import (ApprovalItem, CalendarDay, ItemCorrection, ItemStatus, OrgUnit, Project,
-                        Region, WorkflowDefinition, WorkflowInstance)
+from app.models import (
+    ApprovalItem,
+    CalendarDay,
+    ItemCorrection,
+    ItemStatus,
+    OrgUnit,
+    Project,
+    Region,
+    WorkflowDefinition,
+    WorkflowInstance,
+)
 from app.plugins import start_on_land as sol
-from app.services import deadlines, item_codes as codes, lowcode_definitions, measures
+from app.services import deadlines, lowcode_definitions, measures
+from app.services import item_codes as codes
 from app.services.errors import DomainValidationError
 from app.workflow import actions, engine
 
@@ -96,8 +108,6 @@ def test_wrong_fields_give_the_same_messages_on_the_screen_and_the_api(
         "act": "accept_with_gaps|", **{f"f:accept_with_gaps:{k}": v for k, v in bad.items()}})
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    import html
-
     assert all(m in html.unescape(text) for m in messages.values())
     with app.app_context():  # nothing was done by either
         assert _item(item_ids[0]).status == ItemStatus.ACCEPTED
@@ -173,8 +183,6 @@ def _exported(key):
 
 
 def test_importing_a_definition_from_the_screen_is_the_command(app, world, login):
-    import io
-
     key = "cmd_import_test"
     try:
         resp = login("a_admin").post("/workflowdefinitionview/import", data={

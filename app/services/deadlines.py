@@ -31,7 +31,6 @@ by every save), so lists and scans need no extra query per row:
 """
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
 from typing import Iterable, Optional, Sequence
 
@@ -39,6 +38,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app import clock
 from app.models import ApprovalItem, CalendarDay, ItemCorrection, ItemStatus
 
 from . import calendar

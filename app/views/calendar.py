@@ -2,18 +2,19 @@
 approval item, plus the remaining/overdue columns the item lists show."""
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
 
 from flask import url_for
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import format_date, gettext, lazy_gettext as _
+from flask_babel import format_date, gettext
+from flask_babel import lazy_gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import false
 from wtforms import Field
 from wtforms.validators import ValidationError
 
+from app import clock
 from app.extensions import db
 from app.models import ApprovalItem, CalendarDay, CalendarDayKind, ItemCorrection
 from app.security import roles

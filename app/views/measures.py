@@ -12,7 +12,8 @@ from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import gettext, lazy_gettext as _
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
 from markupsafe import Markup
 from sqlalchemy import func
 from wtforms import TextAreaField
@@ -76,9 +77,8 @@ ROLE_CHOICES = [(r.key, r.name) for r in roles.ROLES
 def _unit_choices(region: Region, kinds) -> list[tuple[int, str]]:
     """Units a region may involve: its own and its subtree's, and those of the regions
     above it, within the user's scope."""
-    from app.services.regions import ancestor_ids
-
     from app.models import OrgUnitKind
+    from app.services.regions import ancestor_ids
 
     where = [OrgUnit.region.has(Region.path.like(region.path + "%"))
              | OrgUnit.region_id.in_(ancestor_ids(region.path))]

@@ -17,7 +17,8 @@ from flask_appbuilder import expose
 from flask_appbuilder.api import protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import gettext, lazy_gettext as _
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
@@ -32,7 +33,8 @@ from app.security import roles
 from app.security.scope import get_in_scope
 from app.services import measures as measure_service
 from app.services import workflow_files
-from app.workflow import actions, engine, fields as action_fields, links
+from app.workflow import actions, engine, links
+from app.workflow import fields as action_fields
 from app.workflow.definition import DefinitionError
 
 from .access import get_in_scope_or_404
