@@ -354,3 +354,17 @@ def test_an_item_takes_its_templates_code(app, world):
         made = [i for i in project.items if i.template_id == tpl.id]
         assert [i.code for i in made] == [codes.CONSTRUCTION_PERMIT]
         db.session.rollback()
+
+
+def test_no_plugin_writes_an_items_dates_or_status_itself():
+    """Plugins change items through app.services.items (accept, finish, supply_gaps)."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "app" / "plugins"
+    writes = re.compile(r"\b\w*item\w*\.(status|due_on|accepted_on|finished_on)\s*=[^=]")
+    offenders = [f"{path.relative_to(root)}:{n}"
+                 for path in sorted(root.rglob("*.py"))
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if writes.search(line)]
+    assert offenders == []

@@ -5,7 +5,8 @@ against a written commitment and a promised date; a broken promise raises a red 
 
 Design choice: the items are *not* modelled as workflow branches. Starting the parallel
 stage (action ``launch``) is an effect that sets every 未开始 item of the project in the
-chosen stage to 已受理 with ``accepted_on`` today (and ``due_on`` from its time limit), so
+chosen stage to 已受理 with ``accepted_on`` today (through ``app.services.items``, whose
+flush rule derives ``due_on`` from the time limit and any 补正 pause), so
 the ordinary item ledger, deadlines and cards keep working. The workflow tracks the stage:
 
     apply 提交并联申请 ──launch 牵头部门启动并联审批──▶ parallel 并联审批中
