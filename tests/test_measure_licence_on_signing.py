@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.services import item_codes as codes
 from app.models import (CardLevel, CardSubject, ItemStatus, OrgUnit, Region, WarningCard,
                         WorkflowInstanceStatus)
 from app.plugins import licence_on_signing, manager_of
@@ -54,10 +55,12 @@ def test_happy_path_issues_both_documents_on_signing(app, world, enabled):
     with app.app_context():
         project = new_project(world)
         unit = db.session.get(OrgUnit, world.a.department.id)
-        planning = f.item(project, unit, name="建设用地规划许可证核发",
+        planning = f.item(project, unit, name="建设用地规划许可证核发", code=codes.LAND_PLANNING_PERMIT,
                           status=ItemStatus.ACCEPTED, accepted_on=dt.date(2026, 11, 12))
-        certificate = f.item(project, unit, name="不动产权证书（首次登记）")
-        other = f.item(project, unit, name="建筑工程施工许可证核发")
+        certificate = f.item(project, unit, name="不动产权证书（首次登记）",
+                             code=codes.LAND_USE_RIGHT)
+        other = f.item(project, unit, name="建筑工程施工许可证核发",
+                       code=codes.CONSTRUCTION_PERMIT)
         inst = _ready_to_sign(world, project)
         assert inst.tokens["main"]["state"] == "awaiting_signing"
         assert inst.params["prereview_passed_on"] == DAY.isoformat()
@@ -94,7 +97,8 @@ def test_without_certificate_only_the_planning_permit(app, world):
                              user(world, "admin"))
         project = new_project(world)
         unit = db.session.get(OrgUnit, world.a.department.id)
-        certificate = f.item(project, unit, name="不动产权证书（首次登记）")
+        certificate = f.item(project, unit, name="不动产权证书（首次登记）",
+                             code=codes.LAND_USE_RIGHT)
         inst = _ready_to_sign(world, project)
         engine.transition(db.session, inst, "sign_and_issue", user(world, "dept"),
                           context={"land_price_paid": True})

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.services import item_codes as codes
 from app.models import CardLevel, CardSubject, Region, WarningCard, WorkflowInstanceStatus
 from app.models.enums import ItemStatus
 from app.plugins import manager_of, pile_first
@@ -84,11 +85,13 @@ def test_guards_come_from_finished_items_or_context(app, world, enabled):
         from app.models import OrgUnit
 
         unit = db.session.get(OrgUnit, world.a.department.id)
-        prerequisites = [f.item(project, unit, name=name, status=ItemStatus.FINISHED,
+        prerequisites = [f.item(project, unit, name=name, code=code, status=ItemStatus.FINISHED,
                                 accepted_on=dt.date(2026, 10, 26),
                                 finished_on=dt.date(2026, 11, 2))
-                         for name in ("建设用地规划许可证核发", "桩基施工图审查")]
+                         for name, code in (("建设用地规划许可证核发", codes.LAND_PLANNING_PERMIT),
+                                            ("桩基施工图审查", codes.DRAWING_REVIEW))]
         full = f.item(project, unit, name="建筑工程施工许可证核发", status=ItemStatus.ACCEPTED,
+                      code=codes.CONSTRUCTION_PERMIT,
                       accepted_on=dt.date(2026, 11, 3))
         inst = measures.start_measure(db.session, project, KEY, assistant)
         engine.transition(db.session, inst, "submit", assistant,

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.services import item_codes as codes
 from app.models import (CardLevel, CardSubject, OrgUnit, Region, WarningCard,
                         WorkflowInstanceStatus)
 from app.models.enums import ItemStatus
@@ -60,13 +61,14 @@ def test_happy_path_prereview_then_issue_together(app, world, enabled):
         project = new_project(world)
         assistant, dept = user(world, "assistant"), user(world, "dept")
         unit = db.session.get(OrgUnit, world.a.department.id)
-        land = f.item(project, unit, name="国有建设用地使用权出让合同备案",
+        land = f.item(project, unit, name="国有建设用地使用权出让合同备案", code=codes.LAND_USE_RIGHT,
                       status=ItemStatus.FINISHED, accepted_on=dt.date(2026, 11, 2),
                       finished_on=dt.date(2026, 11, 9))
-        permits = [f.item(project, unit, name=n, status=ItemStatus.ACCEPTED,
+        permits = [f.item(project, unit, name=n, code=c, status=ItemStatus.ACCEPTED,
                           accepted_on=dt.date(2026, 11, 12))
-                   for n in ("建设工程规划许可证核发", "建筑工程施工许可证核发")]
-        unrelated = f.item(project, unit, name="消防设计审查")
+                   for n, c in (("建设工程规划许可证核发", codes.WORKS_PLANNING_PERMIT),
+                                ("建筑工程施工许可证核发", codes.CONSTRUCTION_PERMIT))]
+        unrelated = f.item(project, unit, name="消防设计审查", code=codes.FIRE_SAFETY_INSPECTION)
         inst = measures.start_measure(db.session, project, KEY, assistant)
         assert inst.tokens["main"]["state"] == "apply"
         assert inst.params["time_limits"]["drawing_review"] == 4
@@ -100,7 +102,7 @@ def test_happy_path_prereview_then_issue_together(app, world, enabled):
         assert (land, links.PREREQUISITE) in linked
         assert all((i, links.CHANGED) in linked for i in permits)
         # (the county's templates may add a permit item of their own: finished too)
-        assert all(any(w in i.name for w in sol.ISSUED_ITEM_WORDS) and
+        assert all(i.code in sol.ISSUED_ITEM_CODES and
                    i.status == ItemStatus.FINISHED for i, rel in linked if rel == links.CHANGED)
         assert unrelated not in [i for i, _rel in linked]
         # The ledger cell reads the instance alone.
@@ -163,24 +165,23 @@ def test_red_card_when_a_prereview_branch_overruns(app, world, enabled):
         assert any(w in red[0].title for w in ("设计方案预审", "规划预审", "施工图预审"))
 
 
-def _land_item(world, project, name, status=ItemStatus.FINISHED):
+def _land_item(world, project, name, code, status=ItemStatus.FINISHED):
     unit = db.session.get(OrgUnit, world.a.department.id)
-    item = f.item(project, unit, name=name, status=status)
-    if status == ItemStatus.FINISHED:
-        item.accepted_on = item.finished_on = dt.date(2026, 11, 2)
-    db.session.flush()
-    return item
+    day = dt.date(2026, 11, 2)
+    return f.item(project, unit, name=name, code=code, status=status, accepted_on=day,
+                  finished_on=day if status == ItemStatus.FINISHED else None)
 
 
-@pytest.mark.parametrize("name", ["国有建设用地使用权出让合同", "土地出让合同备案",
-                                  "不动产权证书（国有建设用地使用权首次登记）",
-                                  "建设用地规划许可证"])
-def test_a_finished_land_item_confirms_the_land(app, world, enabled, name):
+@pytest.mark.parametrize("name,code", [
+    ("国有建设用地使用权出让合同", codes.LAND_USE_RIGHT), ("土地出让合同备案", codes.LAND_USE_RIGHT),
+    ("不动产权证书（国有建设用地使用权首次登记）", codes.LAND_USE_RIGHT),
+    ("建设用地规划许可证", codes.LAND_PLANNING_PERMIT)])
+def test_a_finished_land_item_confirms_the_land(app, world, enabled, name, code):
     with app.app_context():
         project = new_project(world)
         inst = measures.start_measure(db.session, project, KEY, user(world, "assistant"))
         _to_await_land(world, inst)
-        _land_item(world, project, name)
+        _land_item(world, project, name, code)
         engine.transition(db.session, inst, "issue_together", user(world, "dept"),
                           today=dt.date(2026, 11, 20))
         assert inst.status == WorkflowInstanceStatus.COMPLETED
@@ -194,8 +195,10 @@ def test_an_unfinished_or_unrelated_item_does_not_confirm_the_land(app, world, e
         project = new_project(world)
         inst = measures.start_measure(db.session, project, KEY, user(world, "assistant"))
         _to_await_land(world, inst)
-        _land_item(world, project, "国有建设用地使用权出让合同", ItemStatus.ACCEPTED)
-        _land_item(world, project, "建设项目用地预审与选址意见书")  # pre-review, not the land
+        _land_item(world, project, "国有建设用地使用权出让合同", codes.LAND_USE_RIGHT,
+                   ItemStatus.ACCEPTED)
+        _land_item(world, project, "建设项目用地预审与选址意见书",  # pre-review, not the land
+                   codes.LAND_PREREVIEW)
         dept = user(world, "dept")
         with pytest.raises(TransitionRefused, match="尚未取得土地"):
             engine.transition(db.session, inst, "issue_together", dept)

@@ -269,11 +269,14 @@ def refusal_world(app, world):
         dept = db.session.get(OrgUnit, world.a.department.id)
         plain, busy = f.assisted_project(world), f.assisted_project(world)
         busy.current_stage = f.stage("planning")
-        accepted = f.item(busy, dept, name="甲县消防设计审查", status=ItemStatus.ACCEPTED)
-        finished = f.item(busy, dept, name="甲县档案验收", status=ItemStatus.FINISHED)
+        accepted = f.item(busy, dept, name="甲县消防设计审查", status=ItemStatus.ACCEPTED,
+                          accepted_on=dt.date(2026, 11, 2))
+        finished = f.item(busy, dept, name="甲县档案验收", status=ItemStatus.FINISHED,
+                          accepted_on=dt.date(2026, 11, 2), finished_on=dt.date(2026, 11, 3))
         for name in ("甲县人防审查", "甲县防雷审查"):
             f.item(busy, dept, name=name, status=ItemStatus.ACCEPTED_WITH_GAPS,
-                   gap_materials="消防设计文件", gap_promised_on=DAY)
+                   accepted_on=dt.date(2026, 11, 2), gap_materials="消防设计文件",
+                   gap_promised_on=DAY)
         db.session.flush()
         yield SimpleNamespace(plain=plain, busy=busy, accepted=accepted, finished=finished)
         db.session.rollback()

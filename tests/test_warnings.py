@@ -118,7 +118,8 @@ def test_scan_raises_yellow_and_red_item_cards_and_notifies_once(app, world):
         not_started = new_item(world, pid, status=ItemStatus.NOT_STARTED,
                                due_on=dt.date(2026, 11, 2), name="未开始事项")
         finished = new_item(world, pid, status=ItemStatus.FINISHED,
-                            due_on=dt.date(2026, 11, 2), name="已办结事项")
+                            due_on=dt.date(2026, 11, 2), finished_on=dt.date(2026, 11, 2),
+                            name="已办结事项")
 
         result = scan()
         assert result.raised[("ITEM", "RED")] == 1 and result.raised[("ITEM", "YELLOW")] == 2

@@ -29,6 +29,7 @@ from app.models import (Applicant, ApplicantNature, ApprovalItem, AppUser, Divis
 from app.clock import utcnow
 from app.security import roles
 
+from app.services import item_codes
 from app.services.calendar import add_working_days, is_working_day
 from app.services.projects import fill_due_on, instantiate_items
 from app.services.reference import ensure_standard_stages
@@ -524,6 +525,24 @@ def _schedule_items(project: Project, spec: ProjectSpec, county: CountySpec,
 
 
 TEMPLATE_BY_NAME = {t.name: t for t in TEMPLATES}
+# The stable code each demo template carries (the measures find items by it).
+TEMPLATE_CODES = {
+    "项目策划生成（多规合一业务协同）": item_codes.PROJECT_PLANNING,
+    "企业设立登记": item_codes.COMPANY_REGISTRATION,
+    "企业投资项目备案": item_codes.INVESTMENT_FILING,
+    "建设项目用地预审与选址意见书": item_codes.LAND_PREREVIEW,
+    "建设用地规划许可证": item_codes.LAND_PLANNING_PERMIT,
+    "环境影响评价审批": item_codes.ENVIRONMENTAL_IMPACT,
+    "水土保持方案审批": item_codes.SOIL_CONSERVATION,
+    "建设工程规划许可证": item_codes.WORKS_PLANNING_PERMIT,
+    "施工图审查": item_codes.DRAWING_REVIEW,
+    "人防工程防护设计审查": item_codes.CIVIL_DEFENCE_REVIEW,
+    "建设项目安全设施设计审查": item_codes.SAFETY_FACILITIES_REVIEW,
+    "建筑工程施工许可证": item_codes.CONSTRUCTION_PERMIT,
+    "竣工联合验收": item_codes.JOINT_COMPLETION_ACCEPTANCE,
+    "公众聚集场所投入使用、营业前消防安全检查": item_codes.FIRE_SAFETY_INSPECTION,
+    "不动产首次登记": item_codes.PROPERTY_FIRST_REGISTRATION,
+}
 
 
 def load_demo(session: Session, password: str) -> str:
@@ -559,7 +578,8 @@ def load_demo(session: Session, password: str) -> str:
                 continue
             loader.add(ItemTemplate(
                 region=region, stage=stage, department=departments[t.department], seq=seq,
-                name=t.name, time_limit_days=t.days, fee_mode=t.fee_mode,
+                name=t.name, code=TEMPLATE_CODES.get(t.name), time_limit_days=t.days,
+                fee_mode=t.fee_mode,
                 fees_yuan=Decimal(t.fees) if t.fees else None, materials=t.materials,
                 division_of_labour=t.labour, active=True))
 
@@ -709,6 +729,7 @@ def _bulk_context(session: Session) -> list[dict]:
         out.append(dict(region=region.id, towns=towns, applicants=applicants,
                         templates=[dict(id=t.id, stage_id=t.stage_id,
                                         department_id=t.department_id, name=t.name,
+                                        code=t.code,
                                         time_limit_days=t.time_limit_days, fees_yuan=t.fees_yuan,
                                         fee_mode=t.fee_mode, materials=t.materials,
                                         division_of_labour=t.division_of_labour,
@@ -745,7 +766,7 @@ def _bulk_items(project_id: int, n: int, county: dict, per_project: int, current
                 status = _BULK_STATUSES[(n + i) % 3]
         rows.append(dict(
             project_id=project_id, stage_id=tpl["stage_id"], department_id=tpl["department_id"],
-            template_id=tpl["id"], name=name, time_limit_days=tpl["time_limit_days"],
+            template_id=tpl["id"], name=name, code=tpl["code"], time_limit_days=tpl["time_limit_days"],
             fees_yuan=tpl["fees_yuan"], fee_mode=tpl["fee_mode"], materials=tpl["materials"],
             division_of_labour=tpl["division_of_labour"], status=status, accepted_on=accepted,
             due_on=due, finished_on=finished,

@@ -20,6 +20,9 @@ class ItemFieldsMixin:
     """The columns a template hands down to each project's item."""
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # A stable code (app/services/item_codes.py) that measures find the item by; the name
+    # is for people and may be reworded by each region.
+    code: Mapped[Optional[str]] = mapped_column(String(50), index=True)
     time_limit_days: Mapped[int] = mapped_column(Integer, nullable=False, default=20)
     fees_yuan: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))
     fee_mode: Mapped[FeeMode] = enum_column(FeeMode, nullable=False, default=FeeMode.FREE)

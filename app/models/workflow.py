@@ -7,7 +7,7 @@ from typing import Optional
 
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, reconstructor, relationship
 
 from .base import Model, TimestampMixin, enum_column, utcnow
 from .enums import WorkflowInstanceStatus
@@ -47,6 +47,12 @@ class WorkflowDefinition(TimestampMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     region: Mapped[Region] = relationship(Region)
+
+    @reconstructor
+    def _remember_loaded_region(self) -> None:
+        # The region as read from the database: only that region may change the row, even
+        # after an edit's new region has been flushed (app.services.lowcode_definitions).
+        self.loaded_region_id = self.region_id
 
     def __repr__(self) -> str:
         return self.name

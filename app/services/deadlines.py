@@ -31,7 +31,6 @@ by every save), so lists and scans need no extra query per row:
 """
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
 from typing import Iterable, Optional, Sequence
 
@@ -39,12 +38,15 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import ApprovalItem, ItemCorrection, ItemStatus
+from app import clock
+from app.models import ApprovalItem, CalendarDay, ItemCorrection, ItemStatus
 
 from . import calendar
 from .calendar import CalendarSnapshot
 
 Pause = tuple[dt.date, Optional[dt.date]]
+# ``session.info`` key: the calendar a flush computes due dates with (see ``items``).
+CALENDAR_KEY = "deadlines.calendar"
 
 
 def due_date(accepted_on: dt.date, limit: int, pauses: Iterable[Pause] = (),
@@ -132,7 +134,7 @@ def _changed(item, name: str) -> bool:
     return state.attrs[name].history.has_changes()
 
 
-def fill_due_on(item: ApprovalItem) -> None:
+def fill_due_on(item: ApprovalItem, cal: Optional[CalendarSnapshot] = None) -> None:
     """Before an item is saved: compute ``due_on`` when it is blank, and again when the
     acceptance date or the time limit changed and the user did not edit ``due_on`` in
     the same save. A due date the user typed in (e.g. a legal extension) is kept until
@@ -140,12 +142,12 @@ def fill_due_on(item: ApprovalItem) -> None:
     if item.accepted_on is None or item.time_limit_days is None:
         return
     if item.due_on is None:
-        item.due_on = compute_due_on(item)
+        item.due_on = compute_due_on(item, cal=cal)
         return
     if _changed(item, "due_on"):
         return  # entered by hand in this save
     if _changed(item, "accepted_on") or _changed(item, "time_limit_days"):
-        item.due_on = compute_due_on(item)
+        item.due_on = compute_due_on(item, cal=cal)
 
 
 def sync_correction_status(item: ApprovalItem,
@@ -199,5 +201,35 @@ def refresh_after_calendar_change(session: Session, days: Iterable[dt.date],
         if new != item.due_on:
             item.due_on = new
             changed += 1
-    session.flush()
+    # The item rule of the flush (app.services.items) computes with the new calendar too,
+    # not with the cached one, which the edit has not reached yet.
+    session.info[CALENDAR_KEY] = after
+    try:
+        session.flush()
+    finally:
+        session.info.pop(CALENDAR_KEY, None)
     return changed
+
+
+def calendar_edit(session: Session, day: CalendarDay, *, deleting: bool = False) -> int:
+    """The command of one edit of the holiday calendar (a day added, changed or about to be
+    deleted, not yet flushed): recompute, in the caller's transaction, the due dates it
+    moves, so the edit and the due dates are saved — or rolled back — together. Returns
+    how many items changed; flushes the items, does not commit. The caller drops the
+    cached calendar (``calendar.invalidate()``) once it has committed."""
+    state = sa_inspect(day)
+    old = None
+    if state.persistent:
+        day_hist, kind_hist = state.attrs.day.history, state.attrs.kind.history
+        old = ((day_hist.deleted or day_hist.unchanged or [day.day])[0],
+               (kind_hist.deleted or kind_hist.unchanged or [day.kind])[0])
+    new = None if deleting else (day.day, day.kind)
+    with session.no_autoflush:
+        stmt = select(CalendarDay.day, CalendarDay.kind)
+        if day.id is not None:
+            stmt = stmt.where(CalendarDay.id != day.id)
+        others = [tuple(r) for r in session.execute(stmt)]
+    before = CalendarSnapshot(others + ([old] if old else []))
+    after = CalendarSnapshot(others + ([new] if new else []))
+    days = [pair[0] for pair in (old, new) if pair is not None]
+    return refresh_after_calendar_change(session, days, before, after)

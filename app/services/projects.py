@@ -27,7 +27,7 @@ def instantiate_items(session: Session, project: Project) -> list[ApprovalItem]:
             continue
         item = ApprovalItem(
             project=project, template=tpl, stage_id=tpl.stage_id, department_id=tpl.department_id,
-            name=tpl.name, time_limit_days=tpl.time_limit_days, fees_yuan=tpl.fees_yuan,
+            name=tpl.name, code=tpl.code, time_limit_days=tpl.time_limit_days, fees_yuan=tpl.fees_yuan,
             fee_mode=tpl.fee_mode, materials=tpl.materials,
             division_of_labour=tpl.division_of_labour,
         )

@@ -78,6 +78,25 @@ def _finished_after_accepted(get: Getter) -> Optional[str]:
     return None
 
 
+def _accepted_needs_date(get: Getter) -> Optional[str]:
+    from app.models import ItemStatus
+
+    status = get("status")
+    if status is not None and (status.is_open or status == ItemStatus.FINISHED) \
+            and get("accepted_on") is None:
+        return str(_("An item that is %(status)s needs the date it was accepted.",
+                     status=status.value))
+    return None
+
+
+def _finished_needs_date(get: Getter) -> Optional[str]:
+    from app.models import ItemStatus
+
+    if get("status") == ItemStatus.FINISHED and get("finished_on") is None:
+        return str(_("A finished item needs the date it was finished."))
+    return None
+
+
 def _department_in_project_region(get: Getter) -> Optional[str]:
     project, department = get("project"), get("department")
     if project is None or department is None or project.region is None:
@@ -98,6 +117,8 @@ PROJECT_RULES = (
 )
 
 ITEM_RULES = (
+    Rule("accepted_on", _accepted_needs_date),
+    Rule("finished_on", _finished_needs_date),
     Rule("due_on", _due_after_accepted),
     Rule("finished_on", _finished_after_accepted),
     _nonnegative("time_limit_days", _("Time limit")),

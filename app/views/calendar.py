@@ -2,22 +2,23 @@
 approval item, plus the remaining/overdue columns the item lists show."""
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
 
-from flask import g, url_for
+from flask import url_for
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import format_date, gettext, lazy_gettext as _
+from flask_babel import format_date, gettext
+from flask_babel import lazy_gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import false, inspect, select
+from sqlalchemy import false
 from wtforms import Field
 from wtforms.validators import ValidationError
 
+from app import clock
 from app.extensions import db
 from app.models import ApprovalItem, CalendarDay, CalendarDayKind, ItemCorrection
 from app.security import roles
-from app.security.scope import scoped
+from app.security.scope import get_in_scope
 from app.services import calendar, deadlines
 from app.services.errors import DomainValidationError
 
@@ -131,44 +132,37 @@ class CalendarDayView(ScopedModelView):
             kwargs["calendar_years"] = self.year_links()
         return super().render_template(template, **kwargs)
 
-    # Every edit drops the cached calendar and moves the due dates computed from it.
-    def _remember(self, days) -> None:
-        g.calendar_before = calendar.load_snapshot(self.datamodel.session)
-        g.calendar_days = [d for d in days if d is not None]
-
-    def _changed(self) -> None:
-        calendar.invalidate()
-        before, days = g.pop("calendar_before", None), g.pop("calendar_days", [])
-        if before is None or not days:
-            return
+    # Every edit moves the due dates computed from the calendar, in FAB's one transaction
+    # (the command ``deadlines.calendar_edit``), and drops the cached calendar once saved.
+    def _refresh_due_dates(self, item, deleting: bool = False) -> None:
         session = self.datamodel.session
         try:
-            deadlines.refresh_after_calendar_change(session, days, before)
-            session.commit()
+            deadlines.calendar_edit(session, item, deleting=deleting)
         except Exception:
+            # FAB only flashes a hook's error: the due dates already moved must not stay
+            # in the session for a later commit.
             session.rollback()
             raise
 
     def pre_add(self, item):
         super().pre_add(item)
-        self._remember([item.day])
+        self._refresh_due_dates(item)
 
     def pre_update(self, item):
         super().pre_update(item)
-        hist = inspect(item).attrs.day.history
-        self._remember(list(hist.deleted) + [item.day])
+        self._refresh_due_dates(item)
 
     def pre_delete(self, item):
-        self._remember([item.day])
+        self._refresh_due_dates(item, deleting=True)
 
     def post_add(self, item):
-        self._changed()
+        calendar.invalidate()
 
     def post_update(self, item):
-        self._changed()
+        calendar.invalidate()
 
     def post_delete(self, item):
-        self._changed()
+        calendar.invalidate()
 
 
 # -- 补正 corrections of an approval item ----------------------------------------------
@@ -198,8 +192,7 @@ class ItemRefField(Field):
                 pk = int(valuelist[0])
             except ValueError:
                 raise ValueError(gettext("Not a valid choice")) from None
-            stmt = scoped(select(ApprovalItem).where(ApprovalItem.id == pk), ApprovalItem)
-            self.data = db.session.scalars(stmt).first()
+            self.data = get_in_scope(db.session, ApprovalItem, pk)
             if self.data is None:
                 raise ValueError(gettext("Not a valid choice"))
 

@@ -9,22 +9,25 @@ from __future__ import annotations
 import json
 
 from flask import Response, abort, flash, g, redirect, request, url_for
-from flask_appbuilder import BaseView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import gettext, lazy_gettext as _
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import func
 from wtforms import TextAreaField
 
 from app.extensions import db
 from app.models import OrgUnit, Region, WorkflowDefinition
 from app.plugins import manager_of, plugin_text
 from app.security import roles
-from app.security.scope import is_in_scope, scoped
+from app.security.scope import get_in_scope
+from app.services import lowcode_definitions as definitions
 from app.services import measures as measure_service
 from app.services.errors import DomainValidationError
 
+from .access import ScopedBaseView, get_in_scope_or_404, scoped_rows
 from .base import ScopedModelView
 from .labels import LABELS
 
@@ -60,14 +63,11 @@ def _user_region():
     region_id = request.args.get("region", type=int)
     user = g.user
     if region_id is not None:
-        region = db.session.get(Region, region_id)
-        if region is None or not is_in_scope(db.session, region):
-            abort(404)
-        return region
+        return get_in_scope_or_404(Region, region_id)
     if getattr(user, "region", None) is not None:
-        return user.region
-    return db.session.scalars(scoped(select(Region), Region).order_by(
-        func.length(Region.path), Region.code).limit(1)).first()
+        return get_in_scope_or_404(Region, user.region.id)
+    rows = scoped_rows(Region, order_by=(func.length(Region.path), Region.code))
+    return rows[0] if rows else None
 
 
 ROLE_CHOICES = [(r.key, r.name) for r in roles.ROLES
@@ -77,16 +77,16 @@ ROLE_CHOICES = [(r.key, r.name) for r in roles.ROLES
 def _unit_choices(region: Region, kinds) -> list[tuple[int, str]]:
     """Units a region may involve: its own and its subtree's, and those of the regions
     above it, within the user's scope."""
+    from app.models import OrgUnitKind
     from app.services.regions import ancestor_ids
 
-    stmt = (select(OrgUnit).join(Region, Region.id == OrgUnit.region_id)
-            .where(Region.path.like(region.path + "%") | OrgUnit.region_id.in_(ancestor_ids(region.path)))
-            .order_by(Region.path, OrgUnit.name))
+    where = [OrgUnit.region.has(Region.path.like(region.path + "%"))
+             | OrgUnit.region_id.in_(ancestor_ids(region.path))]
     if kinds:
-        from app.models import OrgUnitKind
-
-        stmt = stmt.where(OrgUnit.kind.in_([OrgUnitKind[k] for k in kinds]))
-    return [(u.id, f"{u.region.name} · {u.name}") for u in db.session.scalars(stmt)]
+        where.append(OrgUnit.kind.in_([OrgUnitKind[k] for k in kinds]))
+    units = scoped_rows(OrgUnit, *where, order_by=(OrgUnit.name,))
+    units.sort(key=lambda u: (u.region.path, u.name))
+    return [(u.id, f"{u.region.name} · {u.name}") for u in units]
 
 
 def param_fields(spec, params: dict, region: Region, errors: dict | None = None) -> list[dict]:
@@ -126,7 +126,7 @@ def params_from_form(spec, form) -> dict:
 
 # -- the plugin screen -------------------------------------------------------------------
 
-class MeasureView(BaseView):
+class MeasureView(ScopedBaseView):
     """创新举措: the measures of the admin's region, their settings and diagrams."""
 
     route_base = "/measures"
@@ -298,16 +298,7 @@ def _with_header(data: dict, form) -> dict:
     return out
 
 
-def definition_problems(definition: dict) -> list[str]:
-    from app.workflow.definition import validate
-
-    manager = manager_of()
-    return [str(p) for p in validate(definition, known_guards=set(manager.guards()) or None,
-                                     known_effects=set(manager.effects()) or None)]
-
-
-def _code_measure_keys() -> set[str]:
-    return {k for k, s in manager_of().measures().items() if s.region_id is None}
+definition_problems = definitions.definition_problems
 
 
 _JSON_AREA = {"rows": 24, "class": "form-control", "spellcheck": "false",
@@ -355,45 +346,21 @@ class WorkflowDefinitionView(ScopedModelView):
         _("Workflow definition (JSON)"), description=description_columns["definition"],
         render_kw=_JSON_AREA)}
 
+    # The rules of a definition are the commands of app.services.lowcode_definitions.
     def pre_add(self, item):
-        self._check(item)
+        definitions.save_definition(self.datamodel.session, item, g.user, created=True)
         super().pre_add(item)
 
     def pre_update(self, item):
-        # The region the row had before this edit decides who may change it (a county must
-        # not take over the city's definition by picking itself as its region).
-        session = self.datamodel.session
-        with session.no_autoflush:
-            old_region = session.get(Region, session.scalar(
-                select(WorkflowDefinition.region_id).where(WorkflowDefinition.id == item.id)))
-        if old_region is None or not measure_service.can_configure(g.user, old_region):
-            raise DomainValidationError({"region": gettext(
-                "Only the region that defined a measure may change it.")})
-        self._check(item)
+        definitions.save_definition(self.datamodel.session, item, g.user, created=False)
         super().pre_update(item)
 
     def pre_delete(self, item):
-        if not measure_service.can_configure(g.user, item.region):
-            raise DomainValidationError({"region": gettext(
-                "Only the region that defined a measure may change it.")})
-
-    def _check(self, item):
-        errors = {}
-        if item.region is None:
-            item.region = getattr(g.user, "region", None)
-        if item.region is None or not measure_service.can_configure(g.user, item.region):
-            errors["region"] = gettext("Only the region that defined a measure may change it.")
-        if item.key in _code_measure_keys():
-            errors["key"] = gettext("A built-in measure already uses this code.")
-        if errors:
-            raise DomainValidationError(errors)
-        definition = dict(item.definition or {})
-        definition.update(key=item.key, name=item.name, version=item.version)
-        item.definition = definition
+        definitions.check_delete(item, g.user)
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and "pk" in kwargs:
-            item = self.datamodel.get(kwargs["pk"], self._base_filters)
+            item = get_in_scope(db.session, WorkflowDefinition, kwargs["pk"])
             if item is not None:
                 kwargs["diagram"] = _svg(item.definition)
                 kwargs["definition_json"] = json.dumps(item.definition, ensure_ascii=False,
@@ -449,7 +416,7 @@ class WorkflowDefinitionView(ScopedModelView):
                 problems = [gettext("The definition must be a JSON object.")]
             if not problems:
                 try:
-                    item = import_definition(db.session, data, g.user)
+                    item = definitions.import_definition(db.session, data, g.user)
                     db.session.commit()
                 except DomainValidationError as err:
                     db.session.rollback()
@@ -463,30 +430,7 @@ class WorkflowDefinitionView(ScopedModelView):
                                     problems=problems), (422 if problems else 200)
 
 
-def import_definition(session, data: dict, user) -> WorkflowDefinition:
-    """A new WorkflowDefinition for the user's region from exported JSON (the next free
-    version of its code). DomainValidationError lists every problem."""
-    region = getattr(user, "region", None)
-    if region is None or not measure_service.can_configure(user, region):
-        raise DomainValidationError({"region": gettext(
-            "Only a bureau admin of a region may import a measure.")})
-    key = str(data.get("key") or "")
-    errors = {}
-    if key in _code_measure_keys():
-        errors["key"] = gettext("A built-in measure already uses this code.")
-    problems = definition_problems(data)
-    for i, problem in enumerate(problems):
-        errors[f"definition.{i}"] = problem
-    if errors:
-        raise DomainValidationError(errors)
-    last = session.scalar(select(func.max(WorkflowDefinition.version))
-                          .where(WorkflowDefinition.key == key)) or 0
-    definition = dict(data, version=last + 1)
-    item = WorkflowDefinition(key=key, version=last + 1, name=str(data.get("name")),
-                              region_id=region.id, definition=definition, active=True)
-    session.add(item)
-    session.flush()
-    return item
+import_definition = definitions.import_definition
 
 
 __all__ = ["MeasureView", "WorkflowDefinitionView", "import_definition"]

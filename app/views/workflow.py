@@ -2,11 +2,11 @@
 instance page (diagram, timeline, actions with comment and attachments, cancelling) and
 the REST API.
 
-Thin: starting is ``app.services.measures.start_measure``; every transition goes through
-``app.workflow.engine.transition`` and every cancellation through ``engine.cancel`` (the
-same calls for the screens, the API and workers); the inputs an action declares (its
-fields) are read by ``app.workflow.fields``; attachments are checked and stored by
-``app.services.workflow_files``; one transaction per request, committed here.
+Thin: starting is ``app.services.measures.start_measure``; every action (its fields, its
+attachments and the transition) is the command ``app.workflow.actions.perform_action``
+and every cancellation ``engine.cancel`` (the same calls for the screens, the API and
+workers); rows are reached through the scoped accessor; one transaction per request,
+committed here.
 """
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from flask_appbuilder import expose
 from flask_appbuilder.api import protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import gettext, lazy_gettext as _
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from wtforms import MultipleFileField, SelectField, TextAreaField
@@ -30,12 +30,14 @@ from app.extensions import db
 from app.models import Project, WorkflowInstance, WorkflowInstanceStatus
 from app.plugins import plugin_text
 from app.security import roles
-from app.security.scope import scoped
+from app.security.scope import get_in_scope
 from app.services import measures as measure_service
 from app.services import workflow_files
-from app.workflow import engine, fields as action_fields, links
+from app.workflow import actions, engine, links
+from app.workflow import fields as action_fields
 from app.workflow.definition import DefinitionError
 
+from .access import get_in_scope_or_404
 from .base import API_VERBS, VIEW_VERBS, ScopedModelRestApi, ScopedModelView, display_value
 from .labels import LABELS
 
@@ -76,6 +78,16 @@ def cancel_refusal(session, instance, user) -> tuple[int, str] | None:
         return 403, gettext("Only the project's assistants, the dispatcher or the bureau "
                             "admin may cancel this measure.")
     return None
+
+
+def commit_action(result: actions.ActionResult) -> None:
+    """Commit the request's one transaction; its stored files go when it fails."""
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        actions.discard_files(result)
+        raise
 
 
 def _too_large_message() -> str:
@@ -192,8 +204,7 @@ class ProjectWorkflowsView(ScopedModelView):
         pk = (request.view_args or {}).get("pk")
         instance = None
         if pk is not None and self.appbuilder.sm.has_access("can_read", roles.WORKFLOW):
-            instance = db.session.scalars(scoped(select(WorkflowInstance).where(
-                WorkflowInstance.id == pk), WorkflowInstance)).first()
+            instance = get_in_scope(db.session, WorkflowInstance, pk)
         if instance is None:
             return current_app.handle_http_exception(NotFound())
         flash(_too_large_message(), "danger")
@@ -202,22 +213,10 @@ class ProjectWorkflowsView(ScopedModelView):
 
     # -- lookups ----------------------------------------------------------------------
     def _instance(self, pk) -> WorkflowInstance:
-        instance = db.session.scalars(scoped(select(WorkflowInstance).where(
-            WorkflowInstance.id == pk), WorkflowInstance)).first()
-        if instance is None:
-            abort(404)
-        return instance
+        return get_in_scope_or_404(WorkflowInstance, pk)
 
     def _project(self, pk) -> Project:
-        try:
-            pk = int(pk)
-        except (TypeError, ValueError):
-            abort(404)
-        project = db.session.scalars(scoped(select(Project).where(Project.id == pk),
-                                            Project)).first()
-        if project is None:
-            abort(404)
-        return project
+        return get_in_scope_or_404(Project, pk)
 
     def _can_write(self) -> bool:
         return bool(self.appbuilder.sm.has_access("can_write", roles.WORKFLOW))
@@ -272,18 +271,18 @@ class ProjectWorkflowsView(ScopedModelView):
         except Exception:  # noqa: BLE001 - an old snapshot that cannot be drawn
             svg = Markup('<p class="text-danger">%s</p>') % gettext(
                 "The diagram cannot be drawn for this definition.")
-        actions = engine.available_actions(instance, g.user, session=db.session) \
+        available = engine.available_actions(instance, g.user, session=db.session) \
             if self._can_write() else []
         defn = engine.definition_of(instance)
         labels = defn.branch_labels()
         can_cancel = cancel_refusal(db.session, instance, g.user) is None
-        inputs = field_inputs(db.session, instance, actions, posted or MultiDict(),
+        inputs = field_inputs(db.session, instance, available, posted or MultiDict(),
                               {submitted: field_errors} if submitted else {})
         return self.render_template(
             "workflow/instance.html", instance=instance, name=_name(instance), svg=svg,
             steps=engine.timeline(instance), tokens=engine.token_views(instance),
             linked_items=links.linked_items(instance),
-            actions=actions, act_value=_act_value, branch_labels=labels, form=form,
+            actions=available, act_value=_act_value, branch_labels=labels, form=form,
             inputs=inputs, submitted=submitted, refusal=refusal,
             cancel_form=cancel_form or CancelForm(formdata=None), can_cancel=can_cancel,
             max_mb=workflow_files.max_mb(), attachment_types=workflow_files.allowed_types(),
@@ -300,44 +299,40 @@ class ProjectWorkflowsView(ScopedModelView):
             return self._render_show(instance, form, 400, posted=request.form)
         act = request.form.get("act") or ""
         action, _sep, branch = act.partition("|")
-        t = engine.definition_of(instance).transition(action)
-        # The clicked action's own inputs only (f:<action>[|<branch>]:<name>).
-        context, errors = action_fields.parse(
-            db.session, instance, t, action_fields.raw_from_form(
-                request.form, t, action_fields.form_prefix(action, branch or None)),
-            user=g.user) if t is not None else ({}, {})
-        if errors:
+        branch = branch or None
+        try:
+            result = actions.perform_action(
+                db.session, instance, g.user, action, branch=branch,
+                comment=form.comment.data,
+                values=actions.values_from_form(instance, action, branch, request.form),
+                files=request.files.getlist("attachments"))
+        except actions.ActionFieldsInvalid as err:
+            db.session.rollback()
             # Nothing is stored: the values typed stay in the form, each error by its field.
             flash(gettext("“%(action)s” was not done: check the fields marked below.",
-                          action=plugin_text(t.title)), "danger")
-            return self._render_show(instance, form, 200, posted=request.form,
-                                     submitted=act, field_errors=errors)
-        try:
-            stored = workflow_files.save(instance.id, request.files.getlist("attachments"))
-        except workflow_files.AttachmentRefused as err:
+                          action=plugin_text(err.transition.title)), "danger")
+            return self._render_show(self._instance(pk), form, 200, posted=request.form,
+                                     submitted=act, field_errors=err.errors)
+        except actions.AttachmentRefused as err:
+            db.session.rollback()
             # The whole action is refused; the comment and fields typed stay in the form.
             flash(str(err), "danger")
-            return self._render_show(instance, form, 200, posted=request.form, submitted=act)
-        try:
-            step = engine.transition(db.session, instance.id, action, g.user,
-                                     comment=(form.comment.data or "").strip() or None,
-                                     attachments=stored, branch=branch or None,
-                                     context=context)
-            label = engine.definition_of(instance).transition(action)
-            db.session.commit()
-        except engine.TransitionRefused as err:
+            return self._render_show(self._instance(pk), form, 200, posted=request.form,
+                                     submitted=act)
+        except actions.TransitionRefused as err:
             db.session.rollback()
-            workflow_files.discard(instance.id, stored)
             flash(err.reason, "danger")
             # The comment and fields typed stay in the form; files must be chosen again.
             return self._render_show(self._instance(pk), form, 200, posted=request.form,
                                      submitted=act, refusal=err.reason)
         except Exception:
             db.session.rollback()
-            workflow_files.discard(instance.id, stored)
             raise
+        commit_action(result)
+        label = result.transition
         flash(gettext("%(action)s: done.",
-                      action=plugin_text(label.title) if label else step.action), "success")
+                      action=plugin_text(label.title) if label else result.step.action),
+              "success")
         return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
 
     @expose("/cancel/<int:pk>", methods=["POST"])
@@ -423,7 +418,7 @@ class WorkflowInstanceApi(ScopedModelRestApi):
         name to its message; nothing is done) or the action is refused (``message`` is the
         reason); 413 for an upload over the limit.
         """
-        instance = self.datamodel.get(pk, self._base_filters)
+        instance = get_in_scope(db.session, WorkflowInstance, pk)
         if instance is None:
             return self.response_404()
         try:
@@ -441,29 +436,24 @@ class WorkflowInstanceApi(ScopedModelRestApi):
                 raw = []  # not an object: refused below
         if raw is not None and not isinstance(raw, dict):
             return self.response_400(message="context must be a JSON object")
-        t = engine.definition_of(instance).transition(action)
-        context = None
-        if t is not None:  # an unknown action is the engine's refusal
-            context, errors = action_fields.parse(db.session, instance, t, raw, user=g.user)
-            if errors:
-                return self.response_422(message=errors)
         try:
-            stored = workflow_files.save(instance.id, files)
-        except workflow_files.AttachmentRefused as err:
-            return self.response_422(message=str(err))
-        try:
-            step = engine.transition(db.session, instance.id, action, g.user,
-                                     comment=body.get("comment") or None, attachments=stored,
-                                     branch=body.get("branch") or None, context=context)
-            db.session.commit()
-        except engine.TransitionRefused as err:
+            result = actions.perform_action(
+                db.session, instance, g.user, action, branch=body.get("branch") or None,
+                comment=body.get("comment"), values=raw, files=files)
+        except actions.ActionFieldsInvalid as err:
             db.session.rollback()
-            workflow_files.discard(instance.id, stored)
+            return self.response_422(message=err.errors)
+        except actions.AttachmentRefused as err:
+            db.session.rollback()
+            return self.response_422(message=str(err))
+        except actions.TransitionRefused as err:
+            db.session.rollback()
             return self.response_422(message=err.reason)
         except Exception:
             db.session.rollback()
-            workflow_files.discard(instance.id, stored)
             raise
+        commit_action(result)
+        step = result.step
         db.session.refresh(instance)
         return self.response(200, result={
             "id": instance.id, "status": instance.status.name,
@@ -477,7 +467,7 @@ class WorkflowInstanceApi(ScopedModelRestApi):
     @safe
     def cancel(self, pk):
         """Stop a running measure; ``comment`` (the reason) is required."""
-        instance = self.datamodel.get(pk, self._base_filters)
+        instance = get_in_scope(db.session, WorkflowInstance, pk)
         if instance is None:
             return self.response_404()
         try:

@@ -10,7 +10,8 @@ from typing import Iterable, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import ApprovalItem, ItemStatus, WorkflowInstance, WorkflowItemLink
+from app.models import ApprovalItem, WorkflowInstance, WorkflowItemLink
+from app.services import items
 
 from .messages import _
 
@@ -58,41 +59,23 @@ def link_items(session: Session, instance: WorkflowInstance, items: Iterable[App
     return n
 
 
-def finished_items_named(session: Session, project_id: int, words: Iterable[str]
+def finished_items_coded(session: Session, project_id: int, codes: Iterable[str]
                          ) -> list[ApprovalItem]:
-    """The project's finished (已办结) items whose name contains one of ``words``."""
-    words = tuple(words)
-    items = session.scalars(select(ApprovalItem).where(
-        ApprovalItem.project_id == project_id, ApprovalItem.status == ItemStatus.FINISHED)
-        .order_by(ApprovalItem.id)).all()
-    return [i for i in items if any(w in i.name for w in words)]
+    """The project's finished (已办结) items carrying one of ``codes``."""
+    return items.finished_with_codes(session, project_id, codes)
 
 
-def open_items_named(session: Session, project_id: int, words: Iterable[str]
+def open_items_coded(session: Session, project_id: int, codes: Iterable[str]
                      ) -> list[ApprovalItem]:
-    """The project's items not yet finished, refused or withdrawn whose name contains one
-    of ``words``."""
-    words = tuple(words)
-    done = (ItemStatus.FINISHED, ItemStatus.REFUSED, ItemStatus.WITHDRAWN)
-    items = session.scalars(select(ApprovalItem).where(
-        ApprovalItem.project_id == project_id, ApprovalItem.status.notin_(done))
-        .order_by(ApprovalItem.id)).all()
-    return [i for i in items if any(w in i.name for w in words)]
+    """The project's items not yet finished, refused or withdrawn carrying one of ``codes``."""
+    return items.open_with_codes(session, project_id, codes)
 
 
 def finish_item(session: Session, instance: WorkflowInstance, item: ApprovalItem,
                 day: dt.date, result: Optional[str] = None) -> None:
     """Mark ``item`` finished on ``day`` by the measure (e.g. a permit issued the day of
-    signing) and link it as changed. The accepted date is set to the same day when the
-    item had none, so the item's own deadline rules stay consistent."""
-    if item.accepted_on is None or item.accepted_on > day:
-        item.accepted_on = day
-    if item.due_on is not None and item.due_on < item.accepted_on:
-        item.due_on = item.accepted_on  # the table keeps due ≥ accepted
-    item.status = ItemStatus.FINISHED
-    item.finished_on = day
-    if result and not item.result:
-        item.result = result[:255]
+    signing, through the item service) and link it as changed."""
+    items.finish(item, day, result=result)
     link_item(session, instance, item, CHANGED)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from app.plugins.builtin import BuiltinMeasure, say
 from app.plugins.types import ParamSpec, standard_parameters
+from app.services import item_codes
 
 KEY = "licence_on_signing"
 NAME = "签约即颁照/交地即发证"
@@ -131,9 +132,10 @@ def record_issued(session, instance, ctx):
     _finish_issued_items(session, instance, ctx, issued)
 
 
-# The project's approval items this measure issues at signing, by document.
-ITEM_WORDS = {"planning_permit": ("建设用地规划许可",),
-              "property_certificate": ("不动产权", "不动产登记", "不动产首次登记")}
+# The project's approval items this measure issues at signing, by document (item codes).
+ITEM_CODES = {"planning_permit": (item_codes.LAND_PLANNING_PERMIT,),
+              "property_certificate": (item_codes.LAND_USE_RIGHT,
+                                       item_codes.PROPERTY_FIRST_REGISTRATION)}
 
 
 def _finish_issued_items(session, instance, ctx, issued: dict) -> None:
@@ -144,7 +146,7 @@ def _finish_issued_items(session, instance, ctx, issued: dict) -> None:
     day = step_day(ctx)
     labels = dict(DOCUMENTS)
     for doc in issued:
-        for item in links.open_items_named(session, instance.project_id, ITEM_WORDS[doc]):
+        for item in links.open_items_coded(session, instance.project_id, ITEM_CODES[doc]):
             links.finish_item(session, instance, item, day, f"{labels[doc]}签约当日核发")
 
 

@@ -5,7 +5,8 @@ against a written commitment and a promised date; a broken promise raises a red 
 
 Design choice: the items are *not* modelled as workflow branches. Starting the parallel
 stage (action ``launch``) is an effect that sets every 未开始 item of the project in the
-chosen stage to 已受理 with ``accepted_on`` today (and ``due_on`` from its time limit), so
+chosen stage to 已受理 with ``accepted_on`` today (through ``app.services.items``, whose
+flush rule derives ``due_on`` from the time limit and any 补正 pause), so
 the ordinary item ledger, deadlines and cards keep working. The workflow tracks the stage:
 
     apply 提交并联申请 ──launch 牵头部门启动并联审批──▶ parallel 并联审批中
@@ -360,16 +361,13 @@ def all_finished(session, instance, ctx) -> Optional[str]:
 # -- effects -------------------------------------------------------------------------------
 def accept_stage_items(session, instance, ctx):
     from app.models.enums import ItemStatus
-    from app.services import calendar
+    from app.services import items
     from app.workflow import links
 
     today = _today(ctx)
     ids = []
     for item in _stage_items(session, instance, [ItemStatus.NOT_STARTED]):
-        item.status = ItemStatus.ACCEPTED
-        item.accepted_on = today
-        if item.time_limit_days:
-            item.due_on = calendar.add_working_days(today, item.time_limit_days)
+        items.accept(item, today)  # the due date follows the item rules (补正 pauses)
         ids.append(item.id)
         links.link_item(session, instance, item, links.CHANGED)
     params = _params(instance)
@@ -379,19 +377,13 @@ def accept_stage_items(session, instance, ctx):
 
 
 def accept_with_gaps(session, instance, ctx):
-    from app.models.enums import ItemStatus
-    from app.services import calendar
+    from app.services import items
     from app.workflow import links
 
     item = _context_item(session, instance, ctx)
     today = _today(ctx)
-    if item.status == ItemStatus.NOT_STARTED or item.accepted_on is None:
-        item.accepted_on = today
-        if item.time_limit_days:
-            item.due_on = calendar.add_working_days(today, item.time_limit_days)
-    item.status = ItemStatus.ACCEPTED_WITH_GAPS
-    item.gap_materials = str(ctx.get("gap_materials")).strip()
-    item.gap_promised_on = _as_date(ctx.get("promised_on"))
+    items.accept(item, today, gap_materials=str(ctx.get("gap_materials")).strip(),
+                 gap_promised_on=_as_date(ctx.get("promised_on")))
     links.link_item(session, instance, item, links.CHANGED)
     params = _params(instance)
     gaps = dict(params.get("gaps") or {})
@@ -403,7 +395,7 @@ def accept_with_gaps(session, instance, ctx):
 
 
 def record_gaps_supplied(session, instance, ctx):
-    from app.models.enums import ItemStatus
+    from app.services import items
 
     item = _supplied_item(session, instance, ctx)
     today = _today(ctx)
@@ -418,10 +410,7 @@ def record_gaps_supplied(session, instance, ctx):
     instance.params = params
     # Materials in (late or not): the scan clears the GAP_PROMISE card; the item's own
     # deadline still runs.
-    item.gap_materials = None
-    item.gap_promised_on = None
-    if item.status == ItemStatus.ACCEPTED_WITH_GAPS:
-        item.status = ItemStatus.ACCEPTED
+    items.supply_gaps(item)
 
 
 def record_completion(session, instance, ctx):

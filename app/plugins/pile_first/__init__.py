@@ -41,14 +41,15 @@ from app.plugins.builtin import as_date as _as_date, instance_params as _params,
 from app.plugins.builtin import BuiltinMeasure, say
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import ParamSpec, ReminderDue, standard_parameters
+from app.services import item_codes
 
 KEY = "pile_first"
 NAME = "桩基先行许可"
 VERSION = "1.0"
 
-LAND_ITEM_WORDS = ("不动产权", "建设用地规划许可", "国有土地使用", "土地使用权")
-DRAWING_ITEM_WORDS = ("桩基", "施工图")
-FULL_PERMIT_WORDS = ("施工许可",)
+LAND_ITEM_CODES = (item_codes.LAND_USE_RIGHT, item_codes.LAND_PLANNING_PERMIT)
+DRAWING_ITEM_CODES = (item_codes.DRAWING_REVIEW,)
+FULL_PERMIT_CODES = (item_codes.CONSTRUCTION_PERMIT,)
 
 DEFINITION = {
     "key": KEY, "name": NAME, "version": 1, "initial": "apply",
@@ -154,18 +155,13 @@ def _comment(ctx: dict) -> str:
     return str(ctx.get("comment") or "")
 
 
-def _finished_item_named(session, instance, words) -> Optional[str]:
-    """The name of a finished approval item of the instance's project containing one of
-    ``words``, else None."""
-    from sqlalchemy import select
+def _finished_item_coded(session, instance, codes) -> Optional[str]:
+    """The name of a finished approval item of the instance's project carrying one of
+    ``codes``, else None."""
+    from app.services import items
 
-    from app.models import ApprovalItem
-    from app.models.enums import ItemStatus
-
-    names = session.scalars(select(ApprovalItem.name).where(
-        ApprovalItem.project_id == instance.project_id,
-        ApprovalItem.status == ItemStatus.FINISHED)).all()
-    return next((n for n in names if any(w in n for w in words)), None)
+    found = items.finished_with_codes(session, instance.project_id, codes)
+    return found[0].name if found else None
 
 
 # -- guards ------------------------------------------------------------------------------
@@ -177,7 +173,7 @@ def land_right(session, instance, ctx):
         return None
     if "土地使用权已取得" in _comment(ctx):
         return None
-    if _finished_item_named(session, instance, LAND_ITEM_WORDS):
+    if _finished_item_coded(session, instance, LAND_ITEM_CODES):
         return None
     return say("尚未取得土地使用权：须建设用地规划许可证或不动产权证书已办结，"
                "或勾选“土地使用权已取得”（或在意见中注明“土地使用权已取得”）")
@@ -191,7 +187,7 @@ def drawing_review(session, instance, ctx):
         return None
     if "桩基施工图审查合格" in _comment(ctx):
         return None
-    if _finished_item_named(session, instance, DRAWING_ITEM_WORDS):
+    if _finished_item_coded(session, instance, DRAWING_ITEM_CODES):
         return None
     return say("桩基施工图尚未审查合格：须施工图审查事项已办结，或勾选“桩基施工图审查合格”"
                "（或在意见中注明“桩基施工图审查合格”）")
@@ -216,8 +212,8 @@ def record_application(session, instance, ctx):
     params["commitment_signed"] = True
     instance.params = params
     # The finished items the prerequisites rest on show on the instance's page.
-    links.link_items(session, instance, links.finished_items_named(
-        session, instance.project_id, LAND_ITEM_WORDS + DRAWING_ITEM_WORDS),
+    links.link_items(session, instance, links.finished_items_coded(
+        session, instance.project_id, LAND_ITEM_CODES + DRAWING_ITEM_CODES),
         links.PREREQUISITE)
 
 
@@ -236,9 +232,8 @@ def record_full_permit(session, instance, ctx):
     params["full_permit_on"] = day.isoformat()
     instance.params = params
     # The project's own construction-permit item is issued by this step.
-    for item in links.open_items_named(session, instance.project_id, FULL_PERMIT_WORDS):
-        if not any(w in item.name for w in DRAWING_ITEM_WORDS):
-            links.finish_item(session, instance, item, day, "施工许可证已核发（桩基先行）")
+    for item in links.open_items_coded(session, instance.project_id, FULL_PERMIT_CODES):
+        links.finish_item(session, instance, item, day, "施工许可证已核发（桩基先行）")
 
 
 # -- reporting --------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import Optional
 from app.plugins.builtin import instance_params as _params, step_day as _today
 from app.plugins.builtin import BuiltinMeasure, say
 from app.plugins.types import ParamSpec, standard_parameters
+from app.services import item_codes
 
 KEY = "start_on_land"
 NAME = "拿地即开工"
@@ -40,7 +41,7 @@ BRANCHES = (("design", "设计方案预审"), ("planning", "规划预审"), ("dr
 # Finished approval items that show the land is acquired: the transfer contract (国有建设用地
 # 使用权出让合同), the land transfer itself, the property certificate, or the land-use
 # planning permit (whose materials include the transfer contract).
-LAND_ITEM_WORDS = ("建设用地使用权", "土地出让", "不动产权", "建设用地规划许可", "土地使用权")
+LAND_ITEM_CODES = (item_codes.LAND_USE_RIGHT, item_codes.LAND_PLANNING_PERMIT)
 LAND_PHRASE = "土地已取得"
 
 DEFINITION = {
@@ -121,12 +122,12 @@ EN = {
 
 # -- helpers ---------------------------------------------------------------------------
 
-def _finished_item_named(session, instance, words) -> Optional[str]:
-    """The name of a finished approval item of the instance's project containing one of
-    ``words``, else None."""
+def _finished_item_coded(session, instance, codes) -> Optional[str]:
+    """The name of a finished approval item of the instance's project carrying one of
+    ``codes``, else None."""
     from app.workflow import links
 
-    items = links.finished_items_named(session, instance.project_id, words)
+    items = links.finished_items_coded(session, instance.project_id, codes)
     return items[0].name if items else None
 
 
@@ -136,7 +137,7 @@ def land_evidence(session, instance, ctx) -> Optional[str]:
         return "经办人确认土地已取得"
     if LAND_PHRASE in str(ctx.get("comment") or ""):
         return f"意见注明“{LAND_PHRASE}”"
-    name = _finished_item_named(session, instance, LAND_ITEM_WORDS)
+    name = _finished_item_coded(session, instance, LAND_ITEM_CODES)
     return f"事项“{name}”已办结" if name else None
 
 
@@ -158,7 +159,8 @@ def record_prereview(session, instance, ctx):
 
 
 # The project's items issued together on land acquisition.
-ISSUED_ITEM_WORDS = ("建设工程规划许可", "建设用地规划许可", "施工许可")
+ISSUED_ITEM_CODES = (item_codes.WORKS_PLANNING_PERMIT, item_codes.LAND_PLANNING_PERMIT,
+                     item_codes.CONSTRUCTION_PERMIT)
 
 
 def record_issue(session, instance, ctx):
@@ -171,9 +173,9 @@ def record_issue(session, instance, ctx):
     if evidence:
         params["land_evidence"] = evidence
     instance.params = params
-    links.link_items(session, instance, links.finished_items_named(
-        session, instance.project_id, LAND_ITEM_WORDS), links.PREREQUISITE)
-    for item in links.open_items_named(session, instance.project_id, ISSUED_ITEM_WORDS):
+    links.link_items(session, instance, links.finished_items_coded(
+        session, instance.project_id, LAND_ITEM_CODES), links.PREREQUISITE)
+    for item in links.open_items_coded(session, instance.project_id, ISSUED_ITEM_CODES):
         links.finish_item(session, instance, item, day, "拿地即开工：取得土地当日同步核发")
 
 
