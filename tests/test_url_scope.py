@@ -196,8 +196,8 @@ def _samples(world, county: str, files_dir: Path) -> dict:
     # The user's own rows belong to the county's admin, the first role of COUNTY_ROLES.
     job = JobRecord(user_id=c.users["admin"].id, kind="ledger_items", title=f"{county}县URL任务",
                     status=JobStatus.FINISHED, result_path=str(result), result_name="x.xlsx")
-    card = WarningCard(subject=CardSubject.ITEM, subject_id=item.id, level=CardLevel.YELLOW,
-                       project_id=project.id, org_unit_id=c.department.id,
+    card = WarningCard(subject=CardSubject.ITEM, subject_id=item.id, part="url-scope",
+                       level=CardLevel.RED, project_id=project.id, org_unit_id=c.department.id,
                        title=f"{county}URL卡片", due_on=dt.date(2026, 11, 2))
     order = WorkOrder(project_id=project.id, org_unit_id=c.department.id, region_id=c.region.id,
                       title=f"{county}URL工单", reply_due_on=dt.date(2026, 12, 1))
