@@ -9,8 +9,16 @@ from flask_appbuilder import BaseView
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (AppUser, CardLevel, CardSubject, Project, Region, WarningCard,
-                        WorkflowStep, WorkOrder)
+from app.models import (
+    AppUser,
+    CardLevel,
+    CardSubject,
+    Project,
+    Region,
+    WarningCard,
+    WorkflowStep,
+    WorkOrder,
+)
 from app.plugins.manager import ScopedViewsOnly
 from app.security import roles
 from app.services import measures

@@ -21,10 +21,29 @@ from sqlalchemy import select
 from werkzeug.routing.converters import IntegerConverter
 
 from app.extensions import appbuilder, db
-from app.models import (Applicant, ApprovalItem, AppUser, AuditRecord, CardLevel, CardSubject,
-                        ItemCorrection, ItemTemplate, JobRecord, JobStatus, Notification, OrgUnit,
-                        Project, ProjectAssistant, Region, ServiceTeamMember, Stage, WarningCard,
-                        WorkflowDefinition, WorkflowInstance, WorkOrder)
+from app.models import (
+    Applicant,
+    ApprovalItem,
+    AppUser,
+    AuditRecord,
+    CardLevel,
+    CardSubject,
+    ItemCorrection,
+    ItemTemplate,
+    JobRecord,
+    JobStatus,
+    Notification,
+    OrgUnit,
+    Project,
+    ProjectAssistant,
+    Region,
+    ServiceTeamMember,
+    Stage,
+    WarningCard,
+    WorkflowDefinition,
+    WorkflowInstance,
+    WorkOrder,
+)
 from app.security import roles
 from app.security.sync import _wanted_pairs, menu_index
 
