@@ -53,8 +53,9 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
 
         register_views(appbuilder)
         from .plugins import load_plugins
+        from .views.base import SCOPED_VIEW_BASES
 
-        load_plugins(app, appbuilder)
+        load_plugins(app, appbuilder, SCOPED_VIEW_BASES)
 
     # One display format for stored (UTC) timestamps in every template.
     app.jinja_env.filters["beijing"] = clock.display

@@ -14,7 +14,7 @@ from .types import MeasureSpec, ParamSpec  # noqa: F401
 EXTENSION = "measures"
 
 
-def load_plugins(app, appbuilder=None) -> None:
+def load_plugins(app, appbuilder=None, view_bases: tuple[type, ...] = ()) -> None:
     """Discover, check and register the measure plugins (called by the app factory).
 
     A misspelt hook in a built-in plugin stops the start-up (PluginContractError); a
@@ -22,7 +22,8 @@ def load_plugins(app, appbuilder=None) -> None:
     its error for the CLI and the admin's plugin screen. ``DISABLED_PLUGINS`` blocks plugins
     by name without importing them. Without ``appbuilder`` (the lean worker app) no
     screens are registered: workers still need the guards, effects, reminder rules and
-    ledger columns."""
+    ledger columns. A plugin's views are accepted only if they derive from ``view_bases``
+    (the factory passes the scoped bases of ``app.views``)."""
     from .manager import MeasureManager
 
     manager = MeasureManager(disabled=app.config.get("DISABLED_PLUGINS") or ())
@@ -31,7 +32,7 @@ def load_plugins(app, appbuilder=None) -> None:
     manager.install_into_engine()
     if appbuilder is None:
         return
-    manager.register_views(appbuilder)
+    manager.register_views(appbuilder, view_bases)
 
     @app.context_processor
     def _plugin_strings():

@@ -229,12 +229,17 @@ class MeasureManager:
     def after_transition(self, session, instance, step) -> None:
         self.pm.hook.after_transition(session=session, instance=instance, step=step)
 
-    def register_views(self, appbuilder) -> None:
+    def register_views(self, appbuilder, view_bases: tuple[type, ...] = ()) -> None:
+        """Let each plugin add its screens and APIs. A plugin gets the app builder through
+        a guard that accepts only classes deriving from ``view_bases`` (the scoped bases
+        of ``app.views``, given by the factory): a view that could reach rows outside the
+        user's scope is refused, logged and reported on the plugin screen."""
         for impl in reversed(self.pm.hook.register_views.get_hookimpls()):
+            info = self.plugins[impl.plugin_name]
+            guarded = ScopedViewsOnly(appbuilder, view_bases, impl.plugin_name, info)
             try:
-                impl.function(appbuilder)
+                impl.function(guarded)
             except Exception as err:  # noqa: BLE001 - reported on the plugin screen
-                info = self.plugins[impl.plugin_name]
                 info.error = f"界面注册失败 views failed: {_error_text(err)}"
                 log.error("views of plugin %s failed: %s", impl.plugin_name, info.error)
 
@@ -263,6 +268,43 @@ class MeasureManager:
         after_transition._hbdb_plugins = True  # type: ignore[attr-defined]
         callbacks.append(after_transition)
         return True
+
+
+class ScopedViewsOnly:
+    """The app builder as a plugin's ``register_views`` sees it: ``add_view``,
+    ``add_view_no_menu`` and ``add_api`` take only views deriving from the scoped bases;
+    anything else is left out with a logged error (like other malformed contributions)."""
+
+    _GUARDED = ("add_view", "add_view_no_menu", "add_api")
+
+    def __init__(self, appbuilder, view_bases: tuple[type, ...], plugin: str,
+                 info: Optional[PluginInfo] = None) -> None:
+        self._appbuilder = appbuilder
+        self._bases = tuple(view_bases)
+        self._plugin = plugin
+        self._info = info
+
+    def _accepts(self, view) -> bool:
+        cls = view if isinstance(view, type) else type(view)
+        if self._bases and issubclass(cls, self._bases):
+            return True
+        names = ", ".join(b.__name__ for b in self._bases) or "(none given)"
+        message = (f"界面未注册 view refused: {cls.__name__} does not derive from the scoped "
+                   f"bases {names}")
+        log.error("measure plugin %s: %s", self._plugin, message)
+        if self._info is not None:
+            self._info.error = "；".join(filter(None, [self._info.error, message]))
+        return False
+
+    def __getattr__(self, name: str):
+        target = getattr(self._appbuilder, name)
+        if name not in self._GUARDED:
+            return target
+
+        def guarded(view, *args, **kwargs):
+            return target(view, *args, **kwargs) if self._accepts(view) else None
+
+        return guarded
 
 
 def _well_formed(obj, check, what: str) -> bool:

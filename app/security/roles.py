@@ -87,16 +87,20 @@ ROLES: tuple[RoleSpec, ...] = (
     _spec(ASSISTANT, "assistant", 40, reads=_ALL_DOMAIN,
           writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM, LEDGER, WORKFLOW) + _OWN,
           extra=_SELF_SERVICE),
+    # Clerks and companies write workflows: the measures' definitions give them steps
+    # (role keys "clerk" and "company"); which steps, the definition decides.
     _spec(CLERK, "clerk", 40, reads=_ALL_DOMAIN,
-          writes=(PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, LEDGER) + _OWN,
+          writes=(PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, LEDGER, WORKFLOW) + _OWN,
           extra=_SELF_SERVICE),
     # Department officers answer the work orders sent to their unit.
     _spec(DEPARTMENT, "dept", 30,
           reads=(PROJECT, APPROVAL_ITEM, REGION, ORG_UNIT, STAGE, CALENDAR, CARD, WORK_ORDER,
                  WORKFLOW),
           writes=(APPROVAL_ITEM, WORKFLOW) + _OWN, extra=_SELF_SERVICE + (("can_reply", WORK_ORDER),)),
-    _spec(ENTERPRISE, "company", 10, reads=(PROJECT, APPROVAL_ITEM, WORKFLOW) + _OWN,
-          writes=_OWN, extra=_SELF_SERVICE),
+    # The company: its own projects, items, applicant record and measures (see the module
+    # docstring of app.security.scope); none of the internal supervision (cards, work orders).
+    _spec(ENTERPRISE, "company", 10, reads=(PROJECT, APPROVAL_ITEM, APPLICANT, WORKFLOW) + _OWN,
+          writes=(WORKFLOW,) + _OWN, extra=_SELF_SERVICE),
 )
 
 ROLES_BY_NAME = {r.name: r for r in ROLES}

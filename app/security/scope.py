@@ -2,7 +2,26 @@
 
 Staff see their region's subtree; department officers see their own department's
 items; enterprise users see their own company's projects. Every list, detail URL,
-related view, form choice, REST endpoint, export and download asks ``scope_condition``.
+related view, form choice, REST endpoint, export and download asks ``scope_condition``
+(views through ``app.views.access.get_in_scope_or_404`` and the scoped base views).
+
+What the enterprise (企业) role sees — the company is the bureau's client, not a part of
+its supervision:
+
+- its own projects (``Project.applicant_id`` is the user's applicant), their approval
+  items (status, dates, result, certificate number) and their corrections (补正: they
+  concern what the company must supply);
+- its own applicant record;
+- the innovation measures run on its projects (``WorkflowInstance``/``WorkflowStep``),
+  where it acts on the steps a definition gives to the role key ``company``;
+- its own account, notifications and jobs.
+
+Hidden from it, on every surface (rules below, role permissions in ``roles.py``, and the
+project page's tabs, which show only what the user may read): the internal supervision —
+red/yellow cards, work orders and their steps (departments' replies), the audit trail —
+and the bureau's organisation: other users, the project's assistants and service team,
+regions, departments, templates, stages, measure settings and definitions.
+(Its service plan will be added with the plan model.)
 """
 from __future__ import annotations
 
@@ -123,8 +142,11 @@ def _stage_rule(scope: Scope):
 _RULES: dict[type, Callable[[Scope], Any]] = {
     Project: Scope.projects,
     ApprovalItem: Scope.items,
-    ProjectAssistant: lambda s: ProjectAssistant.project_id.in_(select(Project.id).where(s.projects())),
-    ServiceTeamMember: lambda s: ServiceTeamMember.project_id.in_(select(Project.id).where(s.projects())),
+    # The bureau's own organisation of a project: staff only.
+    ProjectAssistant: _enterprise_blocked(lambda s: ProjectAssistant.project_id.in_(
+        select(Project.id).where(s.projects()))),
+    ServiceTeamMember: _enterprise_blocked(lambda s: ServiceTeamMember.project_id.in_(
+        select(Project.id).where(s.projects()))),
     Applicant: lambda s: (Applicant.id == s.user.applicant_id) if s.enterprise
     else s.by_region(Applicant.region_id),
     Region: _enterprise_blocked(lambda s: s.by_region(Region.id)),
@@ -132,12 +154,13 @@ _RULES: dict[type, Callable[[Scope], Any]] = {
     ItemTemplate: _enterprise_blocked(lambda s: s.by_region(ItemTemplate.region_id)),
     Stage: _enterprise_blocked(_stage_rule),
     ItemCorrection: lambda s: ItemCorrection.item_id.in_(select(ApprovalItem.id).where(s.items())),
-    WarningCard: lambda s: (WarningCard.project_id.in_(select(Project.id).where(s.projects()))
-                            & (WarningCard.org_unit_id == s.user.org_unit_id
-                               if s.department_only else True)),
-    WorkOrder: lambda s: (WorkOrder.project_id.in_(select(Project.id).where(s.projects()))
-                          & (WorkOrder.org_unit_id == s.user.org_unit_id
-                             if s.department_only else True)),
+    # Cards and work orders are the bureau's internal supervision: never the company's.
+    WarningCard: _enterprise_blocked(lambda s: (
+        WarningCard.project_id.in_(select(Project.id).where(s.projects()))
+        & (WarningCard.org_unit_id == s.user.org_unit_id if s.department_only else True))),
+    WorkOrder: _enterprise_blocked(lambda s: (
+        WorkOrder.project_id.in_(select(Project.id).where(s.projects()))
+        & (WorkOrder.org_unit_id == s.user.org_unit_id if s.department_only else True))),
     WorkOrderStep: lambda s: WorkOrderStep.work_order_id.in_(
         select(WorkOrder.id).where(_RULES[WorkOrder](s))),
     # Measure settings and local definitions: the region's own, those of its subtree, and

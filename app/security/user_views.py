@@ -1,7 +1,7 @@
 """User administration restricted to the admin's region subtree and to grantable roles."""
 from __future__ import annotations
 
-from flask import abort, flash, g, request
+from flask import flash, g, request
 from flask_appbuilder.security.views import ResetPasswordView, UserDBModelView
 from flask_babel import lazy_gettext as _
 from wtforms.validators import DataRequired, ValidationError
@@ -10,8 +10,9 @@ from app.models import AppUser
 from app.security import roles
 from app.security.scope import role_names
 from app.services.errors import DomainValidationError
-from app.views.base import (SCOPE_FILTERS, ScopeFilter, VIEW_VERBS, ensure_related_in_scope)
-
+from app.views.access import get_in_scope_or_404
+from app.views.base import (SCOPE_FILTERS, VIEW_VERBS, ScopedRowAccess, ScopeFilter,
+                            ensure_related_in_scope)
 
 
 class GrantableRoleFilter(ScopeFilter):
@@ -32,7 +33,7 @@ def _check_roles(form, field) -> None:
 USER_EXTRA = ["region", "org_unit", "applicant", "phone"]
 
 
-class ScopedUserView(UserDBModelView):
+class ScopedUserView(ScopedRowAccess, UserDBModelView):
     """FAB's user screen, limited to the admin's subtree and grantable roles."""
 
     class_permission_name = roles.USERS
@@ -71,8 +72,9 @@ class ScopedUserView(UserDBModelView):
         self.label_columns = {**UserDBModelView.label_columns, **self.label_columns}
         super().__init__(**kwargs)
 
-    def _check(self, item: AppUser) -> None:
-        ensure_related_in_scope(self.datamodel, item)
+    def _check(self, item: AppUser, columns) -> None:
+        # Only the columns of the form: created_by/changed_by may be an admin above this one.
+        ensure_related_in_scope(self.datamodel, item, columns)
         allowed = set(roles.grantable_role_names(role_names(g.user)))
         bad = [r.name for r in item.roles if r.name not in allowed]
         if bad:
@@ -82,11 +84,11 @@ class ScopedUserView(UserDBModelView):
             raise DomainValidationError({"region": str(_("This field is required."))})
 
     def pre_add(self, item):
-        self._check(item)
+        self._check(item, self.add_columns)
         super().pre_add(item)
 
     def pre_update(self, item):
-        self._check(item)
+        self._check(item, self.edit_columns)
         super().pre_update(item)
 
     def pre_delete(self, item):
@@ -97,19 +99,8 @@ class ScopedUserView(UserDBModelView):
 class ScopedResetPasswordView(ResetPasswordView):
     """Resetting a password checks that the user is inside the admin's scope."""
 
-    def _target(self):
-        from app.extensions import db
-        from app.security.scope import scoped
-        from sqlalchemy import select
-
-        try:
-            pk = int(request.args.get("pk", ""))
-        except ValueError:
-            abort(404)
-        user = db.session.scalars(scoped(select(AppUser).where(AppUser.id == pk), AppUser)).first()
-        if user is None:
-            abort(404)
-        return user
+    def _target(self) -> AppUser:
+        return get_in_scope_or_404(AppUser, request.args.get("pk"))
 
     def form_get(self, form):
         self._target()

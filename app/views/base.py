@@ -6,25 +6,28 @@ rule errors shown next to their fields (screens) or as a 422 (API).
 """
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
 
-from flask import abort, flash, redirect, request
+from flask import abort, flash, g, has_request_context, redirect, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.exceptions import DatabaseException
+from flask_appbuilder.fields import EnumField
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _
+from marshmallow import ValidationError as SchemaValidationError
 from sqlalchemy import inspect as sa_inspect
-from flask_appbuilder.fields import EnumField
-from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms.validators import ValidationError
 
-from app.security.scope import is_in_scope, scope_condition
-
-from .access import get_in_scope_or_404
+from app import clock
+from app.security.scope import get_in_scope, is_in_scope, scope_condition
 from app.services.errors import DomainValidationError
 from app.services.saving import before_save, rules_for
+from app.services.uniqueness import duplicated_columns
+
+from .access import ScopedBaseView, get_in_scope_or_404
 
 VIEW_VERBS = {
     "list": "read", "show": "read", "download": "read",
@@ -78,13 +81,19 @@ class LevelIn(BaseFilter):
         return query.filter(self.model.level.in_(value))
 
 
-def ensure_related_in_scope(datamodel, item) -> None:
-    """Refuse a save that points at a row outside the user's scope (forged ids)."""
+def ensure_related_in_scope(datamodel, item, columns=None) -> None:
+    """Refuse a save that points at a row outside the user's scope (forged ids).
+
+    ``columns`` are the ones the form or request may set (the view's add or edit columns):
+    relations the application fills itself (``created_by``, ``changed_by`` of a user, who
+    may be an admin above the saving one) are not the saving user's choice."""
     session = datamodel.session
     errors = {}
     mapper = sa_inspect(type(item))
     for rel in mapper.relationships:
         if rel.uselist or rel.viewonly:
+            continue
+        if columns is not None and rel.key not in columns:
             continue
         target = getattr(item, rel.key, None)
         if target is not None and not is_in_scope(session, target):
@@ -168,60 +177,15 @@ def optional_enum_fields(datamodel, columns, labels, validators) -> dict:
 def ensure_unique(datamodel, item) -> None:
     """Refuse a save that would duplicate a unique column (the API's twin of FAB's form
     Unique validator), instead of letting the database raise."""
-    from sqlalchemy import select
-
-    model = type(item)
-    errors = {}
-    for column in model.__table__.columns:
-        if not column.unique:
-            continue
-        value = getattr(item, column.key, None)
-        if value is None:
-            continue
-        stmt = select(model.id).where(getattr(model, column.key) == value)
-        if item.id is not None:
-            stmt = stmt.where(model.id != item.id)
-        with datamodel.session.no_autoflush:
-            if datamodel.session.execute(stmt).first() is not None:
-                errors[column.key] = str(_("Already exists"))
-    if errors:
-        raise DomainValidationError(errors)
+    duplicated = duplicated_columns(datamodel.session, item)
+    if duplicated:
+        raise DomainValidationError({name: str(_("Already exists")) for name in duplicated})
 
 
-class ScopedModelView(ModelView):
-    """A CRUD screen restricted to the user's data scope."""
+class ScopedRowAccess:
+    """The routes of FAB's model screens that would reach a row without the base filters
+    (actions, FAB's file download), kept to the scoped accessor."""
 
-    base_filters = SCOPE_FILTERS
-    method_permission_name = VIEW_VERBS
-    page_size = 25
-
-    def __init__(self, **kwargs):
-        self.add_form_query_rel_fields = with_scope(self.datamodel, self.add_form_query_rel_fields)
-        self.edit_form_query_rel_fields = with_scope(self.datamodel, self.edit_form_query_rel_fields)
-        self.search_form_query_rel_fields = with_scope(self.datamodel,
-                                                       self.search_form_query_rel_fields)
-        rules = rules_for(self.datamodel.obj)
-        if rules:
-            self.validators_columns = rule_validators(rules, self.validators_columns)
-        self.formatters_columns = display_formatters(self.datamodel, self.formatters_columns)
-        labels, checks = self.label_columns or {}, self.validators_columns or {}
-        self.add_form_extra_fields = {
-            **optional_enum_fields(self.datamodel, self.add_columns, labels, checks),
-            **(self.add_form_extra_fields or {})}
-        self.edit_form_extra_fields = {
-            **optional_enum_fields(self.datamodel, self.edit_columns, labels, checks),
-            **(self.edit_form_extra_fields or {})}
-        super().__init__(**kwargs)
-
-    def pre_add(self, item):
-        ensure_related_in_scope(self.datamodel, item)
-        before_save(self.datamodel.session, item, created=True)
-
-    def pre_update(self, item):
-        ensure_related_in_scope(self.datamodel, item)
-        before_save(self.datamodel.session, item, created=False)
-
-    # FAB's action endpoints look rows up without the base filters; these keep the scope.
     def _scoped_get(self, pk):
         return get_in_scope_or_404(self.datamodel.obj, pk)
 
@@ -254,6 +218,65 @@ class ScopedModelView(ModelView):
         return action.func(items)
 
 
+class ScopedModelView(ScopedRowAccess, ModelView):
+    """A CRUD screen restricted to the user's data scope."""
+
+    base_filters = SCOPE_FILTERS
+    method_permission_name = VIEW_VERBS
+    page_size = 25
+
+    def __init__(self, **kwargs):
+        self.add_form_query_rel_fields = with_scope(self.datamodel, self.add_form_query_rel_fields)
+        self.edit_form_query_rel_fields = with_scope(self.datamodel, self.edit_form_query_rel_fields)
+        self.search_form_query_rel_fields = with_scope(self.datamodel,
+                                                       self.search_form_query_rel_fields)
+        rules = rules_for(self.datamodel.obj)
+        if rules:
+            self.validators_columns = rule_validators(rules, self.validators_columns)
+        self.formatters_columns = display_formatters(self.datamodel, self.formatters_columns)
+        labels, checks = self.label_columns or {}, self.validators_columns or {}
+        self.add_form_extra_fields = {
+            **optional_enum_fields(self.datamodel, self.add_columns, labels, checks),
+            **(self.add_form_extra_fields or {})}
+        self.edit_form_extra_fields = {
+            **optional_enum_fields(self.datamodel, self.edit_columns, labels, checks),
+            **(self.edit_form_extra_fields or {})}
+        super().__init__(**kwargs)
+
+    def pre_add(self, item):
+        ensure_related_in_scope(self.datamodel, item, self.add_columns)
+        before_save(self.datamodel.session, item, created=True)
+
+    def pre_update(self, item):
+        ensure_related_in_scope(self.datamodel, item, self.edit_columns)
+        before_save(self.datamodel.session, item, created=False)
+
+    # Tabs (related views) the user may not read are not shown: FAB renders every related
+    # view of a page, whatever the user's permissions (e.g. the cards on a project's page).
+    @property
+    def _related_views(self):
+        views = self.__dict__.get("_all_related_views") or []
+        if not has_request_context() or getattr(g, "user", None) is None:
+            return views
+        return [v for v in views if may_list(v)]
+
+    @_related_views.setter
+    def _related_views(self, views):
+        self.__dict__["_all_related_views"] = views
+
+    def get_init_inner_views(self):
+        # FAB appends the initialised related views to this list at registration.
+        return self.__dict__.setdefault("_all_related_views", [])
+
+
+def may_list(view) -> bool:
+    """Whether the signed-in user holds the permission of ``view``'s list."""
+    verb = (view.method_permission_name or {}).get("list", "list")
+    permission = f"can_{verb}"
+    return (permission in (view.base_permissions or [permission])
+            and view.appbuilder.sm.has_access(permission, view.class_permission_name))
+
+
 class ScopedModelRestApi(ModelRestApi):
     """A REST API restricted to the user's data scope, with rule errors as 422."""
 
@@ -261,6 +284,8 @@ class ScopedModelRestApi(ModelRestApi):
     method_permission_name = API_VERBS
     allow_browser_login = True
     page_size = 25
+    # Lists have a stable order, so paging neither skips nor repeats rows.
+    base_order = ("id", "asc")
 
     def __init__(self):
         self.add_query_rel_fields = with_scope(self.datamodel, self.add_query_rel_fields)
@@ -268,12 +293,12 @@ class ScopedModelRestApi(ModelRestApi):
         super().__init__()
 
     def pre_add(self, item):
-        ensure_related_in_scope(self.datamodel, item)
+        ensure_related_in_scope(self.datamodel, item, self.add_columns)
         ensure_unique(self.datamodel, item)
         before_save(self.datamodel.session, item, created=True)
 
     def pre_update(self, item):
-        ensure_related_in_scope(self.datamodel, item)
+        ensure_related_in_scope(self.datamodel, item, self.edit_columns)
         ensure_unique(self.datamodel, item)
         before_save(self.datamodel.session, item, created=False)
 
@@ -285,12 +310,36 @@ class ScopedModelRestApi(ModelRestApi):
             return self.response_422(message=err.errors)
 
     def put_headless(self, pk):
+        """PUT changes only the fields sent (FAB fills the others in from a dump of the row,
+        which its own schema then refuses, e.g. an empty enum), on a row in scope."""
+        if not request.is_json:
+            return self.response_400(message="Request is not JSON")
+        item = get_in_scope(self.datamodel.session, self.datamodel.obj, pk)
+        if item is None:
+            return self.response_404()
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return self.response_400(message="Request is not a JSON object")
         try:
-            return super().put_headless(pk)
+            item = self.edit_model_schema.load(data, instance=item, partial=True)
+        except SchemaValidationError as err:
+            self.datamodel.session.rollback()
+            return self.response_422(message=err.messages)
+        try:
+            self.pre_update(item)
         except DomainValidationError as err:
             self.datamodel.session.rollback()
             return self.response_422(message=err.errors)
+        try:
+            self.datamodel.edit(item)
+        except DatabaseException as err:
+            return self.response_422(message=f"Database exception occurred: {err.__cause__}")
+        self.post_update(item)
+        return self.response(200, result=self.edit_model_schema.dump(item, many=False))
 
 
-__all__ = ["ScopedModelView", "ScopedModelRestApi", "ScopeFilter", "expose", "protect", "safe",
-           "flash", "redirect"]
+# What a plugin's views must derive from (app.plugins.manager.ScopedViewsOnly).
+SCOPED_VIEW_BASES = (ScopedModelView, ScopedModelRestApi, ScopedBaseView)
+
+__all__ = ["ScopedModelView", "ScopedModelRestApi", "ScopedRowAccess", "ScopeFilter", "expose",
+           "protect", "safe", "flash", "redirect"]

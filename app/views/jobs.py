@@ -9,15 +9,13 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext, lazy_gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import select
-
 from app.extensions import db
 from app.models import JobRecord, JobStatus
 from app.security import roles
-from app.security.scope import scoped
 from app.services import jobs
 from workers.base import QueueUnavailable
 
+from .access import scoped_rows
 from .base import ScopedModelView
 from .labels import LABELS
 
@@ -70,7 +68,7 @@ class JobRecordView(ScopedModelView):
     @expose("/file/<int:pk>")
     @has_access
     def file(self, pk):
-        record = self._owned(pk)
+        record = self._scoped_get(pk)
         if record.status != JobStatus.FINISHED or not record.result_path \
                 or not os.path.exists(record.result_path):
             abort(404)
@@ -81,15 +79,15 @@ class JobRecordView(ScopedModelView):
     @has_access
     def active(self):
         """Progress of the user's jobs, polled by the list page while any job runs."""
-        rows = db.session.scalars(scoped(select(JobRecord).where(JobRecord.status.in_(
-            [JobStatus.QUEUED, JobStatus.STARTED])), JobRecord)).all()
+        rows = scoped_rows(JobRecord, JobRecord.status.in_([JobStatus.QUEUED, JobStatus.STARTED]),
+                           order_by=(JobRecord.id,))
         return jsonify([{"id": r.id, "status": r.status.name, "progress": r.progress}
                         for r in rows])
 
     @expose("/retry/<int:pk>", methods=["POST"])
     @has_access
     def retry(self, pk):
-        record = self._owned(pk)
+        record = self._scoped_get(pk)
         if record.status != JobStatus.FAILED:
             flash(gettext("Only a failed job can be retried."), "warning")
         else:
@@ -99,11 +97,3 @@ class JobRecordView(ScopedModelView):
             except QueueUnavailable:
                 flash(jobs.QUEUE_DOWN_MESSAGE, "danger")
         return redirect(url_for("JobRecordView.list"))
-
-    def _owned(self, pk) -> JobRecord:
-        record = db.session.scalars(scoped(select(JobRecord).where(JobRecord.id == pk),
-                                           JobRecord)).first()
-        if record is None:
-            abort(404)
-        return record
-

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from flask import flash, g, redirect, request, url_for
-from flask_appbuilder import BaseView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from werkzeug.routing import BuildError
@@ -19,6 +19,8 @@ from app.security import roles
 from app.security.scope import current_scope
 from app.services import jobs, ledgers
 from workers.base import QueueUnavailable
+
+from .access import ScopedBaseView
 
 DOWNLOAD_CENTRE = "JobRecordView.list"
 DOWNLOAD_CENTRE_URL = "/jobrecordview/list/"
@@ -76,7 +78,7 @@ def _back() -> str:
     return request.referrer or _download_centre()
 
 
-class LedgerView(BaseView):
+class LedgerView(ScopedBaseView):
     """POST /ledgers/projects and /ledgers/items: queue a ledger export of the list."""
 
     route_base = "/ledgers"

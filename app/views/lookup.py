@@ -4,14 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import jsonify, request
-from flask_appbuilder import BaseView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
 from app.extensions import db
 from app.models import Applicant, Project
 from app.security import roles
-from app.security.scope import scoped
+from app.security.scope import get_in_scope, select_in_scope
+
+from .access import ScopedBaseView
 
 
 @dataclass(frozen=True)
@@ -21,15 +23,11 @@ class Lookup:
     order: object
 
     def get_in_scope(self, session, pk: int):
-        stmt = scoped(select(self.model).where(self.model.id == pk), self.model)
-        return session.scalars(stmt).first()
+        return get_in_scope(session, self.model, pk)
 
     def matches(self, session, term: str, limit: int = 20):
-        stmt = select(self.model)
-        if term:
-            like = f"%{term}%"
-            stmt = stmt.where(or_(*[col.ilike(like) for col in self.search]))
-        stmt = scoped(stmt, self.model).order_by(self.order).limit(limit)
+        where = [or_(*[col.ilike(f"%{term}%") for col in self.search])] if term else []
+        stmt = select_in_scope(self.model, *where).order_by(self.order).limit(limit)
         return list(session.scalars(stmt))
 
 
@@ -39,7 +37,7 @@ LOOKUPS = {
 }
 
 
-class LookupView(BaseView):
+class LookupView(ScopedBaseView):
     route_base = "/lookup"
     # Its own resource: sharing "Project" with fewer verbs would make FAB drop can_write.
     class_permission_name = roles.LOOKUP

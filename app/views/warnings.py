@@ -24,17 +24,16 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext, lazy_gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Optional as OptionalValue
 
 from app.extensions import db
 from app.models import CardLevel, Notification, OrgUnit, WarningCard, WorkOrder, WorkOrderStatus
 from app.security import roles
-from app.security.scope import scoped
 from app.services import notifications as notices
 from app.services import work_orders
 
+from .access import scoped_rows
 from .base import VIEW_VERBS, ScopedModelView
 from .labels import LABELS
 
@@ -211,8 +210,7 @@ class WarningCardView(ScopedModelView):
     def dispatch(self, pk):
         card = self._scoped_get(pk)
         user = g.user
-        units = db.session.scalars(scoped(select(OrgUnit).order_by(OrgUnit.region_id,
-                                                                   OrgUnit.name), OrgUnit)).all()
+        units = scoped_rows(OrgUnit, order_by=(OrgUnit.region_id, OrgUnit.name))
         form = DispatchForm()
         form.org_unit.choices = [(u.id, u.name) for u in units]
         if request.method == "GET":
