@@ -122,7 +122,7 @@ class Config:
         # Flask-AppBuilder
         self.APP_NAME = os.environ.get("APP_NAME", "重大项目政务服务平台")
         self.APP_THEME = ""
-        self.FAB_SECURITY_MANAGER_CLASS = "app.security.manager.AppSecurityManager"
+        self.FAB_SECURITY_MANAGER_CLASS = "app.views.security_manager.AppSecurityManager"
         self.FAB_INDEX_VIEW = "app.views.home.HomeView"
         self.FAB_API_SWAGGER_UI = True
         self.FAB_ADD_SECURITY_API = False

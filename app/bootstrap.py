@@ -9,7 +9,7 @@ from flask import Flask
 
 from app.extensions import appbuilder, db
 from app.security.sync import sync_security
-from app.services.calendar import ensure_calendar_seeded
+from app.services.calendar_seeding import ensure_calendar_seeded
 from app.services.reference import ensure_standard_stages
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import delete, event, func, select
 
 from app.extensions import appbuilder, db
 from app.models import ApprovalItem, CalendarDay, CalendarDayKind, ItemStatus, Project
-from app.services import calendar
+from app.services import calendar, calendar_seeding
 from app.services.calendar import (add_working_days, is_working_day, known_years, missing_years,
                                    working_days_between)
 
@@ -33,7 +33,7 @@ def seeded_calendar(app):
     afterwards so other modules see the calendar they expect."""
     with app.app_context():
         before = calendar.table_years(db.session)
-        calendar.seed_years(db.session, [y for y in SEEDED_YEARS if y not in before])
+        calendar_seeding.seed_years(db.session, [y for y in SEEDED_YEARS if y not in before])
         db.session.commit()
         calendar.invalidate()
     yield
@@ -136,7 +136,7 @@ def test_seeding_is_idempotent_and_keeps_admin_edits(ctx, monkeypatch):
     db.session.commit()
     assert calendar.seed_from_chinesecalendar(db.session, [2026]) == []
     monkeypatch.setattr(calendar, "package_years", lambda: set(SEEDED_YEARS))
-    assert calendar.ensure_calendar_seeded(db.session) == []
+    assert calendar_seeding.ensure_calendar_seeded(db.session) == []
     assert db.session.scalar(select(func.count()).select_from(CalendarDay)) == count
     assert db.session.get(CalendarDay, first.id).name == "国庆节（管理员改过）"
     first.name = "国庆节"
@@ -148,10 +148,10 @@ def test_seeding_is_idempotent_and_keeps_admin_edits(ctx, monkeypatch):
 def test_ensure_calendar_seeded_fills_the_years_the_table_lacks(ctx, monkeypatch):
     monkeypatch.setattr(calendar, "package_years", lambda: {2024, 2026})
     try:
-        assert calendar.ensure_calendar_seeded(db.session) == [2024]
+        assert calendar_seeding.ensure_calendar_seeded(db.session) == [2024]
         assert 2024 in calendar.table_years(db.session)
         assert not is_working_day(D(2024, 10, 1))
-        assert calendar.ensure_calendar_seeded(db.session) == []
+        assert calendar_seeding.ensure_calendar_seeded(db.session) == []
     finally:
         db.session.rollback()
         calendar.invalidate()

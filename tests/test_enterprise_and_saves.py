@@ -16,6 +16,7 @@ from app.models import (
     Project,
     Region,
     WarningCard,
+    WorkflowInstance,
     WorkflowStep,
     WorkOrder,
 )
@@ -117,11 +118,12 @@ def test_a_company_submits_the_joint_utility_application(app, world, joint_utili
                                                          client, api_token):
     """The definition gives "submit" to the role key company: screen and API let it."""
     with app.app_context():
-        company = db.session.get(AppUser, world.a.users["company"].id)
+        assistant = db.session.get(AppUser, world.a.users["assistant"].id)
         ids = []
         for name in ("企业联合报装-界面", "企业联合报装-接口"):
             project = _company_project(world, name, stage="engineering")
-            ids.append(measures.start_measure(db.session, project, "joint_utility", company).id)
+            ids.append(measures.start_measure(db.session, project, "joint_utility",
+                                              assistant).id)
         db.session.commit()
     screen, api = ids
     page = login("a_company")
@@ -140,6 +142,21 @@ def test_a_company_submits_the_joint_utility_application(app, world, joint_utili
     refused = client.post(f"/api/v1/workflow_instance/{api}/transition",
                           headers=api_token("a_company"), json={"action": "dispatch"})
     assert refused.status_code == 422
+
+
+def test_a_company_cannot_start_a_measure(app, world, joint_utility, login):
+    """Workflow write lets the company take its steps, not start measures."""
+    with app.app_context():
+        project_id = _company_project(world, "企业发起举措", stage="engineering").id
+        db.session.commit()
+    page = login("a_company")
+    resp = page.post(f"/projectworkflowsview/add?project={project_id}",
+                     data={"measure": "joint_utility"}, follow_redirects=True)
+    assert resp.status_code == 200
+    assert "企业用户不能发起创新举措" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(WorkflowInstance).where(
+            WorkflowInstance.project_id == project_id)).all() == []
 
 
 # -- saving bugs ------------------------------------------------------------------------------

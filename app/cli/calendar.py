@@ -41,7 +41,7 @@ def calendar_seed_command(years_text) -> None:
     """Load holidays and 调休 working days from the chinesecalendar package (idempotent:
     days already in the table, maybe edited by an admin, are kept)."""
     from app.extensions import db
-    from app.services import calendar
+    from app.services import calendar, calendar_seeding
 
     known = calendar.package_years()
     if years_text:
@@ -55,7 +55,7 @@ def calendar_seed_command(years_text) -> None:
         years = [y for y in years if y in known]
     else:
         years = sorted(known - calendar.table_years(db.session))
-    inserted = calendar.seed_years(db.session, years) if years else []
+    inserted = calendar_seeding.seed_years(db.session, years) if years else []
     db.session.commit()
     calendar.invalidate()
     click.echo(f"calendar: {len(inserted)} days added"

@@ -1,1 +1,1 @@
-"""Roles, data scope and the security manager."""
+"""Roles (declared as data) and the data scope."""

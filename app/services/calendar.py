@@ -264,29 +264,3 @@ def seed_from_chinesecalendar(session: Session, years: Iterable[int]) -> list[dt
 def table_years(session: Session) -> set[int]:
     """Years with rows, read from the table now (not the cache)."""
     return {d.year for d in session.scalars(select(CalendarDay.day))}
-
-
-def ensure_calendar_seeded(session: Session) -> list[int]:
-    """Seed every year the package knows and the table lacks; returns the years seeded.
-
-    Meant for ``flask init``, the demo and the embedded start-up. Open items whose
-    computed due dates depend on the new days are recomputed. Flushes; the caller
-    commits.
-    """
-    missing = sorted(package_years() - table_years(session))
-    if not missing:
-        return []
-    seed_years(session, missing)
-    return missing
-
-
-def seed_years(session: Session, years: Iterable[int]) -> list[dt.date]:
-    """Seed ``years`` from the package, then recompute the due dates the new days move."""
-    from .deadlines import refresh_after_calendar_change
-
-    before = load_snapshot(session)
-    inserted = seed_from_chinesecalendar(session, years)
-    invalidate()
-    if inserted:
-        refresh_after_calendar_change(session, inserted, before)
-    return inserted

@@ -341,6 +341,8 @@ def start_measure(session: Session, project, measure_key: str, user):
     """Start a measure on a project with its region's setting; refused when the measure is
     not enabled there. Returns the engine's WorkflowInstance (flushed, not committed)."""
     spec = _spec(measure_key)
+    if not may_start(user):
+        raise MeasureError({"measure": "企业用户不能发起创新举措，请联系项目帮办员。"})
     region = project_region(project)
     if not available_for(session, spec, region):
         raise MeasureError({"measure": f"举措“{spec.name}”不适用于“{region.name}”。"})
@@ -352,6 +354,14 @@ def start_measure(session: Session, project, measure_key: str, user):
 
     return engine.start(session, project, measure_key,
                         configured_definition(spec.definition, params), params, user)
+
+
+def may_start(user: object) -> bool:
+    """Bureau staff start measures on a project; the company only takes the steps a
+    measure's definition gives it (role key ``company``), it never starts one."""
+    from app.security.scope import Scope
+
+    return user is None or not Scope(user).enterprise
 
 
 # -- cancelling --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from app.models import AppUser
 
-from .user_views import ScopedResetPasswordView, ScopedUserView
+from .users import ScopedResetPasswordView, ScopedUserView
 
 
 class AppSecurityManager(SecurityManager):
