@@ -16,6 +16,7 @@ from app.models import JobRecord, JobStatus
 from app.security import roles
 from app.security.scope import scoped
 from app.services import jobs
+from workers import user_jobs
 from workers.base import QueueUnavailable
 
 from .base import ScopedModelView
@@ -94,7 +95,7 @@ class JobRecordView(ScopedModelView):
             flash(gettext("Only a failed job can be retried."), "warning")
         else:
             try:
-                jobs.retry(db.session, record)
+                user_jobs.retry(db.session, record)
                 flash(gettext("The job was queued again."), "info")
             except QueueUnavailable:
                 flash(jobs.QUEUE_DOWN_MESSAGE, "danger")
