@@ -116,7 +116,7 @@ def bare_sql(app, rows: int) -> str:
     """The job's SELECT, compiled to PostgreSQL SQL with its values inlined."""
     from sqlalchemy.dialects import postgresql
 
-    from app.services import ledgers
+    from app import ledgers
 
     with app.app_context():
         stmt = ledgers.item_ledger_select(ledgers.system_scope(None), _filters(rows))
@@ -134,7 +134,8 @@ def child_job(url: str, rows: int, out_dir: str) -> dict:
 
     from app.extensions import db
     from app.models import AppUser, JobRecord, JobStatus
-    from app.services import jobs, ledgers  # noqa: F401  (registers the job kinds)
+    from app.services import jobs
+    from workers.kinds import function_of
 
     with app.app_context():
         admin = db.session.scalar(select(AppUser).where(AppUser.username == "admin"))
@@ -143,7 +144,7 @@ def child_job(url: str, rows: int, out_dir: str) -> dict:
         db.session.commit()
         before = _peak_rss_kb()
         started, cpu = time.perf_counter(), time.process_time()
-        jobs.run(db.session, record.id)
+        jobs.run(db.session, record.id, function_of)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         record = db.session.get(JobRecord, record.id)
         assert record.status == JobStatus.FINISHED, record.error

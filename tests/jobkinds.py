@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import time
 
-from app.services.jobs import temp_path, user_job
+from app.services.jobs import temp_path
+from workers.kinds import JOB_KINDS, JobKind
 
 
-@user_job("test_slow_file")
 def slow_file(session, ctx, steps: int = 5, pause: float = 0.0, fail: bool = False):
     final = ctx.output("slow.txt")
     with open(temp_path(final), "w") as fh:
@@ -18,3 +18,7 @@ def slow_file(session, ctx, steps: int = 5, pause: float = 0.0, fail: bool = Fal
             if fail and step == 1:
                 raise RuntimeError("测试失败 deliberate failure")
     return final
+
+
+# A row of the job table, as a real kind would have in workers/kinds.py.
+JOB_KINDS["test_slow_file"] = JobKind("test_slow_file", "exports", slow_file, "测试任务")

@@ -16,6 +16,7 @@ import tests.jobkinds  # noqa: F401
 from app.extensions import db
 from app.models import JobRecord, JobStatus, Project
 from app.services import jobs
+from workers import user_jobs
 from workers.base import QueueUnavailable
 from workers.queues import queue, redis_connection
 
@@ -39,7 +40,7 @@ def _burst(app):
 
 def _start(app, user_id, **params):
     with app.app_context():
-        record = jobs.start(db.session, user_id, "test_slow_file", "测试任务", params)
+        record = user_jobs.start(db.session, user_id, "test_slow_file", "测试任务", params)
         return record.id
 
 

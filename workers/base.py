@@ -18,12 +18,13 @@ class QueueUnavailable(RuntimeError):
     """Redis does not answer: the work cannot be queued now."""
 
 
-def _app():
-    if has_app_context():
-        return None
-    from app import create_app  # a worker started outside `flask worker`
-
-    return create_app()
+def _require_app_context() -> None:
+    # Workers push the app context themselves (`python -m workers`, `flask worker`); a
+    # bare `rq worker` would not, and building the app here would make workers import the
+    # factory that imports the views that start jobs (an import circle).
+    if not has_app_context():
+        raise RuntimeError("jobs run inside the app context: start the worker with "
+                           "`python -m workers` or `flask --app run worker`")
 
 
 def _fresh_connections_after_fork(db) -> None:
@@ -42,24 +43,17 @@ def job(queue: str = "default", timeout: int = 1800):
         def run(*args, **kwargs):
             from app.extensions import db
 
-            app = _app()
-            ctx = app.app_context() if app is not None else None
-            if ctx is not None:
-                ctx.push()
+            _require_app_context()
+            _fresh_connections_after_fork(db)
             try:
-                _fresh_connections_after_fork(db)
-                try:
-                    result = fn(*args, **kwargs)
-                    db.session.commit()
-                    return result
-                except Exception:
-                    db.session.rollback()
-                    raise
-                finally:
-                    db.session.remove()
+                result = fn(*args, **kwargs)
+                db.session.commit()
+                return result
+            except Exception:
+                db.session.rollback()
+                raise
             finally:
-                if ctx is not None:
-                    ctx.pop()
+                db.session.remove()
 
         def delay(*args, **kwargs):
             return enqueue(run, queue, timeout, *args, **kwargs)

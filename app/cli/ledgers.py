@@ -1,4 +1,4 @@
-"""`flask --app run export projects|items --region CODE --out FILE.xlsx`.
+"""`flask --app run export <ledger> --region CODE --out FILE.xlsx` (the kinds of app.ledgers).
 
 Builds the same ledger as the download centre, synchronously and without Redis, for a
 region's whole subtree as the system (no user: the scope is the region's subtree).
@@ -16,8 +16,25 @@ def register(app: Flask) -> None:
     app.cli.add_command(export_command)
 
 
+class LedgerChoice(click.Choice):
+    """The registered ledger kinds, read when the command runs (not when it is defined)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property
+    def choices(self):
+        from app import ledgers
+
+        return [kind.key for kind in ledgers.all_kinds()]
+
+    @choices.setter
+    def choices(self, _value) -> None:
+        pass
+
+
 @click.command("export")
-@click.argument("kind", type=click.Choice(["projects", "items"]))
+@click.argument("kind", type=LedgerChoice())
 @click.option("--region", "region_code", metavar="CODE",
               help="Division code of the region (its whole subtree); all regions if left out.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
@@ -27,12 +44,12 @@ def register(app: Flask) -> None:
 @with_appcontext
 def export_command(kind: str, region_code: str | None, out: str,
                    as_of: dt.datetime | None) -> None:
-    """Export 重大项目推进台账 (projects) or 审批事项台账 (items) to an Excel file."""
+    """Export a ledger (重大项目推进台账 projects, 审批事项台账 items, …) to an Excel file."""
     from sqlalchemy import select
 
+    from app import ledgers
     from app.extensions import db
     from app.models import Region
-    from app.services import ledgers
 
     region = None
     if region_code:

@@ -2,6 +2,8 @@
 
 The row, not RQ, is the record: its file path survives RQ forgetting the job. Files are
 written to a temporary name and renamed when complete, so a killed job leaves no half file.
+The kinds of job and their queues are declared in workers/kinds.py; starting and retrying
+(which queue the job) live in workers/user_jobs.py, so this module never imports workers.
 """
 from __future__ import annotations
 
@@ -15,19 +17,8 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import JobRecord, JobStatus
 from app.clock import utcnow
-
-# kind → function(session, job_context, **params) that writes the result file.
-USER_JOBS: dict[str, Callable] = {}
-
-
-def user_job(kind: str):
-    """Register the function that runs a kind of user job."""
-    def decorator(fn):
-        USER_JOBS[kind] = fn
-        return fn
-    return decorator
+from app.models import JobRecord, JobStatus
 
 
 def files_dir() -> Path:
@@ -58,8 +49,7 @@ class JobContext:
 
 
 def create(session: Session, user_id: int, kind: str, title: str, params: dict) -> JobRecord:
-    if kind not in USER_JOBS:
-        raise ValueError(f"unknown job kind {kind!r}")
+    """The row of a new job (flushed, not committed); the caller checks the kind."""
     record = JobRecord(user_id=user_id, kind=kind, title=title, params=params)
     session.add(record)
     session.flush()
@@ -70,8 +60,11 @@ def _temp(path: Path) -> Path:
     return path.with_name(path.name + ".part")
 
 
-def run(session: Session, job_id: int) -> None:
-    """Run a user job to its end; a failure is written on the row, not raised."""
+def run(session: Session, job_id: int, function_of: Callable[[str], Callable]) -> None:
+    """Run a user job to its end; a failure is written on the row, not raised.
+
+    ``function_of(kind)`` is the function that does the work (from the worker's job table):
+    ``function(session, context, **params)`` returns the result file."""
     record = session.get(JobRecord, job_id)
     if record is None or record.status == JobStatus.FINISHED:
         return  # already done: running twice changes nothing
@@ -82,7 +75,7 @@ def run(session: Session, job_id: int) -> None:
     beat = _Heartbeat(session.get_bind(), job_id)
     beat.start()
     try:
-        final = USER_JOBS[record.kind](session, ctx, **(record.params or {}))
+        final = function_of(record.kind)(session, ctx, **(record.params or {}))
         final = Path(final)
         temp = _temp(final)
         if temp.exists():
@@ -128,43 +121,21 @@ class _Heartbeat:
         self._stop.set()
 
 
-def start(session: Session, user_id: int, kind: str, title: str, params: dict) -> JobRecord:
-    """Create the row and queue the job. With Redis down the row says so at once (the
-    user can retry it from the download centre) and QueueUnavailable is raised."""
-    from workers.base import QueueUnavailable
-    from workers.user_jobs import run_user_job
-
-    record = create(session, user_id, kind, title, params)
-    session.commit()
-    _enqueue(session, record, run_user_job, QueueUnavailable)
-    return record
-
-
-def retry(session: Session, record: JobRecord) -> JobRecord:
-    from workers.base import QueueUnavailable
-    from workers.user_jobs import run_user_job
-
-    record.status, record.progress, record.error = JobStatus.QUEUED, 0, None
-    record.result_path = record.result_name = None
-    record.started_at = record.finished_at = record.heartbeat_at = None
-    session.commit()
-    _enqueue(session, record, run_user_job, QueueUnavailable)
-    return record
-
-
 QUEUE_DOWN_MESSAGE = ("后台服务暂时不可用，任务未能启动，请稍后在“我的任务”中重试。 "
                       "The background service is unavailable; retry later from My jobs.")
 
 
-def _enqueue(session, record, func, unavailable) -> None:
-    try:
-        rq_job = func.delay(record.id)
-    except unavailable:
-        record.status, record.error, record.finished_at = JobStatus.FAILED, QUEUE_DOWN_MESSAGE, utcnow()
-        session.commit()
-        raise
-    record.rq_job_id = rq_job.id
-    session.commit()
+def reset(record: JobRecord) -> None:
+    """The row as if new, before it is queued again (retry)."""
+    record.status, record.progress, record.error = JobStatus.QUEUED, 0, None
+    record.result_path = record.result_name = None
+    record.started_at = record.finished_at = record.heartbeat_at = None
+
+
+def mark_queue_down(record: JobRecord) -> None:
+    """The job could not be queued: the row says so and may be retried."""
+    record.status, record.error, record.finished_at = (JobStatus.FAILED, QUEUE_DOWN_MESSAGE,
+                                                       utcnow())
 
 
 def _remove_partial_files(record: JobRecord) -> None:

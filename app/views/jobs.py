@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import JobRecord, JobStatus
 from app.security import roles
 from app.services import jobs
+from workers import user_jobs
 from workers.base import QueueUnavailable
 
 from .access import scoped_rows
@@ -92,7 +93,7 @@ class JobRecordView(ScopedModelView):
             flash(gettext("Only a failed job can be retried."), "warning")
         else:
             try:
-                jobs.retry(db.session, record)
+                user_jobs.retry(db.session, record)
                 flash(gettext("The job was queued again."), "info")
             except QueueUnavailable:
                 flash(jobs.QUEUE_DOWN_MESSAGE, "danger")

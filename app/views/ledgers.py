@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from werkzeug.routing import BuildError
 
+from app import ledgers
 from app.extensions import db
 from app.security import roles
 from app.security.scope import current_scope
-from app.services import jobs, ledgers
+from app.services import jobs
+from workers import user_jobs
 from workers.base import QueueUnavailable
 
 from .access import ScopedBaseView
@@ -27,11 +29,14 @@ DOWNLOAD_CENTRE_URL = "/jobrecordview/list/"
 _FAB_FILTER_ARG = re.compile(r"_flt_(\d)_(.*)")  # the pattern FAB's lists read
 
 
-def _list_view(kind: str):
-    from .approvals import ApprovalItemView
-    from .projects import ProjectView
-
-    return ProjectView if kind == ledgers.PROJECT_LEDGER else ApprovalItemView
+def _list_view(kind: ledgers.LedgerKind):
+    """The FAB list view whose search filters the ledger takes (None: no list)."""
+    if not kind.list_views:
+        return None
+    for view in current_app.appbuilder.baseviews:
+        if type(view).__name__ == kind.list_views[0]:
+            return type(view)
+    return None
 
 
 def list_filters(view_cls, args) -> dict:
@@ -39,6 +44,8 @@ def list_filters(view_cls, args) -> dict:
 
     Reads the arguments exactly as FAB's list does (same filter classes, by index per
     column), so the export holds the rows the list shows."""
+    if view_cls is None:
+        return {}
     filters = view_cls.datamodel.get_filters(view_cls.search_columns)
     searchable = filters.get_search_filters().keys()
     for arg in args:
@@ -79,27 +86,32 @@ def _back() -> str:
 
 
 class LedgerView(ScopedBaseView):
-    """POST /ledgers/projects and /ledgers/items: queue a ledger export of the list."""
+    """POST /ledgers/<kind>: queue an export of the list, for any registered ledger kind."""
 
     route_base = "/ledgers"
     class_permission_name = roles.LEDGER
-    method_permission_name = {"projects": "write", "items": "write"}
+    method_permission_name = {"export": "write"}
     # can_read too: roles.py grants it with can_write (every write implies a read), and
     # FAB would otherwise try to delete it at start-up and warn.
     base_permissions = ["can_read", "can_write"]
-    default_view = "projects"
+    default_view = "export"
 
-    @expose("/projects", methods=["POST"])
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        # The list pages' "export ledger" button asks which ledger their view exports.
+        blueprint.add_app_template_global(_ledger_key_for_list, "ledger_key_for_list")
+        return blueprint
+
+    @expose("/<kind>", methods=["POST"])
     @has_access
-    def projects(self):
-        return self._start(ledgers.PROJECT_LEDGER)
+    def export(self, kind: str):
+        try:
+            ledger = ledgers.get(kind)
+        except ledgers.UnknownLedger:
+            abort(404)
+        return self._start(ledger)
 
-    @expose("/items", methods=["POST"])
-    @has_access
-    def items(self):
-        return self._start(ledgers.ITEM_LEDGER)
-
-    def _start(self, kind: str):
+    def _start(self, kind: ledgers.LedgerKind):
         session = db.session
         try:
             filters = ledgers.normalise_filters(kind, list_filters(_list_view(kind),
@@ -109,10 +121,9 @@ class LedgerView(ScopedBaseView):
         except ledgers.LedgerError as err:
             flash(str(err), "danger")
             return redirect(_back())
-        title = (gettext("Major project progress ledger") if kind == ledgers.PROJECT_LEDGER
-                 else gettext("Approval item ledger"))
         try:
-            jobs.start(session, g.user.id, ledgers.JOB_KINDS[kind], title, {"filters": filters})
+            user_jobs.start(session, g.user.id, kind.job_kind, str(kind.label),
+                            {"filters": filters})
         except QueueUnavailable:
             # The row is there, marked failed with the same message: retry from My jobs.
             flash(jobs.QUEUE_DOWN_MESSAGE, "danger")
@@ -120,3 +131,8 @@ class LedgerView(ScopedBaseView):
         flash(gettext("The export has started; download the file from My jobs when it is "
                       "ready."), "info")
         return redirect(_download_centre())
+
+
+def _ledger_key_for_list(view_name: str):
+    kind = ledgers.for_list_view(view_name)
+    return kind.key if kind is not None else None

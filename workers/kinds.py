@@ -1,0 +1,55 @@
+"""The kinds of job a user starts (exports, imports), in one table: name → queue, function,
+label. Starting a job and the download centre's retry (workers/user_jobs.py) read it;
+nothing registers a kind at import time.
+
+Every ledger of ``app.ledgers`` is a kind ``ledger_<key>`` on the exports queue, read from
+the ledger registry, so a new ledger needs no row here. ``JOB_KINDS`` holds the others.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from app import ledgers
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    queue: str  # one of RQ_QUEUES
+    # (session, job context, **params) → the result file (written to its temporary name)
+    function: Callable[..., Any]
+    label: Any  # what the download centre calls it (a lazy gettext string or plain text)
+    timeout: int = 3600
+
+
+# The kinds that are not ledgers: none yet (imports, reports will come here).
+JOB_KINDS: dict[str, JobKind] = {}
+
+
+def _ledger_kind(ledger: ledgers.LedgerKind) -> JobKind:
+    return JobKind(ledger.job_kind, "exports", functools.partial(ledgers.run_job, ledger.key),
+                   ledger.label)
+
+
+def all_kinds() -> dict[str, JobKind]:
+    kinds = {k.job_kind: _ledger_kind(k) for k in ledgers.all_kinds()}
+    kinds.update(JOB_KINDS)
+    return kinds
+
+
+def get(name: str) -> JobKind:
+    try:
+        return all_kinds()[name]
+    except KeyError:
+        raise ValueError(f"unknown job kind {name!r}") from None
+
+
+def ledger_job(key: str) -> JobKind:
+    """The job kind that exports the ledger ``key``."""
+    return get(ledgers.get(key).job_kind)
+
+
+def function_of(name: str) -> Callable[..., Any]:
+    return get(name).function
