@@ -7,7 +7,7 @@ import enum
 
 from flask import g, has_request_context, request
 from sqlalchemy import event, insert, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app.models import AuditRecord
 from app.clock import utcnow
@@ -93,7 +93,8 @@ def _record(session: Session, flush_context) -> None:
         session.connection().execute(insert(AuditRecord.__table__), rows)
 
 
-def install(session_factory) -> None:
+def install(session_factory: scoped_session[Session] | sessionmaker[Session] | type[Session]
+            ) -> None:
     """Attach the hook to every session the factory makes (idempotent)."""
     if not event.contains(session_factory, "after_flush", _record):
         event.listen(session_factory, "after_flush", _record)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, String, case, cast, func, literal, select, union
+from sqlalchemy import DateTime, Select, String, Subquery, case, cast, func, literal, select, union
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
@@ -46,7 +46,7 @@ def yellow_limit(today: dt.date, n: int) -> dt.date:
 
 
 # -- who hears about it ----------------------------------------------------------------------
-def role_user_ids(role_name: str):
+def role_user_ids(role_name: str) -> Select:
     """SELECT user id of the active users holding a role (FAB's user-role table)."""
     from flask_appbuilder.security.sqla.models import Role, assoc_user_role
 
@@ -66,7 +66,7 @@ def unit_officer_ids(session: Session, org_unit_id: int) -> list[int]:
     return list(session.scalars(select(q.c.id).where(q.c.org_unit_id == org_unit_id)))
 
 
-def project_recipients():
+def project_recipients() -> Subquery:
     """(project_id, user_id): the project's assistants and its region's dispatchers."""
     pa, p, u = ProjectAssistant.__table__, Project.__table__, AppUser.__table__
     d = role_user_ids(roles.DISPATCHER).subquery()
@@ -82,7 +82,7 @@ def _label_case(column, enum_cls):
                 else_=literal(""))
 
 
-def notify_cards(session: Session, card_ids: list[int], now=None) -> int:
+def notify_cards(session: Session, card_ids: list[int], now: dt.datetime | None = None) -> int:
     """In-app notifications (and deliveries) for newly raised cards, set-based."""
     from app.models import Notification
 

@@ -13,7 +13,7 @@ from typing import Any, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import MeasureSetting, OrgUnit, Region
+from app.models import AppUser, MeasureSetting, OrgUnit, Project, Region, WorkflowInstance
 from app.plugins.types import ROLES_PREFIX, TIME_LIMIT_PREFIX, MeasureSpec, ParamSpec
 
 from .errors import DomainValidationError
@@ -254,7 +254,7 @@ def validate_params(session: Session, spec: MeasureSpec, params: dict,
 
 # -- writing ------------------------------------------------------------------------------
 
-def can_configure(user, region: Region) -> bool:
+def can_configure(user: AppUser, region: Region) -> bool:
     """A bureau admin configures their own region and those below it; the system admin all."""
     from app.security import roles
     from app.security.scope import role_names
@@ -268,7 +268,7 @@ def can_configure(user, region: Region) -> bool:
 
 
 def set_setting(session: Session, measure_key: str, region: Region, enabled: bool,
-                params: Optional[dict], user) -> MeasureSetting:
+                params: Optional[dict], user: AppUser | None) -> MeasureSetting:
     """Give a region its own setting of a measure (regions below inherit it unless they have
     their own). Flushes; the caller commits."""
     spec = _spec(measure_key)
@@ -288,7 +288,8 @@ def set_setting(session: Session, measure_key: str, region: Region, enabled: boo
     return row
 
 
-def clear_setting(session: Session, measure_key: str, region: Region, user) -> bool:
+def clear_setting(session: Session, measure_key: str, region: Region, user: AppUser | None
+                  ) -> bool:
     """Drop a region's own row so it inherits again. True when there was one."""
     if user is not None and not can_configure(user, region):
         raise MeasureError({"region": f"您无权设置“{region.name}”的创新举措。"})
@@ -303,7 +304,7 @@ def clear_setting(session: Session, measure_key: str, region: Region, user) -> b
 
 # -- starting a measure on a project ---------------------------------------------------------
 
-def project_region(project) -> Region:
+def project_region(project: Project) -> Region:
     """The region whose setting applies: the project's town/park if it has one."""
     return project.town or project.region
 
@@ -337,7 +338,8 @@ def configured_definition(definition: dict, params: dict) -> dict:
     return out
 
 
-def start_measure(session: Session, project, measure_key: str, user):
+def start_measure(session: Session, project: Project, measure_key: str, user: AppUser | None
+                  ) -> WorkflowInstance:
     """Start a measure on a project with its region's setting; refused when the measure is
     not enabled there. Returns the engine's WorkflowInstance (flushed, not committed)."""
     spec = _spec(measure_key)
@@ -366,7 +368,7 @@ def may_start(user: object) -> bool:
 
 # -- cancelling --------------------------------------------------------------------------------
 
-def may_cancel(session: Session, instance, user) -> bool:
+def may_cancel(session: Session, instance: WorkflowInstance, user: AppUser) -> bool:
     """Whether ``user`` may stop ``instance`` (which the caller found in the user's scope):
     the dispatcher, the bureau admin (whose subtree holds the project: the scope decided
     that) and the system admin, or an assistant assigned to the project. Bureau admins take

@@ -21,14 +21,18 @@ import smtplib
 import urllib.error
 import urllib.request
 from email.message import EmailMessage
-from typing import Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import Table, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.models import AppUser, Delivery, DeliveryStatus, Notification
 from app.clock import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ def _config(key: str, default=None):
     return default if value in (None, "") else value
 
 
-def dialect_insert(session: Session, table):
+def dialect_insert(session: Session, table: Table) -> PgInsert | SqliteInsert:
     """INSERT with ON CONFLICT support for the session's database (PostgreSQL or SQLite)."""
     name = session.get_bind().dialect.name
     if name == "postgresql":

@@ -1,7 +1,7 @@
 """The region tree: materialised paths built from administrative-division codes."""
 from __future__ import annotations
 
-from sqlalchemy import String, func, literal, select, update
+from sqlalchemy import ScalarSelect, String, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Region
@@ -12,7 +12,7 @@ def path_for(region: Region) -> str:
     return f"{parent_path}{region.code}/"
 
 
-def ancestor_ids(path: str):
+def ancestor_ids(path: str) -> ScalarSelect[int]:
     """Ids of the regions on ``path`` (the region itself and those above it)."""
     codes = [c for c in path.strip("/").split("/") if c]
     return select(Region.id).where(Region.code.in_(codes)).scalar_subquery()

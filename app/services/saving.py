@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.models import ApprovalItem, ItemTemplate, Project, Region
+from app.models import ApprovalItem, ItemTemplate, Model, Project, Region
 
 from .projects import fill_due_on, instantiate_items
 from .regions import save_region
@@ -16,11 +16,11 @@ RULES_BY_MODEL = {
 }
 
 
-def rules_for(model) -> tuple:
+def rules_for(model: type[Model]) -> tuple:
     return RULES_BY_MODEL.get(model, ())
 
 
-def before_save(session: Session, item, created: bool) -> None:
+def before_save(session: Session, item: Model, created: bool) -> None:
     """Check the business rules, then derive what the row's type derives."""
     check_object(rules_for(type(item)), item)
     if isinstance(item, Region):

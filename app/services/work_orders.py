@@ -12,11 +12,12 @@ import datetime as dt
 from typing import Optional
 
 from flask import current_app, has_app_context
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import (OrgUnit, Region, WarningCard, WorkOrder, WorkOrderStatus,
+from app.models import (AppUser, OrgUnit, Region, WarningCard, WorkOrder, WorkOrderStatus,
                         WorkOrderStep)
 from app.clock import utcnow
 from app.security import roles
@@ -36,7 +37,7 @@ OPEN_STATES = (WorkOrderStatus.OPEN, WorkOrderStatus.RETURNED)
 class WorkOrderError(Exception):
     """A refused work-order action; ``str(err)`` is the message for the user."""
 
-    def __init__(self, message, field: Optional[str] = None) -> None:
+    def __init__(self, message: str | LazyString, field: Optional[str] = None) -> None:
         super().__init__(str(message))
         self.message = message
         self.field = field
@@ -66,14 +67,14 @@ def _names(user) -> set[str]:
     return role_names(user)
 
 
-def can_manage(user) -> bool:
+def can_manage(user: AppUser) -> bool:
     """Dispatch, close, send back: the roles that write work orders (调度员)."""
     names = _names(user)
     return roles.SYSTEM_ADMIN in names or any(
         roles.WORK_ORDER in roles.ROLES_BY_NAME[n].writes for n in names if n in roles.ROLES_BY_NAME)
 
 
-def can_reply(user, work_order: Optional[WorkOrder] = None) -> bool:
+def can_reply(user: AppUser, work_order: Optional[WorkOrder] = None) -> bool:
     """Reply: an officer of the unit the work order was sent to (审批部门 with can_reply)."""
     names = _names(user)
     allowed = any(("can_reply", roles.WORK_ORDER) in roles.ROLES_BY_NAME[n].extra
@@ -138,7 +139,7 @@ def default_deadline(today: Optional[dt.date] = None) -> dt.date:
 
 # -- actions ------------------------------------------------------------------------------------
 def dispatch(session: Session, card_id: int, org_unit_id: int, reply_due_on: dt.date,
-             request: str, user, today: Optional[dt.date] = None) -> WorkOrder:
+             request: str, user: AppUser, today: Optional[dt.date] = None) -> WorkOrder:
     """Turn a card into a work order for a unit (调度员)."""
     today = today or clock.today()
     if not can_manage(user):
@@ -175,7 +176,7 @@ def dispatch(session: Session, card_id: int, org_unit_id: int, reply_due_on: dt.
     return wo
 
 
-def reply(session: Session, wo_id: int, text: str, user) -> WorkOrder:
+def reply(session: Session, wo_id: int, text: str, user: AppUser) -> WorkOrder:
     """The unit answers the work order (审批部门 of that unit)."""
     wo = _load(session, wo_id, user)
     if not can_reply(user, wo):
@@ -195,7 +196,8 @@ def reply(session: Session, wo_id: int, text: str, user) -> WorkOrder:
     return wo
 
 
-def close(session: Session, wo_id: int, user, comment: Optional[str] = None) -> WorkOrder:
+def close(session: Session, wo_id: int, user: AppUser, comment: Optional[str] = None
+          ) -> WorkOrder:
     """The dispatcher accepts the reply and closes the work order."""
     if not can_manage(user):
         raise NotAllowed(_("Only a dispatcher can close a work order."))
@@ -209,7 +211,7 @@ def close(session: Session, wo_id: int, user, comment: Optional[str] = None) -> 
     return wo
 
 
-def send_back(session: Session, wo_id: int, comment: str, reply_due_on: dt.date, user,
+def send_back(session: Session, wo_id: int, comment: str, reply_due_on: dt.date, user: AppUser,
               today: Optional[dt.date] = None) -> WorkOrder:
     """The dispatcher is not satisfied: back to the unit with a reason and a new deadline."""
     today = today or clock.today()

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from flask import current_app
+from werkzeug.datastructures import FileStorage
+
+from app.models import WorkflowInstance
 
 _UNSAFE = re.compile(r"[\x00-\x1f/\\:*?\"<>|]+")
 MAX_NAME = 120
@@ -96,7 +99,7 @@ def _size_text(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def problem(f) -> Optional[tuple[str, str]]:
+def problem(f: FileStorage) -> Optional[tuple[str, str]]:
     """Why an uploaded ``FileStorage`` may not be attached, (Chinese, English), or None."""
     name = clean_name(f.filename)
     ext = extension(f.filename)
@@ -178,7 +181,7 @@ def discard(instance_id: int, names: Iterable[str]) -> None:
             pass
 
 
-def path_of(instance, name: str) -> Optional[Path]:
+def path_of(instance: WorkflowInstance, name: str) -> Optional[Path]:
     """The file of ``name`` if a step of ``instance`` lists it and it exists."""
     listed = {a for s in instance.steps for a in (s.attachments or [])}
     if name not in listed or clean_name(name) != name:

@@ -17,12 +17,15 @@ conditional format draws their borders (``finish_sheet``).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Optional, Sequence
 
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_range
+from xlsxwriter.worksheet import Worksheet
 
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
@@ -46,12 +49,13 @@ PAPER_A3 = 8
 EXCEL_MAX_ROWS = 1_048_576
 
 
-def open_workbook(path) -> xlsxwriter.Workbook:
+def open_workbook(path: str | os.PathLike[str]) -> xlsxwriter.Workbook:
     """A workbook that streams rows and never interprets text."""
     return xlsxwriter.Workbook(str(path), dict(WORKBOOK_OPTIONS))
 
 
-def write_text(ws, row: int, col: int, value, fmt=None) -> None:
+def write_text(ws: Worksheet, row: int, col: int, value: object, fmt: Format | None = None
+               ) -> None:
     """Write ``value`` as text, whatever it looks like (never a formula, URL or number)."""
     if value is None or value == "":
         ws.write_blank(row, col, None, fmt)
@@ -60,14 +64,16 @@ def write_text(ws, row: int, col: int, value, fmt=None) -> None:
         ws.write_string(row, col, str(value), fmt)
 
 
-def write_number(ws, row: int, col: int, value, fmt=None) -> None:
+def write_number(ws: Worksheet, row: int, col: int, value: int | float | Decimal | None,
+                 fmt: Format | None = None) -> None:
     if value is None:
         ws.write_blank(row, col, None, fmt)
     else:
         ws.write_number(row, col, float(value) if isinstance(value, Decimal) else value, fmt)
 
 
-def write_date(ws, row: int, col: int, value: Optional[dt.date], fmt=None) -> None:
+def write_date(ws: Worksheet, row: int, col: int, value: dt.date | None,
+               fmt: Format | None = None) -> None:
     if value is None:
         ws.write_blank(row, col, None, fmt)
     else:
@@ -108,7 +114,7 @@ class Formats:
         # The borders of the cells left empty (see finish_sheet).
         self.blank_grid = wb.add_format({"border": 1})
 
-    def cell(self, kind: str = "text", fill: Optional[str] = None):
+    def cell(self, kind: str = "text", fill: str | None = None) -> Format:
         key = (kind, fill)
         fmt = self._cells.get(key)
         if fmt is None:
@@ -150,7 +156,7 @@ def _merge(ws, first_row: int, first_col: int, last_row: int, last_col: int) -> 
     merges.append([first_row, first_col, last_row, last_col])
 
 
-def write_header(ws, formats: Formats, columns: Sequence[Column], title: str,
+def write_header(ws: Worksheet, formats: Formats, columns: Sequence[Column], title: str,
                  subtitle: str = "", freeze_cols: int = 0) -> int:
     """Title row merged across, then the (grouped) header; returns the first data row.
 
@@ -224,7 +230,8 @@ def _group_spans(columns: Sequence[Column]) -> list[tuple[int, int, Optional[str
     return spans
 
 
-def finish_sheet(ws, formats: "Formats", header_row: int, last_row: int, ncols: int) -> None:
+def finish_sheet(ws: Worksheet, formats: Formats, header_row: int, last_row: int, ncols: int
+                 ) -> None:
     """Autofilter over the header's last row and the data below it, and the grid on the
     data's empty cells.
 
