@@ -6,9 +6,8 @@ import logging
 from flask import Flask, render_template
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config
-
 from app import clock
+from config import Config
 
 from .extensions import appbuilder, csrf, db
 

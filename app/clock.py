@@ -16,7 +16,7 @@ DISPLAY_FORMAT = "%Y-%m-%d %H:%M"
 
 def utcnow() -> dt.datetime:
     """Now, in UTC, without a zone: how every timestamp column stores time."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def now() -> dt.datetime:
@@ -32,7 +32,7 @@ def today() -> dt.date:
 def to_beijing(stored: dt.datetime) -> dt.datetime:
     """A stored (naive UTC) or zone-aware timestamp as Beijing time."""
     if stored.tzinfo is None:
-        stored = stored.replace(tzinfo=dt.timezone.utc)
+        stored = stored.replace(tzinfo=dt.UTC)
     return stored.astimezone(BEIJING)
 
 

@@ -81,10 +81,10 @@ def prepare(app) -> int:
     from flask_migrate import upgrade
     from sqlalchemy import func, select, text
 
+    from app import demo
     from app.extensions import appbuilder, db
     from app.models import ApprovalItem, Project
     from app.security.sync import sync_security
-    from app import demo
     from app.services.reference import ensure_standard_stages
 
     with app.app_context():

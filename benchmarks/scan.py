@@ -47,11 +47,10 @@ def main() -> None:
     from flask_migrate import upgrade
     from sqlalchemy import delete, func, select
 
-    from app import create_app
+    from app import create_app, demo
     from app.extensions import appbuilder, db
-    from app.models import (ApprovalItem, Notification, Project, Region, WarningCard)
+    from app.models import ApprovalItem, Notification, Project, Region, WarningCard
     from app.security.sync import sync_security
-    from app import demo
     from app.services import warnings
     from app.services.reference import ensure_standard_stages
     from config import Config

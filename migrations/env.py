@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -49,6 +48,7 @@ def get_metadata():
     # Every table (FAB's security tables and ours) is declared on FAB's Model base,
     # not on Flask-SQLAlchemy's own metadata.
     from flask_appbuilder import Model
+
     import app.models  # noqa: F401
 
     return Model.metadata

@@ -42,13 +42,12 @@ from sqlalchemy import text
 os.environ.setdefault("APP_ENV", "test")
 os.environ.setdefault("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
-from config import TestConfig  # noqa: E402
-
 from app import create_app  # noqa: E402
 from app.bootstrap import bootstrap  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import OrgUnitKind, RegionLevel  # noqa: E402
 from app.security import roles  # noqa: E402
+from config import TestConfig  # noqa: E402
 
 from . import factories as f  # noqa: E402
 from .known_state import KnownState  # noqa: E402

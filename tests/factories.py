@@ -6,9 +6,21 @@ import itertools
 from decimal import Decimal
 
 from app.extensions import appbuilder, db
-from app.models import (Applicant, ApprovalItem, AppUser, ItemTemplate, ListLevel, OrgUnit,
-                        OrgUnitKind, Project, ProjectAssistant, Region, ServiceTeamMember, Stage)
-from app.models import RegionLevel  # noqa: F401  (tests use f.RegionLevel)
+from app.models import (
+    Applicant,
+    ApprovalItem,
+    AppUser,
+    ItemTemplate,
+    ListLevel,
+    OrgUnit,
+    OrgUnitKind,
+    Project,
+    ProjectAssistant,
+    Region,
+    RegionLevel,  # noqa: F401  (tests use f.RegionLevel)
+    ServiceTeamMember,
+    Stage,
+)
 from app.services.projects import instantiate_items
 from app.services.regions import save_region
 

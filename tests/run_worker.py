@@ -1,11 +1,9 @@
 """A real RQ worker for the tests, on the test database and Redis (run as a subprocess)."""
 import sys
 
-from config import TestConfig
-
-from app import create_app
-
 import tests.jobkinds  # noqa: F401  (registers the test job kinds)
+from app import create_app
+from config import TestConfig
 from tests.redis_guard import RedisGuard
 
 if __name__ == "__main__":

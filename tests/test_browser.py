@@ -17,9 +17,8 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
-
 from playwright import sync_api as playwright_api  # noqa: E402
+from werkzeug.serving import make_server
 
 expect = playwright_api.expect
 

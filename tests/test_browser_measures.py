@@ -18,7 +18,6 @@ Screenshots go to tmp_path and /tmp/e2e_measures/.
 """
 from __future__ import annotations
 
-from app import clock
 import copy
 import datetime as dt
 import re
@@ -30,6 +29,7 @@ import pytest
 from sqlalchemy import select
 
 import tests.test_workflow_screens as _wf  # noqa: F401  (registers the workflow screens)
+from app import clock
 from app.extensions import db
 from app.models import ApprovalItem, MeasureSetting, OrgUnit, WorkflowInstance
 from app.models.enums import ItemStatus

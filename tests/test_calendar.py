@@ -7,18 +7,23 @@ are skipped with a message saying so.
 """
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
 import re
 
 import pytest
 from sqlalchemy import delete, event, func, select
 
+from app import clock
 from app.extensions import appbuilder, db
 from app.models import ApprovalItem, CalendarDay, CalendarDayKind, ItemStatus, Project
 from app.services import calendar, calendar_seeding
-from app.services.calendar import (add_working_days, is_working_day, known_years, missing_years,
-                                   working_days_between)
+from app.services.calendar import (
+    add_working_days,
+    is_working_day,
+    known_years,
+    missing_years,
+    working_days_between,
+)
 
 from . import factories as f
 

@@ -21,8 +21,13 @@ from app import clock
 from app.extensions import appbuilder, db
 from app.models import ApprovalItem, ItemCorrection, ItemStatus, OrgUnit, Project
 from app.services import calendar
-from app.services.deadlines import (compute_due_on, due_date, is_paused, overdue_working_days,
-                                    remaining_working_days)
+from app.services.deadlines import (
+    compute_due_on,
+    due_date,
+    is_paused,
+    overdue_working_days,
+    remaining_working_days,
+)
 from app.services.projects import fill_due_on
 
 from . import factories as f
@@ -300,8 +305,8 @@ def test_corrections_respect_scope_and_rights(app, world, corrections_screen, ne
 def test_item_list_shows_remaining_and_overdue(app, new_item, login,
                                               monkeypatch):
     monkeypatch.setattr(clock, "today", lambda: D(2026, 10, 16))
-    item = new_item(name="逾期的事项", accepted_on=D(2026, 9, 28), time_limit_days=5,
-                    due_on=D(2026, 10, 10))
+    new_item(name="逾期的事项", accepted_on=D(2026, 9, 28), time_limit_days=5,
+          due_on=D(2026, 10, 10))
     db.session.commit()
     html = login("a_clerk").get(
         "/approvalitemview/list/?_flt_0_name=逾期的事项").get_data(as_text=True)

@@ -17,8 +17,17 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app.models import (ApprovalItem, AppUser, ItemStatus, OrgUnit, Project, ProjectAssistant,
-                        ProjectStatus, Region, RegionLevel)
+from app.models import (
+    ApprovalItem,
+    AppUser,
+    ItemStatus,
+    OrgUnit,
+    Project,
+    ProjectAssistant,
+    ProjectStatus,
+    Region,
+    RegionLevel,
+)
 from app.security import roles
 
 _TEST_DB = make_url(os.environ.get("TEST_DATABASE_URL",

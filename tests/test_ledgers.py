@@ -13,11 +13,24 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from app.extensions import db
-from app.models import (Applicant, ApprovalItem, AppUser, CardLevel, CardSubject, ItemStatus,
-                        JobRecord, JobStatus, ListLevel, OrgUnit, Project, Region, WarningCard)
-from app.security.scope import Scope
 from app import ledgers
+from app.extensions import db
+from app.models import (
+    Applicant,
+    ApprovalItem,
+    AppUser,
+    CardLevel,
+    CardSubject,
+    ItemStatus,
+    JobRecord,
+    JobStatus,
+    ListLevel,
+    OrgUnit,
+    Project,
+    Region,
+    WarningCard,
+)
+from app.security.scope import Scope
 from app.services import jobs, xlsx
 from workers import user_jobs
 

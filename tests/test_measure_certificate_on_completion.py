@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CardLevel, CardSubject, Region, WarningCard, WorkflowInstanceStatus
-from app.plugins import certificate_on_completion as coc, manager_of
+from app.plugins import certificate_on_completion as coc
+from app.plugins import manager_of
 from app.services import measures
 from app.workflow import cards, engine
 from app.workflow.engine import TransitionRefused

@@ -8,8 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (CardLevel, CardSubject, Project, ProjectAssistant, Region, WarningCard,
-                        WorkflowInstanceStatus)
+from app.models import (
+    CardLevel,
+    CardSubject,
+    Project,
+    ProjectAssistant,
+    Region,
+    WarningCard,
+    WorkflowInstanceStatus,
+)
 from app.plugins import joint_utility, manager_of
 from app.services import measures
 from app.workflow import cards, engine

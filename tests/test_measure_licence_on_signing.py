@@ -9,10 +9,17 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import item_codes as codes
-from app.models import (CardLevel, CardSubject, ItemStatus, OrgUnit, Region, WarningCard,
-                        WorkflowInstanceStatus)
+from app.models import (
+    CardLevel,
+    CardSubject,
+    ItemStatus,
+    OrgUnit,
+    Region,
+    WarningCard,
+    WorkflowInstanceStatus,
+)
 from app.plugins import licence_on_signing, manager_of
+from app.services import item_codes as codes
 from app.services import measures
 from app.workflow import cards, engine, links
 from app.workflow.engine import TransitionRefused

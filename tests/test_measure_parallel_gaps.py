@@ -11,10 +11,19 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (CardLevel, CardSubject, OrgUnit, Project, ProjectAssistant, Region,
-                        WarningCard, WorkflowInstanceStatus)
+from app.models import (
+    CardLevel,
+    CardSubject,
+    OrgUnit,
+    Project,
+    ProjectAssistant,
+    Region,
+    WarningCard,
+    WorkflowInstanceStatus,
+)
 from app.models.enums import ItemStatus
-from app.plugins import manager_of, parallel_gaps as pg
+from app.plugins import manager_of
+from app.plugins import parallel_gaps as pg
 from app.security import roles
 from app.services import measures, warnings
 from app.workflow import cards, engine, links

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import item_codes as codes
 from app.models import CardLevel, CardSubject, Region, WarningCard, WorkflowInstanceStatus
 from app.models.enums import ItemStatus
 from app.plugins import manager_of, pile_first
 from app.services import calendar, measures
+from app.services import item_codes as codes
 from app.workflow import cards, engine, links
 from app.workflow.engine import TransitionRefused
 

@@ -9,8 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import (AppUser, MeasureSetting, Project, Region, WorkflowDefinition,
-                        WorkflowInstanceStatus)
+from app.models import (
+    AppUser,
+    MeasureSetting,
+    Project,
+    Region,
+    WorkflowDefinition,
+    WorkflowInstanceStatus,
+)
 from app.services import measures
 from app.services.measures import MeasureError
 
@@ -327,8 +333,8 @@ def test_a_county_cannot_edit_the_citys_definition_or_take_a_built_in_code(
         GOOD_DEFINITION, name="改名", region=str(world.a.region.id)))
     with app.app_context():
         assert db.session.get(WorkflowDefinition, pk).name == "市级快办"
-    body = client.post("/workflowdefinitionview/add", data=_definition_form(
-        GOOD_DEFINITION, key="night_works", region=str(world.a.region.id))).get_data(as_text=True)
+    client.post("/workflowdefinitionview/add", data=_definition_form(
+        GOOD_DEFINITION, key="night_works", region=str(world.a.region.id)))
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(WorkflowDefinition).where(
             WorkflowDefinition.key == "night_works")) == 0

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import item_codes as codes
-from app.models import (CardLevel, CardSubject, OrgUnit, Region, WarningCard,
-                        WorkflowInstanceStatus)
+from app.models import CardLevel, CardSubject, OrgUnit, Region, WarningCard, WorkflowInstanceStatus
 from app.models.enums import ItemStatus
-from app.plugins import manager_of, start_on_land as sol
+from app.plugins import manager_of
+from app.plugins import start_on_land as sol
+from app.services import item_codes as codes
 from app.services import measures
 from app.workflow import cards, engine, links
 from app.workflow.engine import TransitionRefused

@@ -14,9 +14,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
 from app.models import CardLevel, CardSubject, Delivery, DeliveryStatus, Notification
-from app.clock import utcnow
 from app.services import notifications as notices
 
 from .test_warnings import card, new_item, new_project, scan

@@ -96,10 +96,10 @@ def test_nobody_can_edit_the_audit_trail(app, world, login):
 
 
 def test_without_any_redis_run_py_starts_an_embedded_one(monkeypatch, tmp_path):
-    import config
     from redis import Redis
 
     import app.embedded as embedded
+    import config
 
     monkeypatch.setattr(embedded, "LOCAL_REDIS", "redis://127.0.0.1:6398/0")  # nothing there
     monkeypatch.setattr(config, "INSTANCE_DIR", tmp_path / "instance")

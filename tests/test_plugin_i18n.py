@@ -17,8 +17,8 @@ from app.extensions import db
 from app.models import ItemStatus, OrgUnit
 from app.plugins import manager_of, plugin_text
 from app.plugins.types import standard_parameters
-from app.services import measures
 from app.security import roles
+from app.services import measures
 from app.workflow import engine, parse
 from app.workflow.diagram import render_svg
 

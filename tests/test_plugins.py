@@ -13,8 +13,13 @@ from app.extensions import db
 from app.plugins import hookspecs
 from app.plugins.manager import BUILTIN, ENTRYPOINT, MeasureManager, PluginContractError
 
-from .fake_measures import ENTRY_POINTS, fake_plugins, write_distribution  # noqa: F401
-from .fake_measures import good, misspelt
+from .fake_measures import (  # noqa: F401
+    ENTRY_POINTS,
+    fake_plugins,
+    good,
+    misspelt,
+    write_distribution,
+)
 
 
 def test_the_contract_documents_every_hook():

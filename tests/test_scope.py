@@ -10,11 +10,30 @@ from flask_appbuilder import ModelRestApi, ModelView
 from sqlalchemy import select
 
 from app.extensions import appbuilder, db
-from app.models import (Applicant, ApprovalItem, AppUser, AuditRecord, CalendarDay, CardLevel,
-                        CardSubject, ItemCorrection,
-                        ItemTemplate, JobRecord, JobStatus, Notification, OrgUnit, Project,
-                        ProjectAssistant, Region, ServiceTeamMember, Stage, WarningCard,
-                        WorkflowDefinition, WorkflowInstance, WorkOrder)
+from app.models import (
+    Applicant,
+    ApprovalItem,
+    AppUser,
+    AuditRecord,
+    CalendarDay,
+    CardLevel,
+    CardSubject,
+    ItemCorrection,
+    ItemTemplate,
+    JobRecord,
+    JobStatus,
+    Notification,
+    OrgUnit,
+    Project,
+    ProjectAssistant,
+    Region,
+    ServiceTeamMember,
+    Stage,
+    WarningCard,
+    WorkflowDefinition,
+    WorkflowInstance,
+    WorkOrder,
+)
 from app.security import roles
 from app.views.base import ScopeFilter
 

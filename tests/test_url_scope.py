@@ -64,6 +64,8 @@ ALLOWED = {
     "MeasureView": "the argument is a measure key (a plugin's code, the same in every region); "
                    "a region's settings are chosen by the user's scope, not by the URL",
     "CalendarDayView": "the national holiday schedule is the same for every region",
+    "LedgerView.export": "the argument is a ledger kind (a registry key); the rows exported "
+                         "are chosen by the user's scope (tests/test_ledger_registry.py)",
     # FAB's security tables: no region, and only the system admin reaches them.
     "RoleModelView": "FAB's roles table: not regional data, system admin only",
     "PermissionModelView": "FAB's permissions table: not regional data, system admin only",

@@ -2,7 +2,6 @@
 scans at the same time on two real RQ workers; the CLI; scope of the cards screen."""
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
 import os
 import subprocess
@@ -13,10 +12,23 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from app import clock
 from app.extensions import db
-from app.models import (ApprovalItem, CardLevel, CardSubject, ItemStatus, Notification, OrgUnit,
-                        Project, ProjectAssistant, ProjectStatus, Region, WarningCard, WorkOrder,
-                        WorkOrderStatus)
+from app.models import (
+    ApprovalItem,
+    CardLevel,
+    CardSubject,
+    ItemStatus,
+    Notification,
+    OrgUnit,
+    Project,
+    ProjectAssistant,
+    ProjectStatus,
+    Region,
+    WarningCard,
+    WorkOrder,
+    WorkOrderStatus,
+)
 from app.services import calendar, warnings
 
 from . import factories as f
@@ -318,7 +330,8 @@ def _stop(worker: subprocess.Popen, timeout: float) -> None:
 
 def test_two_concurrent_scans_on_two_workers_raise_each_card_once(app, world, test_redis,
                                                                   tmp_path):
-    from rq.job import Job, JobStatus as RQStatus
+    from rq.job import Job
+    from rq.job import JobStatus as RQStatus
 
     from workers.queues import redis_connection
     from workers.scan import scan_warnings

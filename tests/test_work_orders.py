@@ -8,8 +8,17 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (AppUser, AuditRecord, CardLevel, CardSubject, Notification, Region,
-                        WorkOrder, WorkOrderStatus, WorkOrderStep)
+from app.models import (
+    AppUser,
+    AuditRecord,
+    CardLevel,
+    CardSubject,
+    Notification,
+    Region,
+    WorkOrder,
+    WorkOrderStatus,
+    WorkOrderStep,
+)
 from app.security import roles
 from app.services import work_orders
 

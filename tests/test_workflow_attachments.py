@@ -46,7 +46,7 @@ start = f.start_on_county_a_project
 def instance(app, iid) -> WorkflowInstance:
     with app.app_context():
         inst = db.session.get(WorkflowInstance, iid)
-        inst.steps  # loaded before the session goes
+        _ = inst.steps  # loaded before the session goes
         db.session.expunge(inst)
         return inst
 

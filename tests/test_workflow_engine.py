@@ -10,8 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (AppUser, CardLevel, CardSubject, WarningCard, WorkflowInstance,
-                        WorkflowInstanceStatus)
+from app.models import (
+    AppUser,
+    CardLevel,
+    CardSubject,
+    WarningCard,
+    WorkflowInstance,
+    WorkflowInstanceStatus,
+)
 from app.workflow import cards, engine
 from app.workflow.definition import Definition, DefinitionError, parse, validate
 

@@ -7,7 +7,6 @@ story: the lead department's officer accepts an item of the 并联审批 stage w
 date."""
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
 import html
 import io
@@ -17,11 +16,11 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import ApprovalItem, OrgUnit, Project, Region, WorkflowInstance
 from app.models.enums import ItemStatus
-from app.plugins import (joint_utility, licence_on_signing, parallel_gaps, pile_first,
-                         start_on_land)
+from app.plugins import joint_utility, licence_on_signing, parallel_gaps, pile_first, start_on_land
 from app.services import measures
 from app.workflow import engine, fields
 from app.workflow.definition import Definition, validate

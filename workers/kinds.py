@@ -8,8 +8,9 @@ the ledger registry, so a new ledger needs no row here. ``JOB_KINDS`` holds the 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from app import ledgers
 

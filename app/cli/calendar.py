@@ -4,10 +4,11 @@
 """
 from __future__ import annotations
 
-from app import clock
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+
+from app import clock
 
 
 def parse_years(text: str) -> list[int]:

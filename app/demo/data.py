@@ -15,20 +15,37 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
-from typing import Optional
+from functools import cache
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from app.models import (Applicant, ApplicantNature, ApprovalItem, AppUser, DivisionOfLabour,
-                        FeeMode, FundingSource, ItemStatus, ItemTemplate, LandNature,
-                        ListLevel, OrgUnit, OrgUnitKind, Project, ProjectAssistant,
-                        ProjectStatus, Region, RegionLevel, ServiceTeamMember, Stage,
-                        TeamRole, TerminationReason)
 from app.clock import utcnow
+from app.models import (
+    Applicant,
+    ApplicantNature,
+    ApprovalItem,
+    AppUser,
+    DivisionOfLabour,
+    FeeMode,
+    FundingSource,
+    ItemStatus,
+    ItemTemplate,
+    LandNature,
+    ListLevel,
+    OrgUnit,
+    OrgUnitKind,
+    Project,
+    ProjectAssistant,
+    ProjectStatus,
+    Region,
+    RegionLevel,
+    ServiceTeamMember,
+    Stage,
+    TeamRole,
+    TerminationReason,
+)
 from app.security import roles
-
 from app.services import item_codes
 from app.services.calendar import add_working_days, is_working_day
 from app.services.projects import fill_due_on, instantiate_items
@@ -90,11 +107,11 @@ class TemplateSpec:
     department: str
     days: int
     fee_mode: FeeMode
-    fees: Optional[str]
+    fees: str | None
     labour: DivisionOfLabour
     materials: str
     result: str
-    certificate: Optional[str]  # format string, see _certificate()
+    certificate: str | None  # format string, see _certificate()
 
 
 _A, _E, _J = DivisionOfLabour.ASSISTANT, DivisionOfLabour.APPLICANT, DivisionOfLabour.JOINT
@@ -203,11 +220,11 @@ class ProjectSpec:
     kind: str  # 01 审批 / 02 核准 / 03 备案, part of the code
     name: str
     applicant: int  # index into the county's applicants
-    town: Optional[int]  # index into the county's towns
+    town: int | None  # index into the county's towns
     investment: str
     funding: FundingSource
     land: LandNature
-    floor_area: Optional[str]
+    floor_area: str | None
     level: ListLevel
     list_year: int
     stage: str  # current stage code
@@ -216,8 +233,8 @@ class ProjectSpec:
     months: int  # planned construction period
     use: str
     status: ProjectStatus = ProjectStatus.ACTIVE
-    reason: Optional[TerminationReason] = None
-    note: Optional[str] = None
+    reason: TerminationReason | None = None
+    note: str | None = None
 
     @property
     def code(self) -> str:
@@ -318,7 +335,7 @@ _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 2
 
 def credit_code(body: str) -> str:
     """The 18-character unified social credit code (GB 32100-2015) with its check character."""
-    total = sum(_CREDIT_CHARS.index(ch) * w for ch, w in zip(body, _CREDIT_WEIGHTS))
+    total = sum(_CREDIT_CHARS.index(ch) * w for ch, w in zip(body, _CREDIT_WEIGHTS, strict=False))
     return body + _CREDIT_CHARS[(31 - total % 31) % 31]
 
 
@@ -336,8 +353,8 @@ def _sub_working_days(day: dt.date, days: int) -> dt.date:
     return day
 
 
-def _certificate(fmt: Optional[str], *, project: str, county: CountySpec, day: dt.date,
-                 n: int) -> Optional[str]:
+def _certificate(fmt: str | None, *, project: str, county: CountySpec, day: dt.date,
+                 n: int) -> str | None:
     if not fmt:
         return None
     return fmt.format(project=project, county=county.code, county_name=county.name,
@@ -439,7 +456,7 @@ def _stage_gap(spec: ProjectSpec, later_stage: str) -> int:
 
 
 def _schedule_items(project: Project, spec: ProjectSpec, county: CountySpec,
-                    stages: dict[str, Stage], counter) -> tuple[dt.date, Optional[dt.date]]:
+                    stages: dict[str, Stage], counter) -> tuple[dt.date, dt.date | None]:
     """Give the project's items statuses and dates, walking back from the current stage.
 
     Returns the earliest date used and the day the construction permit was issued (if it was).
@@ -679,7 +696,7 @@ _BULK_NAMES = ("智能制造产业园", "新材料生产基地", "物流仓储�
 _BULK_STATUSES = (ItemStatus.ACCEPTED, ItemStatus.CORRECTING, ItemStatus.ACCEPTED_WITH_GAPS)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _plus_working(day: dt.date, days: int) -> dt.date:
     return add_working_days(day, days)
 
@@ -832,7 +849,7 @@ def generate_bulk(session: Session, projects: int, items_per_project: int) -> in
             .where(project_table.c.code.between(prows[0]["code"], prows[-1]["code"]))).all())
         ids = [id_by_code[row["code"]] for row in prows]
         item_rows, assistant_rows = [], []
-        for pid, (n, county, current) in zip(ids, meta):
+        for pid, (n, county, current) in zip(ids, meta, strict=False):
             item_rows.extend(_bulk_items(pid, n, county, items_per_project, current, now))
             if county["assistant"] is not None:
                 assistant_rows.append(dict(project_id=pid, user_id=county["assistant"],

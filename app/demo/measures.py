@@ -9,13 +9,20 @@ whose plugin is not loaded (DISABLED_PLUGINS) is skipped.
 from __future__ import annotations
 
 import logging
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import (AppUser, MeasureSetting, OrgUnit, Project, ProjectStatus, Region,
-                        Stage, WorkflowInstance)
+from app.models import (
+    AppUser,
+    MeasureSetting,
+    OrgUnit,
+    Project,
+    ProjectStatus,
+    Region,
+    Stage,
+    WorkflowInstance,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +74,7 @@ def _unit_ids(session: Session, region: Region, params: dict) -> dict:
 
 
 def _project_at(session: Session, region: Region, stage_code: str, key: str
-                ) -> Optional[Project]:
+                ) -> Project | None:
     """The county's first project in progress at the stage that never ran the measure."""
     ran = select(WorkflowInstance.project_id).where(WorkflowInstance.measure_key == key)
     return session.scalars(

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Iterator, Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,20 +40,20 @@ def _kind(kind: LedgerKind | str) -> LedgerKind:
     return kind if isinstance(kind, LedgerKind) else get(kind)
 
 
-def normalise_filters(kind: LedgerKind | str, filters: Optional[dict]) -> dict:
+def normalise_filters(kind: LedgerKind | str, filters: dict | None) -> dict:
     """The filters checked against the kind's fields, JSON-safe (LedgerFilterError)."""
     kind = _kind(kind)
     return ledger_filters.normalise(kind.filters, filters, regions=kind.in_regions is not None)
 
 
-def apply_filters(stmt, kind: LedgerKind | str, filters: Optional[dict]):
+def apply_filters(stmt, kind: LedgerKind | str, filters: dict | None):
     kind = _kind(kind)
     return ledger_filters.apply(stmt, kind.filters, filters, kind.in_regions)
 
 
 # -- scope helpers -----------------------------------------------------------------------
 
-def system_scope(region: Optional[Region]) -> Scope:
+def system_scope(region: Region | None) -> Scope:
     """The scope of the system itself (CLI, benchmarks): a region's subtree, or all
     regions when ``region`` is None. Not a login: only what Scope reads."""
     role = roles.BUREAU_ADMIN if region is not None else roles.SYSTEM_ADMIN
@@ -91,7 +91,7 @@ def _chinese_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _region_name(session: Session, scope: Scope, filters: Optional[dict]) -> str:
+def _region_name(session: Session, scope: Scope, filters: dict | None) -> str:
     filters = filters or {}
     code = filters.get(ledger_filters.REGION_CODE)
     if code:
@@ -111,7 +111,7 @@ def _region_name(session: Session, scope: Scope, filters: Optional[dict]) -> str
     return region.name if region is not None else "全部地区"
 
 
-def _subtitle(notes: list[str], filters: Optional[dict]) -> str:
+def _subtitle(notes: list[str], filters: dict | None) -> str:
     parts = list(notes)
     if any(key != ledger_filters.REGION_CODE for key in (filters or {})):
         parts.append("已按列表筛选条件导出")
@@ -122,14 +122,14 @@ def _subtitle(notes: list[str], filters: Optional[dict]) -> str:
 # -- building ----------------------------------------------------------------------------
 
 def count_rows(session: Session, kind: LedgerKind | str, scope: Scope,
-               filters: Optional[dict]) -> int:
+               filters: dict | None) -> int:
     kind = _kind(kind)
     base = kind.query(scope, normalise_filters(kind, filters))
     return session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
 
 
 def check_size(session: Session, kind: LedgerKind | str, scope: Scope,
-               filters: Optional[dict]) -> int:
+               filters: dict | None) -> int:
     """The ledger's row count; LedgerTooLarge when it cannot fit on one sheet."""
     total = count_rows(session, kind, scope, filters)
     limit = xlsx.max_data_rows(HEADER_ROWS)
@@ -142,7 +142,7 @@ class _Progress:
     """Reports the percentage done, at most every PROGRESS_SECONDS (each report is a
     short transaction of its own)."""
 
-    def __init__(self, progress: Optional[Callable[[int], None]], total: int) -> None:
+    def __init__(self, progress: Callable[[int], None] | None, total: int) -> None:
         self.progress, self.total = progress, max(total, 1)
         self.last = time.monotonic()
 
@@ -156,9 +156,9 @@ class _Progress:
             self.progress(min(99, done * 100 // self.total))
 
 
-def build(session: Session, kind: LedgerKind | str, scope: Scope, filters: Optional[dict],
-          out_path, progress: Optional[Callable[[int], None]] = None, *,
-          as_of: Optional[dt.date] = None) -> int:
+def build(session: Session, kind: LedgerKind | str, scope: Scope, filters: dict | None,
+          out_path, progress: Callable[[int], None] | None = None, *,
+          as_of: dt.date | None = None) -> int:
     """Write the ledger to ``out_path``; returns the number of data rows."""
     kind = _kind(kind)
     as_of = as_of or clock.today()
@@ -190,8 +190,8 @@ def file_name(kind: LedgerKind | str, as_of: dt.date) -> str:
     return f"{_kind(kind).title}-{as_of:%Y%m%d}.xlsx"
 
 
-def run_job(key: str, session: Session, ctx, filters: Optional[dict] = None,
-            as_of: Optional[str] = None) -> Path:
+def run_job(key: str, session: Session, ctx, filters: dict | None = None,
+            as_of: str | None = None) -> Path:
     """A user job's body (the worker's job table points here): the row's user is the
     scope; returns the final file name (written under its temporary name)."""
     user = session.get(AppUser, ctx.record.user_id)
@@ -204,8 +204,8 @@ def run_job(key: str, session: Session, ctx, filters: Optional[dict] = None,
 
 
 def export_to_file(session: Session, kind: LedgerKind | str, out: os.PathLike | str,
-                   region: Optional[Region], filters: Optional[dict] = None,
-                   as_of: Optional[dt.date] = None) -> int:
+                   region: Region | None, filters: dict | None = None,
+                   as_of: dt.date | None = None) -> int:
     """The CLI's export: the region's subtree as the system, written to ``out`` via a
     temporary name so a failed export leaves no half file."""
     kind = _kind(kind)

@@ -10,8 +10,8 @@ by its division code. A list value applies each value in turn (as FAB does), exc
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Callable, Mapping, Optional
 
 from sqlalchemy import Date, Integer, Numeric, String, or_, select
 from sqlalchemy import Enum as SAEnum
@@ -64,7 +64,7 @@ def _convert(field: str, column, raw):
     return text
 
 
-def normalise(columns: Mapping, filters: Optional[dict], *, regions: bool = True) -> dict:
+def normalise(columns: Mapping, filters: dict | None, *, regions: bool = True) -> dict:
     """Check a filter dict against a ledger's fields; returns it JSON-safe (for the job
     row). Raises LedgerFilterError for an unknown field, operator or value."""
     out: dict = {}
@@ -127,8 +127,8 @@ def region_subtree(code: str):
     return select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
 
 
-def apply(stmt, columns: Mapping, filters: Optional[dict],
-          in_regions: Optional[Callable] = None):
+def apply(stmt, columns: Mapping, filters: dict | None,
+          in_regions: Callable | None = None):
     """``stmt`` with the filters as WHERE clauses; ``in_regions(ids)`` is the ledger's
     condition for ``region_code`` (its rows in those regions)."""
     for key, value in normalise(columns, filters, regions=in_regions is not None).items():

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from flask_babel import lazy_gettext
 from sqlalchemy import case, func, or_, select
@@ -47,13 +46,13 @@ def in_regions(ids):
 OPEN_ITEM = tuple(s for s in ItemStatus if s.is_open)
 
 
-def item_filtered(scope: Scope, filters: Optional[dict]):
+def item_filtered(scope: Scope, filters: dict | None):
     stmt = scoped(select(ApprovalItem.id).join(Project, Project.id == ApprovalItem.project_id),
                   ApprovalItem, scope)
     return apply_filters(stmt, KIND, filters)
 
 
-def item_ledger_select(scope: Scope, filters: Optional[dict]):
+def item_ledger_select(scope: Scope, filters: dict | None):
     """One row per approval item, with its open card (the worse of red and yellow)."""
     # Cards are joined by item id, so they follow the items' scope.
     cards = (select(WarningCard.subject_id.label("item_id"),
@@ -182,7 +181,7 @@ KIND = LedgerKind(
     list_views=("ApprovalItemView", "ProjectItemsView"))
 
 
-def build_item_ledger(session: Session, scope: Scope, filters: Optional[dict], out_path,
-                      progress=None, *, as_of: Optional[dt.date] = None) -> int:
+def build_item_ledger(session: Session, scope: Scope, filters: dict | None, out_path,
+                      progress=None, *, as_of: dt.date | None = None) -> int:
     """Write 审批事项台账 to ``out_path``; returns the number of item rows."""
     return build(session, KIND, scope, filters, out_path, progress, as_of=as_of)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Optional
 
 from flask_babel import lazy_gettext
 from sqlalchemy import and_, case, func, or_, select
@@ -62,13 +61,13 @@ def standard_stages(session: Session) -> list[tuple[int, str]]:
                                 .order_by(Stage.seq, Stage.id)).tuples())
 
 
-def project_filtered(scope: Scope, filters: Optional[dict]):
+def project_filtered(scope: Scope, filters: dict | None):
     """Ids of the projects of the ledger: scope and filters, nothing else."""
     stmt = scoped(select(Project.id), Project, scope)
     return apply_filters(stmt, KIND, filters)
 
 
-def project_ledger_select(scope: Scope, filters: Optional[dict], stages: list[tuple[int, str]]):
+def project_ledger_select(scope: Scope, filters: dict | None, stages: list[tuple[int, str]]):
     """One row per project, with per-stage aggregates of its items."""
     ids = project_filtered(scope, filters)
     per_stage = []
@@ -142,7 +141,7 @@ def plugin_columns() -> list:
     return list(manager.ledger_columns()) if manager is not None else []
 
 
-def measure_cells(session: Session, scope: Scope, filters: Optional[dict], columns: list
+def measure_cells(session: Session, scope: Scope, filters: dict | None, columns: list
                   ) -> tuple[list, dict]:
     """The plugin columns this ledger shows and their cells.
 
@@ -197,7 +196,7 @@ def measure_cells(session: Session, scope: Scope, filters: Optional[dict], colum
 C = xlsx.Column
 
 
-def project_columns(stages: list[tuple[int, str]], measures: Optional[list] = None
+def project_columns(stages: list[tuple[int, str]], measures: list | None = None
                     ) -> list[xlsx.Column]:
     cols = [
         C("seq", "序号", 6, "int"),
@@ -315,7 +314,7 @@ KIND = LedgerKind(
     list_views=("ProjectView",))
 
 
-def build_project_ledger(session: Session, scope: Scope, filters: Optional[dict], out_path,
-                         progress=None, *, as_of: Optional[dt.date] = None) -> int:
+def build_project_ledger(session: Session, scope: Scope, filters: dict | None, out_path,
+                         progress=None, *, as_of: dt.date | None = None) -> int:
     """Write 重大项目推进台账 to ``out_path``; returns the number of project rows."""
     return build(session, KIND, scope, filters, out_path, progress, as_of=as_of)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import pkgutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -47,7 +48,7 @@ class LedgerKind:
     # (session, scope, normalised filters, as-of date) → the sheet to write
     sheet: Callable[[Session, Scope, dict, dt.date], Sheet]
     # ids of regions → the condition "row in those regions" (the region_code filter)
-    in_regions: Optional[Callable[[Any], Any]] = None
+    in_regions: Callable[[Any], Any] | None = None
     # FAB list views that show the export button; the first one's search filters are read
     list_views: tuple[str, ...] = ()
     freeze_cols: int = 3
@@ -113,6 +114,6 @@ def all_kinds() -> list[LedgerKind]:
     return list(_KINDS.values())
 
 
-def for_list_view(view_name: str) -> Optional[LedgerKind]:
+def for_list_view(view_name: str) -> LedgerKind | None:
     """The ledger a FAB list view exports (its class name), if any."""
     return next((k for k in all_kinds() if view_name in k.list_views), None)

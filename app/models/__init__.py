@@ -1,17 +1,22 @@
 """All models, imported in dependency order so metadata is complete for Alembic."""
-from .base import Model  # noqa: F401
-from .enums import *  # noqa: F401,F403
-from .regions import OrgUnit, Region  # noqa: F401
 from .applicants import Applicant  # noqa: F401
-from .stages import STANDARD_STAGES, Stage  # noqa: F401
-from .projects import Project, ProjectAssistant, ServiceTeamMember  # noqa: F401
 from .approvals import ApprovalItem, ItemTemplate  # noqa: F401
-from .corrections import ItemCorrection  # noqa: F401
+from .audit import AuditRecord  # noqa: F401
+from .base import Model  # noqa: F401
 from .calendar import CalendarDay  # noqa: F401
-from .warnings import WarningCard, WorkOrder, WorkOrderStep  # noqa: F401
+from .corrections import ItemCorrection  # noqa: F401
+from .enums import *  # noqa: F401,F403
 from .jobs import JobRecord  # noqa: F401
 from .notifications import Delivery, Notification  # noqa: F401
-from .workflow import (MeasureSetting, WorkflowDefinition, WorkflowInstance,  # noqa: F401
-                       WorkflowItemLink, WorkflowStep)
+from .projects import Project, ProjectAssistant, ServiceTeamMember  # noqa: F401
+from .regions import OrgUnit, Region  # noqa: F401
+from .stages import STANDARD_STAGES, Stage  # noqa: F401
 from .users import AppUser  # noqa: F401
-from .audit import AuditRecord  # noqa: F401
+from .warnings import WarningCard, WorkOrder, WorkOrderStep  # noqa: F401
+from .workflow import (  # noqa: F401
+                       MeasureSetting,
+                       WorkflowDefinition,
+                       WorkflowInstance,
+                       WorkflowItemLink,
+                       WorkflowStep,
+)

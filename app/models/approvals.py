@@ -3,10 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Optional
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, TimestampMixin, enum_column
@@ -22,11 +30,11 @@ class ItemFieldsMixin:
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     # A stable code (app/services/item_codes.py) that measures find the item by; the name
     # is for people and may be reworded by each region.
-    code: Mapped[Optional[str]] = mapped_column(String(50), index=True)
+    code: Mapped[str | None] = mapped_column(String(50), index=True)
     time_limit_days: Mapped[int] = mapped_column(Integer, nullable=False, default=20)
-    fees_yuan: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))
+    fees_yuan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     fee_mode: Mapped[FeeMode] = enum_column(FeeMode, nullable=False, default=FeeMode.FREE)
-    materials: Mapped[Optional[str]] = mapped_column(Text)
+    materials: Mapped[str | None] = mapped_column(Text)
     division_of_labour: Mapped[DivisionOfLabour] = enum_column(
         DivisionOfLabour, nullable=False, default=DivisionOfLabour.ASSISTANT)
 
@@ -66,23 +74,23 @@ class ApprovalItem(ItemFieldsMixin, TimestampMixin, Model):
                                             nullable=False, index=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), nullable=False, index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), nullable=False, index=True)
-    template_id: Mapped[Optional[int]] = mapped_column(ForeignKey("item_template.id", ondelete="SET NULL"))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("item_template.id", ondelete="SET NULL"))
     status: Mapped[ItemStatus] = enum_column(ItemStatus, nullable=False,
                                              default=ItemStatus.NOT_STARTED, index=True)
-    accepted_on: Mapped[Optional[dt.date]] = mapped_column(Date)
-    due_on: Mapped[Optional[dt.date]] = mapped_column(Date, index=True)
-    finished_on: Mapped[Optional[dt.date]] = mapped_column(Date)
-    result: Mapped[Optional[str]] = mapped_column(String(255))
-    certificate_no: Mapped[Optional[str]] = mapped_column(String(100))
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+    due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    finished_on: Mapped[dt.date | None] = mapped_column(Date)
+    result: Mapped[str | None] = mapped_column(String(255))
+    certificate_no: Mapped[str | None] = mapped_column(String(100))
     # 容缺受理: what is missing, and the date the applicant promised to supply it.
-    gap_materials: Mapped[Optional[str]] = mapped_column(Text)
-    gap_promised_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    gap_materials: Mapped[str | None] = mapped_column(Text)
+    gap_promised_on: Mapped[dt.date | None] = mapped_column(Date)
 
     project: Mapped[Project] = relationship(Project, back_populates="items")
     stage: Mapped[Stage] = relationship(Stage)
     department: Mapped[OrgUnit] = relationship(OrgUnit)
-    template: Mapped[Optional[ItemTemplate]] = relationship(ItemTemplate)
-    corrections: Mapped[list["ItemCorrection"]] = relationship(  # noqa: F821
+    template: Mapped[ItemTemplate | None] = relationship(ItemTemplate)
+    corrections: Mapped[list[ItemCorrection]] = relationship(  # noqa: F821
         back_populates="item", cascade="all, delete-orphan", order_by="ItemCorrection.requested_on")
 
     def __repr__(self) -> str:
@@ -90,13 +98,13 @@ class ApprovalItem(ItemFieldsMixin, TimestampMixin, Model):
 
     # Computed, not stored: read from due_on and the working-day calendar (lists call
     # these per row; they issue no query once the calendar is cached).
-    def remaining_working_days(self, today: Optional[dt.date] = None) -> Optional[int]:
+    def remaining_working_days(self, today: dt.date | None = None) -> int | None:
         """Working days left until due_on for an open item not yet overdue, else None."""
         from app.services.deadlines import remaining_working_days
 
         return remaining_working_days(self, today)
 
-    def overdue_working_days(self, today: Optional[dt.date] = None) -> Optional[int]:
+    def overdue_working_days(self, today: dt.date | None = None) -> int | None:
         """Working days past due_on for an open overdue item, else None."""
         from app.services.deadlines import overdue_working_days
 

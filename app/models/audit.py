@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import JSON, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,13 +14,13 @@ class AuditRecord(Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
-    user_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
-    username: Mapped[Optional[str]] = mapped_column(String(128))
-    ip: Mapped[Optional[str]] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    username: Mapped[str | None] = mapped_column(String(128))
+    ip: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16), nullable=False)  # create/update/delete/login/…
     model: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    object_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
-    changes: Mapped[Optional[dict]] = mapped_column(JSON)
+    object_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    changes: Mapped[dict | None] = mapped_column(JSON)
 
     def __repr__(self) -> str:
         return f"{self.action} {self.model}#{self.object_id}"

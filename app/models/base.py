@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_appbuilder import Model
-from sqlalchemy import DateTime, Enum as SAEnum
+from sqlalchemy import DateTime
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow  # noqa: F401  (re-exported for the models)

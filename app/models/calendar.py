@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,7 +19,7 @@ class CalendarDay(TimestampMixin, Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, unique=True, nullable=False)
     kind: Mapped[CalendarDayKind] = enum_column(CalendarDayKind, nullable=False)
-    name: Mapped[Optional[str]] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(64))
 
     def __repr__(self) -> str:
         return f"{self.day} {self.kind}"

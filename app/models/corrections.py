@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,7 +20,7 @@ class ItemCorrection(TimestampMixin, Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("approval_item.id", ondelete="CASCADE"),
                                          nullable=False, index=True)
     requested_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
-    received_on: Mapped[Optional[dt.date]] = mapped_column(Date)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    received_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
 
-    item: Mapped["ApprovalItem"] = relationship(back_populates="corrections")  # noqa: F821
+    item: Mapped[ApprovalItem] = relationship(back_populates="corrections")  # noqa: F821

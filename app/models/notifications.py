@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,12 +21,12 @@ class Notification(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False, index=True)
     event_key: Mapped[str] = mapped_column(String(128), nullable=False)
     title: Mapped[str] = mapped_column(String(255), nullable=False)
-    body: Mapped[Optional[str]] = mapped_column(Text)
-    link: Mapped[Optional[str]] = mapped_column(String(255))
+    body: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
-    read_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, index=True)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
 
-    deliveries: Mapped[list["Delivery"]] = relationship(back_populates="notification",
+    deliveries: Mapped[list[Delivery]] = relationship(back_populates="notification",
                                                         cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
@@ -47,7 +46,7 @@ class Delivery(Model):
     status: Mapped[DeliveryStatus] = enum_column(DeliveryStatus, nullable=False,
                                                  default=DeliveryStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    next_attempt_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, index=True)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
     notification: Mapped[Notification] = relationship(back_populates="deliveries")

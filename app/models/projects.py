@@ -3,16 +3,22 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Optional
 
-from sqlalchemy import (CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .applicants import Applicant
 from .base import Model, TimestampMixin, enum_column
-from .enums import (FundingSource, LandNature, ListLevel, ProjectStatus, TeamRole,
-                    TerminationReason)
+from .enums import FundingSource, LandNature, ListLevel, ProjectStatus, TeamRole, TerminationReason
 from .regions import OrgUnit, Region
 from .stages import Stage
 
@@ -29,41 +35,41 @@ class Project(TimestampMixin, Model):
     # 项目代码: unique, and also the service plan's code.
     code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
-    address: Mapped[Optional[str]] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(255))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False, index=True)
     # Optional town/street/park inside the region; scope follows the deepest of the two.
-    town_id: Mapped[Optional[int]] = mapped_column(ForeignKey("region.id"), index=True)
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     applicant_id: Mapped[int] = mapped_column(ForeignKey("applicant.id"), nullable=False, index=True)
-    leader: Mapped[Optional[str]] = mapped_column(String(64))
-    contact_person: Mapped[Optional[str]] = mapped_column(String(64))
-    contact_phone: Mapped[Optional[str]] = mapped_column(String(32))
+    leader: Mapped[str | None] = mapped_column(String(64))
+    contact_person: Mapped[str | None] = mapped_column(String(64))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
     investment_wan: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False, default=0)
-    funding_source: Mapped[Optional[FundingSource]] = enum_column(FundingSource)
-    floor_area_wan_m2: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 4))
-    land_nature: Mapped[Optional[LandNature]] = enum_column(LandNature)
+    funding_source: Mapped[FundingSource | None] = enum_column(FundingSource)
+    floor_area_wan_m2: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    land_nature: Mapped[LandNature | None] = enum_column(LandNature)
     list_level: Mapped[ListLevel] = enum_column(ListLevel, nullable=False, index=True,
                                                 default=ListLevel.COUNTY)
     list_year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    main_use_scale: Mapped[Optional[str]] = mapped_column(Text)
-    planned_start_on: Mapped[Optional[dt.date]] = mapped_column(Date)
-    planned_completion_on: Mapped[Optional[dt.date]] = mapped_column(Date)
-    current_stage_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stage.id"), index=True)
+    main_use_scale: Mapped[str | None] = mapped_column(Text)
+    planned_start_on: Mapped[dt.date | None] = mapped_column(Date)
+    planned_completion_on: Mapped[dt.date | None] = mapped_column(Date)
+    current_stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id"), index=True)
     status: Mapped[ProjectStatus] = enum_column(ProjectStatus, nullable=False,
                                                 default=ProjectStatus.ACTIVE, index=True)
-    termination_reason: Mapped[Optional[TerminationReason]] = enum_column(TerminationReason)
-    termination_note: Mapped[Optional[str]] = mapped_column(Text)
+    termination_reason: Mapped[TerminationReason | None] = enum_column(TerminationReason)
+    termination_note: Mapped[str | None] = mapped_column(Text)
 
     region: Mapped[Region] = relationship(Region, foreign_keys=[region_id])
-    town: Mapped[Optional[Region]] = relationship(Region, foreign_keys=[town_id])
+    town: Mapped[Region | None] = relationship(Region, foreign_keys=[town_id])
     applicant: Mapped[Applicant] = relationship(Applicant)
-    current_stage: Mapped[Optional[Stage]] = relationship(Stage)
-    assistants: Mapped[list["ProjectAssistant"]] = relationship(
+    current_stage: Mapped[Stage | None] = relationship(Stage)
+    assistants: Mapped[list[ProjectAssistant]] = relationship(
         back_populates="project", cascade="all, delete-orphan"
     )
-    team: Mapped[list["ServiceTeamMember"]] = relationship(
+    team: Mapped[list[ServiceTeamMember]] = relationship(
         back_populates="project", cascade="all, delete-orphan"
     )
-    items: Mapped[list["ApprovalItem"]] = relationship(  # noqa: F821
+    items: Mapped[list[ApprovalItem]] = relationship(  # noqa: F821
         back_populates="project", cascade="all, delete-orphan"
     )
 
@@ -85,10 +91,10 @@ class ProjectAssistant(TimestampMixin, Model):
                                             nullable=False, index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False, index=True)
     is_lead: Mapped[bool] = mapped_column(default=True, nullable=False)
-    assigned_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    assigned_on: Mapped[dt.date | None] = mapped_column(Date)
 
     project: Mapped[Project] = relationship(back_populates="assistants")
-    user: Mapped["AppUser"] = relationship("AppUser")  # noqa: F821
+    user: Mapped[AppUser] = relationship("AppUser")  # noqa: F821
 
     def __repr__(self) -> str:
         return self.user.username if self.user else ""
@@ -105,8 +111,8 @@ class ServiceTeamMember(TimestampMixin, Model):
                                             nullable=False, index=True)
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), nullable=False, index=True)
     role: Mapped[TeamRole] = enum_column(TeamRole, nullable=False, default=TeamRole.MEMBER)
-    contact: Mapped[Optional[str]] = mapped_column(String(64))
-    phone: Mapped[Optional[str]] = mapped_column(String(32))
+    contact: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
 
     project: Mapped[Project] = relationship(back_populates="team")
     org_unit: Mapped[OrgUnit] = relationship(OrgUnit)

@@ -1,8 +1,6 @@
 """The region tree (city → county → town/park) and the units that belong to a region."""
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -18,20 +16,20 @@ class Region(TimestampMixin, Model):
     code: Mapped[str] = mapped_column(String(12), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     level: Mapped[RegionLevel] = enum_column(RegionLevel, nullable=False)
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("region.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     # Materialised path "/1/4/9/": a subtree is one indexed prefix match.
     path: Mapped[str] = mapped_column(String(255), nullable=False, default="", index=True)
     warning_days: Mapped[int] = mapped_column(Integer, nullable=False, default=2)
 
-    parent: Mapped[Optional["Region"]] = relationship(
+    parent: Mapped[Region | None] = relationship(
         "Region", remote_side=[id], back_populates="children"
     )
-    children: Mapped[list["Region"]] = relationship("Region", back_populates="parent")
+    children: Mapped[list[Region]] = relationship("Region", back_populates="parent")
 
     def __repr__(self) -> str:
         return self.name
 
-    def is_within(self, other: "Region") -> bool:
+    def is_within(self, other: Region) -> bool:
         return self.path.startswith(other.path)
 
 
@@ -43,11 +41,11 @@ class OrgUnit(TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
-    short_name: Mapped[Optional[str]] = mapped_column(String(32))
+    short_name: Mapped[str | None] = mapped_column(String(32))
     kind: Mapped[OrgUnitKind] = enum_column(OrgUnitKind, nullable=False, default=OrgUnitKind.DEPARTMENT)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False, index=True)
-    contact: Mapped[Optional[str]] = mapped_column(String(64))
-    phone: Mapped[Optional[str]] = mapped_column(String(32))
+    contact: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
 
     region: Mapped[Region] = relationship(Region)
 

@@ -1,8 +1,6 @@
 """Approval stages: the standard seven, and any a region adds of its own."""
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,9 +32,9 @@ class Stage(Model):
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # NULL: one of the standard stages every region uses.
-    region_id: Mapped[Optional[int]] = mapped_column(ForeignKey("region.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
 
-    region: Mapped[Optional[Region]] = relationship(Region)
+    region: Mapped[Region | None] = relationship(Region)
 
     def __repr__(self) -> str:
         return self.name

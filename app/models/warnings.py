@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
-from sqlalchemy import (Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint)
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, TimestampMixin, enum_column, utcnow
@@ -33,14 +32,14 @@ class WarningCard(TimestampMixin, Model):
     level: Mapped[CardLevel] = enum_column(CardLevel, nullable=False, index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"),
                                             nullable=False, index=True)
-    org_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     title: Mapped[str] = mapped_column(String(255), nullable=False)
-    due_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
     raised_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
-    cleared_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, index=True)
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
 
     project: Mapped[Project] = relationship(Project)
-    org_unit: Mapped[Optional[OrgUnit]] = relationship(OrgUnit)
+    org_unit: Mapped[OrgUnit | None] = relationship(OrgUnit)
 
     def __repr__(self) -> str:
         return f"{self.level} {self.title}"
@@ -50,7 +49,7 @@ class WorkOrder(TimestampMixin, Model):
     __tablename__ = "work_order"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    card_id: Mapped[Optional[int]] = mapped_column(ForeignKey("warning_card.id", ondelete="SET NULL"),
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("warning_card.id", ondelete="SET NULL"),
                                                    index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"),
                                             nullable=False, index=True)
@@ -58,21 +57,21 @@ class WorkOrder(TimestampMixin, Model):
     # The level handling it now: the project's county, then the city after escalation.
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False, index=True)
     title: Mapped[str] = mapped_column(String(255), nullable=False)
-    request: Mapped[Optional[str]] = mapped_column(Text)
+    request: Mapped[str | None] = mapped_column(Text)
     reply_due_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     status: Mapped[WorkOrderStatus] = enum_column(WorkOrderStatus, nullable=False,
                                                   default=WorkOrderStatus.OPEN, index=True)
-    reply: Mapped[Optional[str]] = mapped_column(Text)
-    replied_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     escalation_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
 
-    card: Mapped[Optional[WarningCard]] = relationship(WarningCard)
+    card: Mapped[WarningCard | None] = relationship(WarningCard)
     project: Mapped[Project] = relationship(Project)
     org_unit: Mapped[OrgUnit] = relationship(OrgUnit)
     region: Mapped[Region] = relationship(Region)
-    steps: Mapped[list["WorkOrderStep"]] = relationship(
+    steps: Mapped[list[WorkOrderStep]] = relationship(
         back_populates="work_order", cascade="all, delete-orphan", order_by="WorkOrderStep.id")
 
     def __repr__(self) -> str:
@@ -89,8 +88,8 @@ class WorkOrderStep(Model):
                                                nullable=False, index=True)
     action: Mapped[str] = mapped_column(String(32), nullable=False)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
-    username: Mapped[Optional[str]] = mapped_column(String(128))
-    comment: Mapped[Optional[str]] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    username: Mapped[str | None] = mapped_column(String(128))
+    comment: Mapped[str | None] = mapped_column(Text)
 
     work_order: Mapped[WorkOrder] = relationship(back_populates="steps")

@@ -3,13 +3,15 @@ instances attached to projects, and the history of every step."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import TYPE_CHECKING
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, reconstructor, relationship
 
 from .base import Model, TimestampMixin, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from .approvals import ApprovalItem
 from .enums import WorkflowInstanceStatus
 from .projects import Project
 from .regions import Region
@@ -26,7 +28,7 @@ class MeasureSetting(TimestampMixin, Model):
     measure_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False, index=True)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    params: Mapped[Optional[dict]] = mapped_column(JSON)
+    params: Mapped[dict | None] = mapped_column(JSON)
 
     region: Mapped[Region] = relationship(Region)
 
@@ -69,16 +71,16 @@ class WorkflowInstance(TimestampMixin, Model):
                                             nullable=False, index=True)
     # Current states: one per active branch of a parallel split, with the date entered.
     tokens: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
-    params: Mapped[Optional[dict]] = mapped_column(JSON)
+    params: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[WorkflowInstanceStatus] = enum_column(
         WorkflowInstanceStatus, nullable=False, default=WorkflowInstanceStatus.RUNNING, index=True)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
-    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     project: Mapped[Project] = relationship(Project)
-    steps: Mapped[list["WorkflowStep"]] = relationship(
+    steps: Mapped[list[WorkflowStep]] = relationship(
         back_populates="instance", cascade="all, delete-orphan", order_by="WorkflowStep.id")
-    item_links: Mapped[list["WorkflowItemLink"]] = relationship(
+    item_links: Mapped[list[WorkflowItemLink]] = relationship(
         back_populates="instance", cascade="all, delete-orphan", order_by="WorkflowItemLink.id")
 
     def __repr__(self) -> str:
@@ -92,16 +94,16 @@ class WorkflowStep(Model):
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id", ondelete="CASCADE"),
                                              nullable=False, index=True)
     action: Mapped[str] = mapped_column(String(64), nullable=False)
-    branch: Mapped[Optional[str]] = mapped_column(String(64))
-    from_state: Mapped[Optional[str]] = mapped_column(String(64))
-    to_state: Mapped[Optional[str]] = mapped_column(String(64))
+    branch: Mapped[str | None] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(64))
+    to_state: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
-    username: Mapped[Optional[str]] = mapped_column(String(128))
-    comment: Mapped[Optional[str]] = mapped_column(Text)
-    attachments: Mapped[Optional[list]] = mapped_column(JSON)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    username: Mapped[str | None] = mapped_column(String(128))
+    comment: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list | None] = mapped_column(JSON)
     # The action's fields as given: [{"name", "label", "text"}, …] (app.workflow.fields).
-    fields: Mapped[Optional[list]] = mapped_column(JSON)
+    fields: Mapped[list | None] = mapped_column(JSON)
 
     instance: Mapped[WorkflowInstance] = relationship(back_populates="steps")
 
@@ -125,6 +127,6 @@ class WorkflowItemLink(Model):
 
     instance: Mapped[WorkflowInstance] = relationship(back_populates="item_links")
     # The item's side (``item.workflow_links``): deleting an item drops its links.
-    item: Mapped["ApprovalItem"] = relationship(
+    item: Mapped[ApprovalItem] = relationship(
         "ApprovalItem", backref=backref("workflow_links", cascade="all, delete-orphan",
                                         passive_deletes=True, order_by="WorkflowItemLink.id"))

@@ -4,7 +4,6 @@ third-party measures come from the ``hbdb.measures`` entry-point group."""
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from flask_babel import gettext
 
@@ -85,7 +84,7 @@ _GENERATED_HELP = {
 }
 
 
-def generated_text(text: str, translate_label) -> Optional[str]:
+def generated_text(text: str, translate_label) -> str | None:
     """``text`` in the current language when it is a label or help text the host generates
     for a definition's parameters (the quoted label through ``translate_label``), else
     None."""

@@ -1,10 +1,9 @@
 """Small helpers every built-in measure plugin uses (one copy instead of six)."""
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
-from typing import Optional
 
+from app import clock
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, MeasureSpec
 
@@ -14,7 +13,7 @@ def instance_params(instance) -> dict:
     return dict(instance.params or {})
 
 
-def as_date(value) -> Optional[dt.date]:
+def as_date(value) -> dt.date | None:
     """A date from a date, a datetime or an ISO string; None when there is none."""
     if not value:
         return None

@@ -7,8 +7,9 @@ import importlib.metadata
 import logging
 import pkgutil
 import traceback
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import pluggy
 
@@ -37,11 +38,12 @@ class MeasureManager:
         self.pm.add_hookspecs(hookspecs)
         self.disabled = set(disabled)
         self.plugins: dict[str, PluginInfo] = {}
-        self._translations: Optional[dict] = None
+        self._translations: dict | None = None
 
     # -- discovery -------------------------------------------------------------------
-    def load(self, builtin_package: str = "app.plugins", entry_points: bool = True) -> "MeasureManager":
-        from .lowcode import NAME as LOWCODE, plugin as lowcode
+    def load(self, builtin_package: str = "app.plugins", entry_points: bool = True) -> MeasureManager:
+        from .lowcode import NAME as LOWCODE
+        from .lowcode import plugin as lowcode
 
         self.register(LOWCODE, lowcode, CORE)
         self.load_builtin(builtin_package)
@@ -172,7 +174,7 @@ class MeasureManager:
     def broken(self) -> list[PluginInfo]:
         return [p for p in self.plugins.values() if p.error]
 
-    def measures(self, region_id: Optional[int] = None) -> dict[str, MeasureSpec]:
+    def measures(self, region_id: int | None = None) -> dict[str, MeasureSpec]:
         """Every measure of the loaded plugins (code plugins first; a later duplicate key is
         ignored). Low-code measures are read from the database at each call."""
         out: dict[str, MeasureSpec] = {}
@@ -190,10 +192,10 @@ class MeasureManager:
         # Code measures before low-code ones, each group in key order.
         return dict(sorted(out.items(), key=lambda kv: (kv[1].region_id is not None, kv[0])))
 
-    def measure(self, key: str) -> Optional[MeasureSpec]:
+    def measure(self, key: str) -> MeasureSpec | None:
         return self.measures().get(key)
 
-    def plugin_of(self, spec: MeasureSpec) -> Optional[PluginInfo]:
+    def plugin_of(self, spec: MeasureSpec) -> PluginInfo | None:
         return self.plugins.get(spec.plugin)
 
     def guards(self) -> dict:
@@ -278,7 +280,7 @@ class ScopedViewsOnly:
     _GUARDED = ("add_view", "add_view_no_menu", "add_api")
 
     def __init__(self, appbuilder, view_bases: tuple[type, ...], plugin: str,
-                 info: Optional[PluginInfo] = None) -> None:
+                 info: PluginInfo | None = None) -> None:
         self._appbuilder = appbuilder
         self._bases = tuple(view_bases)
         self._plugin = plugin

@@ -1,8 +1,9 @@
 """The data a measure plugin hands the host: its measures and their configurable parameters."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 PARAM_TYPES = frozenset({"int", "bool", "str", "choice", "multichoice", "unit", "units",
                          "roles"})
@@ -54,10 +55,10 @@ class MeasureSpec:
     parameters: tuple[ParamSpec, ...] = ()
     # Low-code measures belong to the region that defined them (and its subtree); code
     # plugins offer theirs everywhere (None).
-    region_id: Optional[int] = None
+    region_id: int | None = None
     plugin: str = ""  # filled in by the manager: the plugin that provided it
 
-    def param(self, name: str) -> Optional[ParamSpec]:
+    def param(self, name: str) -> ParamSpec | None:
         return next((p for p in self.parameters if p.name == name), None)
 
     def defaults(self) -> dict:
@@ -96,7 +97,7 @@ class ReminderDue:
     part: str
     due_on: Any  # datetime.date
     title: str  # Chinese, shown on the card
-    org_unit_id: Optional[int] = None  # the unit a work order from the card goes to
+    org_unit_id: int | None = None  # the unit a work order from the card goes to
 
 
 @dataclass
@@ -107,7 +108,7 @@ class PluginInfo:
     source: str  # "core", "builtin" or "entrypoint"
     version: str = ""
     title: str = ""
-    error: Optional[str] = None  # why it is not loaded (import, registration, validation)
+    error: str | None = None  # why it is not loaded (import, registration, validation)
     blocked: bool = False  # listed in DISABLED_PLUGINS
 
     @property

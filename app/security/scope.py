@@ -25,24 +25,44 @@ regions, departments, templates, stages, measure settings and definitions.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from flask import g, has_request_context
 from sqlalchemy import exists, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.models import (Applicant, ApprovalItem, AppUser, AuditRecord, CalendarDay, Delivery,
-                        ItemCorrection, ItemTemplate, JobRecord, MeasureSetting, Notification,
-                        OrgUnit, Project, ProjectAssistant, Region, ServiceTeamMember, Stage,
-                        WarningCard, WorkflowDefinition, WorkflowInstance, WorkflowStep,
-                        WorkOrder, WorkOrderStep)
-
+from app.models import (
+    Applicant,
+    ApprovalItem,
+    AppUser,
+    AuditRecord,
+    CalendarDay,
+    Delivery,
+    ItemCorrection,
+    ItemTemplate,
+    JobRecord,
+    MeasureSetting,
+    Notification,
+    OrgUnit,
+    Project,
+    ProjectAssistant,
+    Region,
+    ServiceTeamMember,
+    Stage,
+    WarningCard,
+    WorkflowDefinition,
+    WorkflowInstance,
+    WorkflowStep,
+    WorkOrder,
+    WorkOrderStep,
+)
 from app.services.regions import ancestor_ids
 
 from . import roles
 
 
-def current_app_user() -> Optional[AppUser]:
+def current_app_user() -> AppUser | None:
     """The signed-in user (session or JWT), or None."""
     if not has_request_context():
         return None
@@ -108,7 +128,7 @@ class Scope:
         return false() if regions is None else column.in_(regions)
 
     # -- the rule per model ------------------------------------------------------------
-    def condition(self, model) -> Optional[ColumnElement]:
+    def condition(self, model) -> ColumnElement | None:
         """None when unrestricted, else a WHERE clause for ``model``."""
         if self.user is None:
             return false()
@@ -194,17 +214,17 @@ def current_scope() -> Scope:
     return Scope(current_app_user())
 
 
-def scope_condition(model, scope: Optional[Scope] = None) -> Optional[ColumnElement]:
+def scope_condition(model, scope: Scope | None = None) -> ColumnElement | None:
     return (scope or current_scope()).condition(model)
 
 
-def scoped(stmt, model, scope: Optional[Scope] = None):
+def scoped(stmt, model, scope: Scope | None = None):
     """Apply the scope to a Core/ORM select of ``model``."""
     cond = scope_condition(model, scope)
     return stmt if cond is None else stmt.where(cond)
 
 
-def is_in_scope(session, obj, scope: Optional[Scope] = None) -> bool:
+def is_in_scope(session, obj, scope: Scope | None = None) -> bool:
     """Whether an object (e.g. a related row chosen in a form or API call) is visible."""
     model = type(obj)
     cond = scope_condition(model, scope)
@@ -220,7 +240,7 @@ def is_in_scope(session, obj, scope: Optional[Scope] = None) -> bool:
 MAX_ID = 2**31 - 1
 
 
-def get_in_scope(session, model, pk, scope: Optional[Scope] = None):
+def get_in_scope(session, model, pk, scope: Scope | None = None):
     """The one way to reach a row for a user: the row of ``model`` with id ``pk`` if it is
     in the user's scope, else None (also for ids that are not whole numbers in range)."""
     try:
@@ -233,6 +253,6 @@ def get_in_scope(session, model, pk, scope: Optional[Scope] = None):
     return session.scalars(stmt).first()
 
 
-def select_in_scope(model, *where, scope: Optional[Scope] = None):
+def select_in_scope(model, *where, scope: Scope | None = None):
     """``select(model)`` restricted to the user's scope, with optional WHERE clauses."""
     return scoped(select(model).where(*where), model, scope)

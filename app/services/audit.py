@@ -9,8 +9,8 @@ from flask import g, has_request_context, request
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
-from app.models import AuditRecord
 from app.clock import utcnow
+from app.models import AuditRecord
 
 # Tables FAB rewrites by itself at start-up; auditing them would only add noise.
 _SKIP_TABLES = {"audit_record", "ab_permission", "ab_view_menu", "ab_permission_view",

@@ -28,7 +28,7 @@ import datetime as dt
 import threading
 import time
 from bisect import bisect_left, bisect_right
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -138,7 +138,7 @@ class CalendarSnapshot:
 
 # -- the process-wide cache ---------------------------------------------------------
 _lock = threading.Lock()
-_snapshot: Optional[CalendarSnapshot] = None
+_snapshot: CalendarSnapshot | None = None
 _loads = 0  # how many times the table was read (tests look at it)
 
 
@@ -148,7 +148,7 @@ def _default_session() -> Session:
     return db.session
 
 
-def load_snapshot(session: Optional[Session] = None) -> CalendarSnapshot:
+def load_snapshot(session: Session | None = None) -> CalendarSnapshot:
     """Read the table now (one query), bypassing the cache."""
     global _loads
     session = session or _default_session()
@@ -158,7 +158,7 @@ def load_snapshot(session: Optional[Session] = None) -> CalendarSnapshot:
     return CalendarSnapshot(rows)
 
 
-def current(session: Optional[Session] = None) -> CalendarSnapshot:
+def current(session: Session | None = None) -> CalendarSnapshot:
     """The cached snapshot, read again when older than ``CACHE_SECONDS`` or invalidated."""
     global _snapshot
     snap = _snapshot
@@ -201,12 +201,12 @@ def next_working_day(day: dt.date) -> dt.date:
     return current().next_working_day(day)
 
 
-def known_years(session: Optional[Session] = None) -> set[int]:
+def known_years(session: Session | None = None) -> set[int]:
     """Years with at least one row in the calendar table."""
     return set(current(session).years)
 
 
-def missing_years(years: Iterable[int], session: Optional[Session] = None) -> list[int]:
+def missing_years(years: Iterable[int], session: Session | None = None) -> list[int]:
     """Those of ``years`` with no rows, i.e. counted Mon–Fri for now (sorted)."""
     known = current(session).years
     return sorted({y for y in years if y not in known})

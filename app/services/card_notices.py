@@ -11,8 +11,7 @@ from sqlalchemy import DateTime, Select, String, Subquery, case, cast, func, lit
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.models import (AppUser, CardLevel, CardSubject, Project, ProjectAssistant,
-                        WarningCard)
+from app.models import AppUser, CardLevel, CardSubject, Project, ProjectAssistant, WarningCard
 from app.security import roles
 
 from . import calendar

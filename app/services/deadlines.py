@@ -32,7 +32,7 @@ by every save), so lists and scans need no extra query per row:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
@@ -44,13 +44,13 @@ from app.models import ApprovalItem, CalendarDay, ItemCorrection, ItemStatus
 from . import calendar
 from .calendar import CalendarSnapshot
 
-Pause = tuple[dt.date, Optional[dt.date]]
+Pause = tuple[dt.date, dt.date | None]
 # ``session.info`` key: the calendar a flush computes due dates with (see ``items``).
 CALENDAR_KEY = "deadlines.calendar"
 
 
 def due_date(accepted_on: dt.date, limit: int, pauses: Iterable[Pause] = (),
-             cal: Optional[CalendarSnapshot] = None) -> Optional[dt.date]:
+             cal: CalendarSnapshot | None = None) -> dt.date | None:
     """The due date of ``limit`` working days from ``accepted_on`` with ``pauses``
     (``(requested_on, received_on or None)``) not counted; None while paused."""
     cal = cal or calendar.current()
@@ -82,8 +82,8 @@ def pauses_of(corrections: Iterable[ItemCorrection]) -> list[Pause]:
     return [(c.requested_on, c.received_on) for c in corrections if c.requested_on]
 
 
-def compute_due_on(item: ApprovalItem, corrections: Optional[Sequence[ItemCorrection]] = None,
-                   cal: Optional[CalendarSnapshot] = None) -> Optional[dt.date]:
+def compute_due_on(item: ApprovalItem, corrections: Sequence[ItemCorrection] | None = None,
+                   cal: CalendarSnapshot | None = None) -> dt.date | None:
     """The item's due date under the rules above; None when it is not accepted yet,
     has no time limit, or is paused by an open correction. ``corrections`` defaults to
     ``item.corrections`` (pass a list to compute with a correction being added/removed)."""
@@ -95,7 +95,7 @@ def compute_due_on(item: ApprovalItem, corrections: Optional[Sequence[ItemCorrec
 
 
 def has_open_correction(item: ApprovalItem,
-                        corrections: Optional[Sequence[ItemCorrection]] = None) -> bool:
+                        corrections: Sequence[ItemCorrection] | None = None) -> bool:
     corrections = corrections_of(item) if corrections is None else corrections
     return any(c.received_on is None for c in corrections)
 
@@ -110,7 +110,7 @@ def _is_open(item: ApprovalItem) -> bool:
     return item.status is not None and item.status.is_open
 
 
-def signed_working_days(item: ApprovalItem, today: Optional[dt.date] = None) -> Optional[int]:
+def signed_working_days(item: ApprovalItem, today: dt.date | None = None) -> int | None:
     """``working_days_between(today, due_on)`` for an open item with a due date: >= 0 is
     working days left, < 0 is minus the working days overdue; None otherwise."""
     if not _is_open(item) or item.due_on is None:
@@ -118,12 +118,12 @@ def signed_working_days(item: ApprovalItem, today: Optional[dt.date] = None) -> 
     return calendar.working_days_between(today or clock.today(), item.due_on)
 
 
-def remaining_working_days(item: ApprovalItem, today: Optional[dt.date] = None) -> Optional[int]:
+def remaining_working_days(item: ApprovalItem, today: dt.date | None = None) -> int | None:
     left = signed_working_days(item, today)
     return left if left is not None and left >= 0 else None
 
 
-def overdue_working_days(item: ApprovalItem, today: Optional[dt.date] = None) -> Optional[int]:
+def overdue_working_days(item: ApprovalItem, today: dt.date | None = None) -> int | None:
     left = signed_working_days(item, today)
     return -left if left is not None and left < 0 else None
 
@@ -134,7 +134,7 @@ def _changed(item, name: str) -> bool:
     return state.attrs[name].history.has_changes()
 
 
-def fill_due_on(item: ApprovalItem, cal: Optional[CalendarSnapshot] = None) -> None:
+def fill_due_on(item: ApprovalItem, cal: CalendarSnapshot | None = None) -> None:
     """Before an item is saved: compute ``due_on`` when it is blank, and again when the
     acceptance date or the time limit changed and the user did not edit ``due_on`` in
     the same save. A due date the user typed in (e.g. a legal extension) is kept until
@@ -151,7 +151,7 @@ def fill_due_on(item: ApprovalItem, cal: Optional[CalendarSnapshot] = None) -> N
 
 
 def sync_correction_status(item: ApprovalItem,
-                           corrections: Optional[Sequence[ItemCorrection]] = None) -> None:
+                           corrections: Sequence[ItemCorrection] | None = None) -> None:
     """An accepted item with an open correction reads 补正中; when the last correction
     arrives it goes back to 已受理 (or 容缺受理 when materials are still missing).
     Finished, refused, withdrawn and not-started items keep their status."""
@@ -175,7 +175,7 @@ def corrections_changed(item: ApprovalItem, corrections: Sequence[ItemCorrection
 
 def refresh_after_calendar_change(session: Session, days: Iterable[dt.date],
                                   before: CalendarSnapshot,
-                                  after: Optional[CalendarSnapshot] = None) -> int:
+                                  after: CalendarSnapshot | None = None) -> int:
     """Recompute the due dates a calendar edit moves: open items accepted before the last
     changed day whose stored due date is on or after the first one (or undetermined).
     An item is updated only when its stored ``due_on`` is what the rule gave under the

@@ -17,7 +17,8 @@ Measures find items by their stable ``code`` (``app.services.item_codes``), neve
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -34,8 +35,8 @@ CALENDAR_KEY = deadlines.CALENDAR_KEY
 
 
 # -- commands on one item ------------------------------------------------------------------
-def accept(item: ApprovalItem, on: dt.date, *, gap_materials: Optional[str] = None,
-           gap_promised_on: Optional[dt.date] = None) -> None:
+def accept(item: ApprovalItem, on: dt.date, *, gap_materials: str | None = None,
+           gap_promised_on: dt.date | None = None) -> None:
     """受理 on ``on`` (容缺受理 when ``gap_materials`` are missing). An item accepted
     already keeps its acceptance date. The due date follows at the flush."""
     if item.accepted_on is None or item.status == ItemStatus.NOT_STARTED:
@@ -57,8 +58,8 @@ def supply_gaps(item: ApprovalItem) -> None:
         item.status = ItemStatus.ACCEPTED
 
 
-def finish(item: ApprovalItem, on: dt.date, *, result: Optional[str] = None,
-           certificate_no: Optional[str] = None) -> None:
+def finish(item: ApprovalItem, on: dt.date, *, result: str | None = None,
+           certificate_no: str | None = None) -> None:
     """办结 on ``on``. An item never accepted (or accepted later) is taken as accepted the
     same day, so its dates stay in order."""
     if item.accepted_on is None or item.accepted_on > on:
@@ -74,7 +75,7 @@ def finish(item: ApprovalItem, on: dt.date, *, result: Optional[str] = None,
 
 # -- finding items by code -------------------------------------------------------------------
 def with_codes(session: Session, project_id: int, codes: Iterable[str],
-               statuses: Optional[Iterable[ItemStatus]] = None,
+               statuses: Iterable[ItemStatus] | None = None,
                exclude: Iterable[ItemStatus] = ()) -> list[ApprovalItem]:
     """The project's items carrying one of ``codes`` (in id order), optionally only those
     in ``statuses`` or not in ``exclude``."""
@@ -142,7 +143,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         enforce(session, item, corrections_changed)
 
 
-def install(session_factory) -> None:
+def install(session_factory: Any) -> None:
     """Attach the rule to every session the factory makes (idempotent)."""
     if not event.contains(session_factory, "before_flush", _before_flush):
         event.listen(session_factory, "before_flush", _before_flush)

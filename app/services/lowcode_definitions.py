@@ -8,13 +8,13 @@ message per field.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Region, WorkflowDefinition
+from app.models import AppUser, Region, WorkflowDefinition
 
 from . import measures as measure_service
 from .errors import DomainValidationError
@@ -45,7 +45,7 @@ def _not_yours() -> str:
     return gettext("Only the region that defined a measure may change it.")
 
 
-def saved_region(session: Session, row: WorkflowDefinition) -> Optional[Region]:
+def saved_region(session: Session, row: WorkflowDefinition) -> Region | None:
     """The region the row has in the database, before the edit being made to it."""
     if row.id is None:
         return None
@@ -57,7 +57,7 @@ def saved_region(session: Session, row: WorkflowDefinition) -> Optional[Region]:
         return session.get(Region, region_id) if region_id is not None else None
 
 
-def save_definition(session: Session, row: WorkflowDefinition, user, *,
+def save_definition(session: Session, row: WorkflowDefinition, user: AppUser, *,
                     created: bool) -> WorkflowDefinition:
     """Check and complete a definition the screen is about to save: a new one belongs to
     the user's region unless another is chosen; an edited one may be changed only by the
@@ -83,13 +83,13 @@ def save_definition(session: Session, row: WorkflowDefinition, user, *,
     return row
 
 
-def check_delete(row: WorkflowDefinition, user) -> None:
+def check_delete(row: WorkflowDefinition, user: AppUser) -> None:
     """Only the defining region may delete a definition."""
     if row.region is None or not measure_service.can_configure(user, row.region):
         raise DomainValidationError({"region": _not_yours()})
 
 
-def import_definition(session: Session, data: Any, user) -> WorkflowDefinition:
+def import_definition(session: Session, data: Any, user: AppUser) -> WorkflowDefinition:
     """A new WorkflowDefinition for the user's region from exported JSON (the next free
     version of its code). DomainValidationError lists every problem."""
     if not isinstance(data, dict):

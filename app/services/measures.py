@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,15 +30,15 @@ class ResolvedSetting:
 
     enabled: bool
     params: dict
-    row: Optional[MeasureSetting] = None  # the row that decided, None = plugin defaults
-    region: Optional[Region] = None  # the region asked about
+    row: MeasureSetting | None = None  # the row that decided, None = plugin defaults
+    region: Region | None = None  # the region asked about
 
     @property
     def own(self) -> bool:
         return self.row is not None and self.region is not None and self.row.region_id == self.region.id
 
     @property
-    def inherited_from(self) -> Optional[Region]:
+    def inherited_from(self) -> Region | None:
         return self.row.region if self.row is not None and not self.own else None
 
 
@@ -66,7 +66,7 @@ def _spec(measure_key: str) -> MeasureSpec:
 
 # -- reading --------------------------------------------------------------------------
 
-def nearest_setting(session: Session, measure_key: str, region: Region) -> Optional[MeasureSetting]:
+def nearest_setting(session: Session, measure_key: str, region: Region) -> MeasureSetting | None:
     """The row of ``region`` or of the closest region above it."""
     stmt = (select(MeasureSetting).join(Region, Region.id == MeasureSetting.region_id)
             .where(MeasureSetting.measure_key == measure_key,
@@ -76,7 +76,7 @@ def nearest_setting(session: Session, measure_key: str, region: Region) -> Optio
 
 
 def resolve_setting(session: Session, measure_key: str, region: Region,
-                    spec: Optional[MeasureSpec] = None) -> ResolvedSetting:
+                    spec: MeasureSpec | None = None) -> ResolvedSetting:
     spec = spec or _spec(measure_key)
     row = nearest_setting(session, measure_key, region)
     params = spec.defaults()
@@ -146,7 +146,7 @@ def _as_list(value) -> list:
     return [value]
 
 
-def _check(session: Session, region: Optional[Region], p: ParamSpec, value) -> tuple[Any, Optional[str]]:
+def _check(session: Session, region: Region | None, p: ParamSpec, value) -> tuple[Any, str | None]:
     """The value coerced to the parameter's type, or a Chinese message."""
     label = _label(p)
     if p.type == "int":
@@ -235,7 +235,7 @@ def _unit_near(unit: OrgUnit, region: Region) -> bool:
 
 
 def validate_params(session: Session, spec: MeasureSpec, params: dict,
-                    region: Optional[Region] = None) -> dict:
+                    region: Region | None = None) -> dict:
     """The parameters coerced to their types; MeasureError listing every problem, each under
     its parameter's name, otherwise."""
     clean, problems = {}, {}
@@ -268,7 +268,7 @@ def can_configure(user: AppUser, region: Region) -> bool:
 
 
 def set_setting(session: Session, measure_key: str, region: Region, enabled: bool,
-                params: Optional[dict], user: AppUser | None) -> MeasureSetting:
+                params: dict | None, user: AppUser | None) -> MeasureSetting:
     """Give a region its own setting of a measure (regions below inherit it unless they have
     their own). Flushes; the caller commits."""
     spec = _spec(measure_key)

@@ -20,15 +20,16 @@ import logging
 import smtplib
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 from sqlalchemy import Table, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from app.models import AppUser, Delivery, DeliveryStatus, Notification
 from app.clock import utcnow
+from app.models import AppUser, Delivery, DeliveryStatus, Notification
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PgInsert
@@ -90,7 +91,7 @@ def backoff(attempts: int) -> dt.timedelta:
 
 # -- creating ---------------------------------------------------------------------------
 def notify(session: Session, user_ids: Iterable[int], event_key: str, title: str,
-           body: Optional[str] = None, link: Optional[str] = None) -> list[int]:
+           body: str | None = None, link: str | None = None) -> list[int]:
     """Notify each user once per ``event_key``; returns the ids of the new notifications."""
     users = sorted({int(u) for u in user_ids if u is not None})
     if not users:
@@ -110,7 +111,7 @@ def notify(session: Session, user_ids: Iterable[int], event_key: str, title: str
 
 
 def add_deliveries(session: Session, notification_ids: Sequence[int],
-                   now: Optional[dt.datetime] = None) -> int:
+                   now: dt.datetime | None = None) -> int:
     """One pending delivery per new notification and configured channel (set-based)."""
     wanted = channels()
     if not wanted or not notification_ids:
@@ -141,7 +142,7 @@ def unread_count(session: Session, user_id: int) -> int:
         Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
 
 
-def mark_read(session: Session, user_id: int, ids: Optional[Iterable[int]] = None) -> int:
+def mark_read(session: Session, user_id: int, ids: Iterable[int] | None = None) -> int:
     """Mark the user's notifications read (all unread ones when ``ids`` is None)."""
     stmt = (update(Notification).where(Notification.user_id == user_id,
                                        Notification.read_at.is_(None))
@@ -159,7 +160,7 @@ class DeliveryError(Exception):
     """A channel refused or could not take a message; the delivery will be retried."""
 
 
-def _absolute(link: Optional[str]) -> str:
+def _absolute(link: str | None) -> str:
     if not link:
         return ""
     base = str(_config("APP_BASE_URL", "") or "")
@@ -222,7 +223,7 @@ def send_webhook(notification: Notification, user: AppUser) -> None:
 SENDERS = {EMAIL: send_email, WEBHOOK: send_webhook}
 
 
-def _claim(session: Session, delivery_id: int, now: dt.datetime) -> Optional[Delivery]:
+def _claim(session: Session, delivery_id: int, now: dt.datetime) -> Delivery | None:
     """Lock one due delivery (skipping one another worker holds)."""
     stmt = (select(Delivery).where(Delivery.id == delivery_id,
                                    Delivery.status == DeliveryStatus.PENDING,
@@ -231,7 +232,7 @@ def _claim(session: Session, delivery_id: int, now: dt.datetime) -> Optional[Del
     return session.scalars(stmt).first()
 
 
-def deliver_due(session: Session, now: Optional[dt.datetime] = None,
+def deliver_due(session: Session, now: dt.datetime | None = None,
                 limit: int = 500) -> dict[str, int]:
     """Send the pending deliveries whose time has come; one short transaction each.
 

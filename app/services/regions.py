@@ -22,7 +22,7 @@ def save_region(session: Session, region: Region) -> None:
     """Set the region's path and rewrite its descendants' when it moved or was renumbered."""
     if region.parent is not None and (region.parent is region or
                                       path_for(region.parent).startswith(
-                                          (region.path or "\0"))):
+                                          region.path or "\0")):
         from flask_babel import lazy_gettext as _
 
         from .errors import DomainValidationError

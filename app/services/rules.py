@@ -7,8 +7,9 @@ the same rules on the object it is about to save.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from flask_babel import lazy_gettext as _
 
@@ -18,10 +19,10 @@ Getter = Callable[[str], Any]
 @dataclass(frozen=True)
 class Rule:
     field: str
-    check: Callable[[Getter], Optional[str]]
+    check: Callable[[Getter], str | None]
 
 
-def _town_within_region(get: Getter) -> Optional[str]:
+def _town_within_region(get: Getter) -> str | None:
     town, region = get("town"), get("region")
     if town is None or region is None:
         return None
@@ -31,7 +32,7 @@ def _town_within_region(get: Getter) -> Optional[str]:
 
 
 def _nonnegative(field: str, label) -> Rule:
-    def check(get: Getter) -> Optional[str]:
+    def check(get: Getter) -> str | None:
         value = get(field)
         if value is not None and value < 0:
             return str(_("%(label)s cannot be negative.", label=label))
@@ -39,14 +40,14 @@ def _nonnegative(field: str, label) -> Rule:
     return Rule(field, check)
 
 
-def _planned_order(get: Getter) -> Optional[str]:
+def _planned_order(get: Getter) -> str | None:
     start, end = get("planned_start_on"), get("planned_completion_on")
     if start and end and end < start:
         return str(_("Planned completion cannot be before the planned start."))
     return None
 
 
-def _terminated_needs_reason(get: Getter) -> Optional[str]:
+def _terminated_needs_reason(get: Getter) -> str | None:
     from app.models import ProjectStatus
 
     status = get("status")
@@ -57,28 +58,28 @@ def _terminated_needs_reason(get: Getter) -> Optional[str]:
     return None
 
 
-def _list_year(get: Getter) -> Optional[str]:
+def _list_year(get: Getter) -> str | None:
     year = get("list_year")
     if year is not None and not (2000 <= year <= dt.date.today().year + 5):
         return str(_("List year must be between 2000 and %(max)s.", max=dt.date.today().year + 5))
     return None
 
 
-def _due_after_accepted(get: Getter) -> Optional[str]:
+def _due_after_accepted(get: Getter) -> str | None:
     accepted, due = get("accepted_on"), get("due_on")
     if accepted and due and due < accepted:
         return str(_("The due date cannot be before the date the item was accepted."))
     return None
 
 
-def _finished_after_accepted(get: Getter) -> Optional[str]:
+def _finished_after_accepted(get: Getter) -> str | None:
     accepted, finished = get("accepted_on"), get("finished_on")
     if accepted and finished and finished < accepted:
         return str(_("The finish date cannot be before the date the item was accepted."))
     return None
 
 
-def _accepted_needs_date(get: Getter) -> Optional[str]:
+def _accepted_needs_date(get: Getter) -> str | None:
     from app.models import ItemStatus
 
     status = get("status")
@@ -89,7 +90,7 @@ def _accepted_needs_date(get: Getter) -> Optional[str]:
     return None
 
 
-def _finished_needs_date(get: Getter) -> Optional[str]:
+def _finished_needs_date(get: Getter) -> str | None:
     from app.models import ItemStatus
 
     if get("status") == ItemStatus.FINISHED and get("finished_on") is None:
@@ -97,7 +98,7 @@ def _finished_needs_date(get: Getter) -> Optional[str]:
     return None
 
 
-def _department_in_project_region(get: Getter) -> Optional[str]:
+def _department_in_project_region(get: Getter) -> str | None:
     project, department = get("project"), get("department")
     if project is None or department is None or project.region is None:
         return None
@@ -132,7 +133,7 @@ TEMPLATE_RULES = (
 )
 
 
-def check_object(rules, obj) -> None:
+def check_object(rules: Iterable[Any], obj: object) -> None:
     """Raise DomainValidationError listing every rule ``obj`` breaks."""
     from .errors import DomainValidationError
 

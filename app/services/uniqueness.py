@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 
-def duplicated_columns(session: Session, item) -> list[str]:
+def duplicated_columns(session: Session, item: object) -> list[str]:
     """The unique columns of ``item`` whose value another row already holds."""
     model = type(item)
     duplicated = []

@@ -22,25 +22,54 @@ again and its new deadline notified. Each raised card notifies, in-app once (eve
 """
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Optional
 
-from sqlalchemy import (Date, DateTime, String, and_, case, exists, func, literal, null,
-                        select, text, update)
+from sqlalchemy import (
+    Date,
+    DateTime,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from app.models import (ApprovalItem, CardLevel, CardSubject, ItemStatus, Project,
-                        ProjectStatus, Region, WarningCard, WorkOrder,
-                        WorkOrderStatus)
+from app import clock
 from app.clock import utcnow
+from app.models import (
+    ApprovalItem,
+    CardLevel,
+    CardSubject,
+    ItemStatus,
+    Project,
+    ProjectStatus,
+    Region,
+    WarningCard,
+    WorkOrder,
+    WorkOrderStatus,
+)
 
-from .card_notices import (CARD_LINK, _id_in, dispatcher_ids, is_working_day, last_working_day,  # noqa: F401
-                           notify_cards, project_recipients, role_user_ids, unit_officer_ids,
-                           yellow_limit)
+from .card_notices import (  # noqa: F401
+    CARD_LINK,
+    _id_in,
+    dispatcher_ids,
+    is_working_day,
+    last_working_day,
+    notify_cards,
+    project_recipients,
+    role_user_ids,
+    unit_officer_ids,
+    yellow_limit,
+)
 from .notifications import dialect_insert
 
 WORK_ORDER_LINK = "/workorderview/show/"
@@ -122,7 +151,7 @@ def _sources() -> list[_Source]:
     ]
 
 
-def _frozen(source: _Source, card_subject_id) -> Optional[object]:
+def _frozen(source: _Source, card_subject_id) -> object | None:
     """Objects whose cards stay as they are: items in 补正 (clock stopped)."""
     if source.subject is not CardSubject.ITEM:
         return None
@@ -143,7 +172,7 @@ def _level_condition(source: _Source, level: CardLevel, today: dt.date, limits: 
 
 
 # -- the scan ----------------------------------------------------------------------------------
-def scan(session: Session, today: Optional[dt.date] = None) -> ScanResult:
+def scan(session: Session, today: dt.date | None = None) -> ScanResult:
     """Raise and clear cards for ``today`` (Beijing date); the caller commits."""
     today = today or clock.today()
     with _batch_plans(session):

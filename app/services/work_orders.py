@@ -7,9 +7,7 @@ are refused with a ``WorkOrderError`` whose message tells the user why.
 """
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
-from typing import Optional
 
 from flask import current_app, has_app_context
 from flask_babel import LazyString
@@ -17,16 +15,23 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import (AppUser, OrgUnit, Region, WarningCard, WorkOrder, WorkOrderStatus,
-                        WorkOrderStep)
+from app import clock
 from app.clock import utcnow
+from app.models import (
+    AppUser,
+    OrgUnit,
+    Region,
+    WarningCard,
+    WorkOrder,
+    WorkOrderStatus,
+    WorkOrderStep,
+)
 from app.security import roles
 from app.security.scope import Scope, role_names
 
 from . import calendar
 from .notifications import notify
-from .warnings import (WORK_ORDER_LINK, dispatcher_ids, last_working_day,
-                       unit_officer_ids)
+from .warnings import WORK_ORDER_LINK, dispatcher_ids, last_working_day, unit_officer_ids
 
 DISPATCH, REPLY, RETURN, CLOSE, ESCALATE = "dispatch", "reply", "return", "close", "escalate"
 STEP_LABELS = {DISPATCH: _("Dispatched"), REPLY: _("Replied"), RETURN: _("Sent back"),
@@ -37,7 +42,7 @@ OPEN_STATES = (WorkOrderStatus.OPEN, WorkOrderStatus.RETURNED)
 class WorkOrderError(Exception):
     """A refused work-order action; ``str(err)`` is the message for the user."""
 
-    def __init__(self, message: str | LazyString, field: Optional[str] = None) -> None:
+    def __init__(self, message: str | LazyString, field: str | None = None) -> None:
         super().__init__(str(message))
         self.message = message
         self.field = field
@@ -74,7 +79,7 @@ def can_manage(user: AppUser) -> bool:
         roles.WORK_ORDER in roles.ROLES_BY_NAME[n].writes for n in names if n in roles.ROLES_BY_NAME)
 
 
-def can_reply(user: AppUser, work_order: Optional[WorkOrder] = None) -> bool:
+def can_reply(user: AppUser, work_order: WorkOrder | None = None) -> bool:
     """Reply: an officer of the unit the work order was sent to (审批部门 with can_reply)."""
     names = _names(user)
     allowed = any(("can_reply", roles.WORK_ORDER) in roles.ROLES_BY_NAME[n].extra
@@ -133,13 +138,13 @@ def default_reply_days() -> int:
     return int(value or 3)
 
 
-def default_deadline(today: Optional[dt.date] = None) -> dt.date:
+def default_deadline(today: dt.date | None = None) -> dt.date:
     return calendar.add_working_days(today or clock.today(), default_reply_days())
 
 
 # -- actions ------------------------------------------------------------------------------------
 def dispatch(session: Session, card_id: int, org_unit_id: int, reply_due_on: dt.date,
-             request: str, user: AppUser, today: Optional[dt.date] = None) -> WorkOrder:
+             request: str, user: AppUser, today: dt.date | None = None) -> WorkOrder:
     """Turn a card into a work order for a unit (调度员)."""
     today = today or clock.today()
     if not can_manage(user):
@@ -196,7 +201,7 @@ def reply(session: Session, wo_id: int, text: str, user: AppUser) -> WorkOrder:
     return wo
 
 
-def close(session: Session, wo_id: int, user: AppUser, comment: Optional[str] = None
+def close(session: Session, wo_id: int, user: AppUser, comment: str | None = None
           ) -> WorkOrder:
     """The dispatcher accepts the reply and closes the work order."""
     if not can_manage(user):
@@ -212,7 +217,7 @@ def close(session: Session, wo_id: int, user: AppUser, comment: Optional[str] = 
 
 
 def send_back(session: Session, wo_id: int, comment: str, reply_due_on: dt.date, user: AppUser,
-              today: Optional[dt.date] = None) -> WorkOrder:
+              today: dt.date | None = None) -> WorkOrder:
     """The dispatcher is not satisfied: back to the unit with a reason and a new deadline."""
     today = today or clock.today()
     if not can_manage(user):
@@ -232,7 +237,7 @@ def send_back(session: Session, wo_id: int, comment: str, reply_due_on: dt.date,
     return wo
 
 
-def escalate_overdue(session: Session, today: Optional[dt.date] = None) -> list[int]:
+def escalate_overdue(session: Session, today: dt.date | None = None) -> list[int]:
     """Move each open/returned work order past its reply deadline one level up the region
     tree (县 → 市), with a new deadline. Safe to run twice: the new deadline is not overdue,
     and concurrent runs lock the same rows (the second sees the new deadline)."""

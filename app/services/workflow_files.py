@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Optional
 
 from flask import current_app
 from werkzeug.datastructures import FileStorage
@@ -79,7 +79,7 @@ def _size(f) -> int:
     return size
 
 
-def _content_kind(f) -> Optional[str]:
+def _content_kind(f) -> str | None:
     stream = f.stream
     here = stream.tell()
     stream.seek(0)
@@ -99,7 +99,7 @@ def _size_text(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def problem(f: FileStorage) -> Optional[tuple[str, str]]:
+def problem(f: FileStorage) -> tuple[str, str] | None:
     """Why an uploaded ``FileStorage`` may not be attached, (Chinese, English), or None."""
     name = clean_name(f.filename)
     ext = extension(f.filename)
@@ -133,7 +133,7 @@ def check(files: Iterable) -> list:
     return kept
 
 
-def upload_too_large_message(max_bytes: Optional[int]) -> str:
+def upload_too_large_message(max_bytes: int | None) -> str:
     """The refusal of a request larger than Flask's MAX_CONTENT_LENGTH (Chinese, English)."""
     limit = _size_text(max_bytes) if max_bytes else ""
     return (f"上传的内容超过了 {limit} 的上限，本次操作没有执行，请缩小附件或分次上传。 "
@@ -181,7 +181,7 @@ def discard(instance_id: int, names: Iterable[str]) -> None:
             pass
 
 
-def path_of(instance: WorkflowInstance, name: str) -> Optional[Path]:
+def path_of(instance: WorkflowInstance, name: str) -> Path | None:
     """The file of ``name`` if a step of ``instance`` lists it and it exists."""
     listed = {a for s in instance.steps for a in (s.attachments or [])}
     if name not in listed or clean_name(name) != name:

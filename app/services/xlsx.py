@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Optional, Sequence
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -91,7 +91,7 @@ class Column:
     title: str
     width: float = 12
     kind: str = "text"  # text, wrap, wan, date, int
-    group: Optional[str] = None
+    group: str | None = None
 
 
 @dataclass
@@ -219,9 +219,9 @@ def write_header(ws: Worksheet, formats: Formats, columns: Sequence[Column], tit
     return data_row
 
 
-def _group_spans(columns: Sequence[Column]) -> list[tuple[int, int, Optional[str]]]:
+def _group_spans(columns: Sequence[Column]) -> list[tuple[int, int, str | None]]:
     """(first, last, group) runs: neighbouring columns of one group form one span."""
-    spans: list[tuple[int, int, Optional[str]]] = []
+    spans: list[tuple[int, int, str | None]] = []
     for i, col in enumerate(columns):
         if col.group and spans and spans[-1][2] == col.group and spans[-1][1] == i - 1:
             spans[-1] = (spans[-1][0], i, col.group)

@@ -2,20 +2,29 @@
 and REST API of the core is registered here (plugins add theirs through ``register_views``)."""
 from flask_babel import lazy_gettext as _
 
-from .approvals import (ApprovalItemApi, ApprovalItemView, ItemTemplateView, ProjectItemsView,
-                        StageView)
+from .approvals import (
+    ApprovalItemApi,
+    ApprovalItemView,
+    ItemTemplateView,
+    ProjectItemsView,
+    StageView,
+)
 from .audit import AuditRecordView
 from .calendar import CalendarDayView, ItemCorrectionView
 from .jobs import JobRecordView
 from .ledgers import LedgerView
-from .warnings import (NotificationView, ProjectCardsView, ProjectWorkOrdersView, WarningCardView,
-                       WorkOrderView)
 from .lookup import LookupView
 from .measures import MeasureView, WorkflowDefinitionView
-from .workflow import ProjectWorkflowsView, WorkflowInstanceApi
 from .projects import ProjectApi, ProjectAssistantView, ProjectView, ServiceTeamView
-from .regions import (ApplicantApi, ApplicantView, OrgUnitApi, OrgUnitView, RegionApi,
-                      RegionView)
+from .regions import ApplicantApi, ApplicantView, OrgUnitApi, OrgUnitView, RegionApi, RegionView
+from .warnings import (
+    NotificationView,
+    ProjectCardsView,
+    ProjectWorkOrdersView,
+    WarningCardView,
+    WorkOrderView,
+)
+from .workflow import ProjectWorkflowsView, WorkflowInstanceApi
 
 PROJECTS = "Projects"
 SETTINGS = "Settings"

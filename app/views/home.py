@@ -1,10 +1,10 @@
 """The home page: a short summary of the projects in the user's scope."""
-from app import clock
 from flask import g, redirect, url_for
-from werkzeug.routing import BuildError
 from flask_appbuilder import IndexView, expose
 from sqlalchemy import func, select
+from werkzeug.routing import BuildError
 
+from app import clock
 from app.extensions import db
 from app.models import ApprovalItem, ItemStatus, Project, ProjectStatus
 from app.security import roles

@@ -7,8 +7,10 @@ from flask import abort, flash, jsonify, redirect, send_file, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import gettext, lazy_gettext as _
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
 from markupsafe import Markup, escape
+
 from app.extensions import db
 from app.models import JobRecord, JobStatus
 from app.security import roles

@@ -11,8 +11,13 @@ from app.security import roles
 from app.security.scope import role_names
 from app.services.errors import DomainValidationError
 from app.views.access import get_in_scope_or_404
-from app.views.base import (SCOPE_FILTERS, VIEW_VERBS, ScopedRowAccess, ScopeFilter,
-                            ensure_related_in_scope)
+from app.views.base import (
+    SCOPE_FILTERS,
+    VIEW_VERBS,
+    ScopedRowAccess,
+    ScopeFilter,
+    ensure_related_in_scope,
+)
 
 
 class GrantableRoleFilter(ScopeFilter):

@@ -10,23 +10,24 @@
 """
 from __future__ import annotations
 
-from app import clock
 from urllib.parse import urlparse
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
-from flask_appbuilder.fieldwidgets import (BS3TextAreaFieldWidget, DatePickerWidget,
-                                           Select2Widget)
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, DatePickerWidget, Select2Widget
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import FormWidget
-from flask_babel import gettext, lazy_gettext as _
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
 from markupsafe import Markup, escape
 from wtforms import DateField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Optional as OptionalValue
+from wtforms.validators import DataRequired
+from wtforms.validators import Optional as OptionalValue
 
+from app import clock
 from app.extensions import db
 from app.models import CardLevel, Notification, OrgUnit, WarningCard, WorkOrder, WorkOrderStatus
 from app.security import roles

@@ -6,9 +6,21 @@
 - ``diagram``: the SVG drawing of a definition.
 """
 from .definition import Definition, DefinitionError, State, Transition, parse, validate
-from .engine import (ActionView, StartRefused, TransitionRefused, WorkflowError,
-                     after_start_callbacks, after_transition_callbacks, available_actions,
-                     cancel, register_effect, register_guard, start, timeline, transition)
+from .engine import (
+                     ActionView,
+                     StartRefused,
+                     TransitionRefused,
+                     WorkflowError,
+                     after_start_callbacks,
+                     after_transition_callbacks,
+                     available_actions,
+                     cancel,
+                     register_effect,
+                     register_guard,
+                     start,
+                     timeline,
+                     transition,
+)
 
 __all__ = [
     "ActionView", "Definition", "DefinitionError", "StartRefused", "State", "Transition",

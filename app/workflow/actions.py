@@ -14,8 +14,9 @@ The caller commits on success; when its commit fails it calls ``discard_files(re
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,7 @@ class ActionFieldsInvalid(DomainValidationError):
     """Fields of the action are wrong; ``errors`` maps field name → message and
     ``transition`` is the action (its title names it in the screen's message)."""
 
-    def __init__(self, errors: dict[str, str], transition: Optional[Transition]) -> None:
+    def __init__(self, errors: dict[str, str], transition: Transition | None) -> None:
         super().__init__(errors)
         self.transition = transition
 
@@ -44,16 +45,16 @@ class ActionFieldsInvalid(DomainValidationError):
 class ActionResult:
     instance: WorkflowInstance
     step: WorkflowStep
-    transition: Optional[Transition]
+    transition: Transition | None
     attachments: list[str] = field(default_factory=list)
 
 
-def transition_of(instance: WorkflowInstance, action: str) -> Optional[Transition]:
+def transition_of(instance: WorkflowInstance, action: str) -> Transition | None:
     return engine.definition_of(instance).transition(action)
 
 
-def values_from_form(instance: WorkflowInstance, action: str, branch: Optional[str],
-                     formdata) -> Optional[dict]:
+def values_from_form(instance: WorkflowInstance, action: str, branch: str | None,
+                     formdata) -> dict | None:
     """The raw values of the action's own inputs in a posted form
     (``f:<action>[|<branch>]:<name>``); None for an unknown action."""
     t = transition_of(instance, action)
@@ -63,13 +64,13 @@ def values_from_form(instance: WorkflowInstance, action: str, branch: Optional[s
 
 
 def perform_action(session: Session, instance: WorkflowInstance, user, action: str, *,
-                   branch: Optional[str] = None, comment: Optional[str] = None,
-                   values: Optional[Mapping[str, Any]] = None, files: Iterable = (),
+                   branch: str | None = None, comment: str | None = None,
+                   values: Mapping[str, Any] | None = None, files: Iterable = (),
                    today=None) -> ActionResult:
     """Take ``action`` on ``instance`` as ``user`` with the raw field ``values`` and the
     uploaded ``files``; see the module's docstring for the refusals."""
     t = transition_of(instance, action)
-    context: Optional[dict] = None
+    context: dict | None = None
     if t is not None:  # an unknown action is the engine's refusal
         context, errors = action_fields.parse(session, instance, t, values, user=user)
         if errors:

@@ -18,16 +18,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import (CardLevel, CardSubject, Project, ProjectStatus, Region, WarningCard,
-                        WorkflowInstance, WorkflowInstanceStatus)
 from app.clock import utcnow
-from app.services.notifications import dialect_insert
+from app.models import (
+    CardLevel,
+    CardSubject,
+    Project,
+    ProjectStatus,
+    Region,
+    WarningCard,
+    WorkflowInstance,
+    WorkflowInstanceStatus,
+)
 from app.services.card_notices import last_working_day, notify_cards, yellow_limit
+from app.services.notifications import dialect_insert
 
 from .definition import Definition
 from .engine import MAIN
@@ -41,7 +49,7 @@ def _level(value) -> CardLevel:
     return value if isinstance(value, CardLevel) else CardLevel[value]
 
 
-def _title(defn: Definition, state: str, branch: Optional[str], project_name: str) -> str:
+def _title(defn: Definition, state: str, branch: str | None, project_name: str) -> str:
     label = defn.state_label(state)
     if branch:
         label += f"（{defn.branch_labels().get(branch, branch)}）"

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional, Union
+from typing import Any
 
 from .fields import spec_problems as _field_problems
 from .messages import _, join_reasons
@@ -55,7 +56,7 @@ class DefinitionError(ValueError):
 class State:
     name: str
     label: str = ""
-    time_limit_days: Optional[int] = None
+    time_limit_days: int | None = None
     final: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -64,7 +65,7 @@ class State:
         return self.label or self.name
 
     @classmethod
-    def from_dict(cls, d: dict) -> "State":
+    def from_dict(cls, d: dict) -> State:
         d = dict(d or {})
         return cls(name=str(d.get("name") or ""), label=str(d.get("label") or ""),
                    time_limit_days=d.get("time_limit_days"), final=bool(d.get("final", False)),
@@ -84,14 +85,14 @@ class State:
 class Transition:
     action: str
     label: str = ""
-    from_state: Optional[str] = None
-    to: Optional[str] = None
+    from_state: str | None = None
+    to: str | None = None
     roles: list[str] = field(default_factory=list)
     guards: list[str] = field(default_factory=list)
     effects: list[str] = field(default_factory=list)
-    split: Optional[dict[str, str]] = None  # branch → first state of the branch
-    select_param: Optional[str] = None
-    join: Optional[list[str]] = None
+    split: dict[str, str] | None = None  # branch → first state of the branch
+    select_param: str | None = None
+    join: list[str] | None = None
     auto: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -108,7 +109,7 @@ class Transition:
         return self.join is not None
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Transition":
+    def from_dict(cls, d: dict) -> Transition:
         d = dict(d or {})
         split = d.get("split")
         join = d.get("join")
@@ -168,19 +169,19 @@ class Definition:
     extra: dict = field(default_factory=dict)
 
     # -- lookups ------------------------------------------------------------------------
-    def state(self, name: Optional[str]) -> Optional[State]:
+    def state(self, name: str | None) -> State | None:
         for s in self.states:
             if s.name == name:
                 return s
         return None
 
-    def transition(self, action: str) -> Optional[Transition]:
+    def transition(self, action: str) -> Transition | None:
         for t in self.transitions:
             if t.action == action:
                 return t
         return None
 
-    def state_label(self, name: Optional[str]) -> str:
+    def state_label(self, name: str | None) -> str:
         s = self.state(name)
         return s.title if s else (name or "")
 
@@ -200,7 +201,7 @@ class Definition:
 
     # -- JSON ---------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, d: dict) -> "Definition":
+    def from_dict(cls, d: dict) -> Definition:
         d = dict(d or {})
         try:
             version = int(d.get("version") or 1)
@@ -225,7 +226,7 @@ class Definition:
         return json.dumps(self.to_dict(), **kw)
 
     @classmethod
-    def from_json(cls, text: str) -> "Definition":
+    def from_json(cls, text: str) -> Definition:
         try:
             data = json.loads(text)
         except ValueError as exc:
@@ -246,7 +247,7 @@ class Definition:
         return out
 
 
-DefinitionLike = Union[Definition, dict, str]
+DefinitionLike = Definition | dict | str
 
 
 def _as_definition(defn: DefinitionLike) -> Definition:
@@ -288,9 +289,9 @@ def _reach(start: Iterable[str], adj: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def validate(defn: DefinitionLike, known_roles: Optional[Iterable[str]] = None,
-             known_guards: Optional[Iterable[str]] = None,
-             known_effects: Optional[Iterable[str]] = None) -> list[str]:
+def validate(defn: DefinitionLike, known_roles: Iterable[str] | None = None,
+             known_guards: Iterable[str] | None = None,
+             known_effects: Iterable[str] | None = None) -> list[str]:
     """Every problem of a definition, in the current language (Chinese outside a request),
     each naming the state or action; ``[]``
     when it can run. Role keys are checked against the app's roles (or ``known_roles``);

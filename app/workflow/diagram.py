@@ -22,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Callable, Iterable, Optional, Union
 from xml.sax.saxutils import escape, quoteattr
 
 from .definition import Definition
@@ -172,7 +172,7 @@ def _corner_path(points: list[tuple[float, float]], radius: float = 8) -> list:
     return cmds
 
 
-def _translated(defn: Definition, translate: Optional[Callable[[str], str]]) -> Definition:
+def _translated(defn: Definition, translate: Callable[[str], str] | None) -> Definition:
     """A copy of ``defn`` whose name and state, action and branch labels went through
     ``translate`` (``defn`` itself without one)."""
     if translate is None:
@@ -193,8 +193,8 @@ def _translated(defn: Definition, translate: Optional[Callable[[str], str]]) -> 
                    transitions=transitions)
 
 
-def render_svg(definition: Union[dict, Definition], current_states: Iterable[str] = (),
-               translate: Optional[Callable[[str], str]] = None) -> str:
+def render_svg(definition: dict | Definition, current_states: Iterable[str] = (),
+               translate: Callable[[str], str] | None = None) -> str:
     """The SVG text for ``definition`` with ``current_states`` highlighted; ``translate``
     (default: none, the labels as written) turns each label into the UI's language."""
     defn = definition if isinstance(definition, Definition) else Definition.from_dict(definition)
@@ -327,7 +327,7 @@ def render_svg(definition: Union[dict, Definition], current_states: Iterable[str
             end = [(lane, yb), (ix, yb), (ix, dy + BOX_H)]
         route = start + end
         paths.append((_corner_path(route), t.auto, "arrow"))
-        for (ax, ay), (bx, by) in zip(route, route[1:]):
+        for (ax, ay), (bx, by) in zip(route, route[1:], strict=False):
             lines.append((min(ax, bx) - 1, min(ay, by) - 1, max(ax, bx) + 1, max(ay, by) + 1))
         right = lane
         if label:
@@ -347,8 +347,9 @@ def render_svg(definition: Union[dict, Definition], current_states: Iterable[str
             continue
         spots = (SPLIT_T, 0.55, 0.4, 0.8) if t.split else (0.5, 0.35, 0.65, 0.25, 0.75)
 
+        # Called at once by min() below, inside this iteration: the loop values are current.
         def clashes(f: float) -> tuple[int, int]:
-            box = _label_box(x1 + (x2 - x1) * f, y1 + (y2 - y1) * f, label, "middle")
+            box = _label_box(x1 + (x2 - x1) * f, y1 + (y2 - y1) * f, label, "middle")  # noqa: B023
             return (sum(_overlaps(box, b) for b in placed + boxes),
                     sum(_overlaps(box, b, 0) for b in lines))
 
@@ -397,7 +398,7 @@ def render_svg(definition: Union[dict, Definition], current_states: Iterable[str
         out.append(f'<path d="{fmt(cmds)}" fill="none" stroke="#555" stroke-width="1.4" '
                    f'marker-end="url(#{uid}-{marker})"'
                    + (' stroke-dasharray="5,3"' if dashed else "") + "/>")
-    for (x, y, anchor, text), (left, top, right, bottom) in zip(labels, placed):
+    for (x, y, anchor, text), (left, top, right, bottom) in zip(labels, placed, strict=False):
         out.append(
             f'<rect x="{left + ox:.1f}" y="{top + oy:.1f}" width="{right - left:.1f}" '
             f'height="{bottom - top:.1f}" fill="#ffffff" fill-opacity="0.9"/>'
@@ -434,7 +435,7 @@ def render_svg(definition: Union[dict, Definition], current_states: Iterable[str
     return "\n".join(out)
 
 
-def render_instance_svg(instance, translate: Optional[Callable[[str], str]] = None) -> str:
+def render_instance_svg(instance, translate: Callable[[str], str] | None = None) -> str:
     """A running (or finished) instance's own definition snapshot, its current states
     highlighted (labels through ``translate``, see :func:`render_svg`)."""
     return render_svg(instance.definition,

@@ -24,23 +24,23 @@ unknown effect refuses too, before anything moves.
 """
 from __future__ import annotations
 
-from app import clock
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from app.models import WorkflowInstance, WorkflowInstanceStatus, WorkflowStep
+from app import clock
 from app.clock import utcnow
+from app.models import WorkflowInstance, WorkflowInstanceStatus, WorkflowStep
 from app.services import calendar
 
 from .definition import Definition, DefinitionError, Transition, parse
 from .fields import describe as describe_fields
 from .messages import _, join_names, join_reasons
 
-Guard = Callable[[Session, WorkflowInstance, dict], Optional[str]]
+Guard = Callable[[Session, WorkflowInstance, dict], str | None]
 Effect = Callable[[Session, WorkflowInstance, dict], None]
 AfterTransition = Callable[[Session, WorkflowInstance, WorkflowStep], None]
 
@@ -106,9 +106,9 @@ class ActionView:
 
     action: str
     label: str
-    from_state: Optional[str]
-    to_state: Optional[str]
-    branch: Optional[str] = None
+    from_state: str | None
+    to_state: str | None
+    branch: str | None = None
     reasons: list[str] = field(default_factory=list)
     branches: list[str] = field(default_factory=list)  # for a split: the branches it creates
 
@@ -143,7 +143,7 @@ def allowed_roles(instance: WorkflowInstance, t: Transition) -> list[str]:
     return list(roles) if roles is not None else list(t.roles)
 
 
-def time_limit(instance: WorkflowInstance, state: str, defn: Optional[Definition] = None):
+def time_limit(instance: WorkflowInstance, state: str, defn: Definition | None = None):
     defn = defn or definition_of(instance)
     limits = (instance.params or {}).get("time_limits") or {}
     if state in limits and limits[state] is not None:
@@ -168,13 +168,13 @@ def current_states(instance: WorkflowInstance) -> set[str]:
     return {t["state"] for t in (instance.tokens or {}).values()}
 
 
-def _user_fields(user) -> tuple[Optional[int], Optional[str]]:
+def _user_fields(user) -> tuple[int | None, str | None]:
     if user is None:
         return None, None
     return getattr(user, "id", None), getattr(user, "username", None)
 
 
-def _role_reason(instance, t: Transition, user) -> Optional[str]:
+def _role_reason(instance, t: Transition, user) -> str | None:
     allowed = allowed_roles(instance, t)
     if not allowed:
         return _("No role is set up to perform the action “%(action)s”", action=t.title)
@@ -183,7 +183,7 @@ def _role_reason(instance, t: Transition, user) -> Optional[str]:
     return None
 
 
-def _guard_reasons(session, instance, t: Transition, ctx: dict, guards: Optional[dict]
+def _guard_reasons(session, instance, t: Transition, ctx: dict, guards: dict | None
                    ) -> list[str]:
     reasons = []
     for name in t.guards:
@@ -237,10 +237,10 @@ def _context(user, t: Transition, branch, comment, attachments, context, today) 
 
 
 # -- starting -----------------------------------------------------------------------------
-def start(session: Session, project, measure_key: str, definition: Union[dict, Definition],
-          params: Optional[dict] = None, user=None, *, today: Optional[dt.date] = None,
-          guards: Optional[dict] = None, effects: Optional[dict] = None,
-          allow_duplicate: bool = False, comment: Optional[str] = None) -> WorkflowInstance:
+def start(session: Session, project, measure_key: str, definition: dict | Definition,
+          params: dict | None = None, user=None, *, today: dt.date | None = None,
+          guards: dict | None = None, effects: dict | None = None,
+          allow_duplicate: bool = False, comment: str | None = None) -> WorkflowInstance:
     """Start ``measure_key`` on ``project`` (an object or id) with a snapshot of
     ``definition``; writes a ``start`` step. Refuses (``StartRefused``) a second running
     instance of the same measure on the project unless ``allow_duplicate``; raises
@@ -277,8 +277,8 @@ def start(session: Session, project, measure_key: str, definition: Union[dict, D
 
 
 # -- what can be done ------------------------------------------------------------------------
-def available_actions(instance: WorkflowInstance, user, *, session: Optional[Session] = None,
-                      context: Optional[dict] = None, guards: Optional[dict] = None,
+def available_actions(instance: WorkflowInstance, user, *, session: Session | None = None,
+                      context: dict | None = None, guards: dict | None = None,
                       include_auto: bool = False) -> list[ActionView]:
     """The transitions ``user`` may take now: role allowed and from-state held by a token
     (one entry per branch holding it). Those a guard refuses are included with the
@@ -346,10 +346,10 @@ def _load(session: Session, instance_or_id) -> WorkflowInstance:
     return instance
 
 
-def transition(session: Session, instance_or_id, action: str, user, comment: Optional[str] = None,
-               attachments: Optional[list] = None, branch: Optional[str] = None,
-               context: Optional[dict] = None, *, today: Optional[dt.date] = None,
-               guards: Optional[dict] = None, effects: Optional[dict] = None) -> WorkflowStep:
+def transition(session: Session, instance_or_id, action: str, user, comment: str | None = None,
+               attachments: list | None = None, branch: str | None = None,
+               context: dict | None = None, *, today: dt.date | None = None,
+               guards: dict | None = None, effects: dict | None = None) -> WorkflowStep:
     """Run ``action`` as ``user``; returns the step written (the first one for a split,
     which writes one step per branch). Automatic transitions it enables (an ``auto`` join)
     follow at once, each with its own step. Raises ``TransitionRefused``."""
@@ -424,7 +424,7 @@ def transition(session: Session, instance_or_id, action: str, user, comment: Opt
     return steps[0]
 
 
-def _check_effects(t: Transition, effects: Optional[dict]) -> None:
+def _check_effects(t: Transition, effects: dict | None) -> None:
     for name in t.effects:
         if name not in (effects or {}) and name not in _EFFECTS:
             raise TransitionRefused(_("The effect “%(effect)s” of the action “%(action)s” is "
@@ -527,7 +527,7 @@ def _maybe_complete(instance, defn: Definition) -> None:
 
 
 # -- cancelling -------------------------------------------------------------------------------
-def cancel(session: Session, instance_or_id, user, comment: Optional[str] = None
+def cancel(session: Session, instance_or_id, user, comment: str | None = None
            ) -> WorkflowStep:
     """Stop a running instance (status CANCELLED); the history stays readable."""
     instance = _load(session, instance_or_id)
@@ -588,7 +588,7 @@ def token_views(instance: WorkflowInstance) -> list[dict]:
     return out
 
 
-def _date(value) -> Optional[dt.date]:
+def _date(value) -> dt.date | None:
     if not value:
         return None
     if isinstance(value, dt.date):

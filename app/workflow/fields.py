@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from .messages import _, join_names
 
@@ -62,14 +63,14 @@ class Field:
         return self.label or self.name
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Field":
+    def from_dict(cls, d: dict) -> Field:
         return cls(name=str(d.get("name") or ""), type=str(d.get("type") or "text"),
                    label=str(d.get("label") or ""), required=d.get("required") is True,
                    choices=tuple(_choice_pairs(d.get("choices")) or ()),
                    help=str(d.get("help") or ""))
 
 
-def _choice_pairs(choices) -> Optional[list[tuple[Any, str]]]:
+def _choice_pairs(choices) -> list[tuple[Any, str]] | None:
     """``[[value, label], …]`` as pairs (a bare value is its own label); None when the
     list cannot be read."""
     if not isinstance(choices, (list, tuple)) or not choices:
@@ -148,7 +149,7 @@ def item_choices(session, instance, user=None) -> list[tuple[int, str]]:
     return [(i.id, f"{i.name}（{i.status}）") for i in _items(session, instance, user)]
 
 
-def _items(session, instance, user=None, item_id: Optional[int] = None) -> list:
+def _items(session, instance, user=None, item_id: int | None = None) -> list:
     from sqlalchemy import select
 
     from app.models import ApprovalItem
@@ -181,7 +182,7 @@ def _empty(value) -> bool:
     return False
 
 
-def _convert(session, instance, f: Field, value, user) -> tuple[Any, Optional[str]]:
+def _convert(session, instance, f: Field, value, user) -> tuple[Any, str | None]:
     """(the typed value, None) or (None, the message)."""
     label = f.title
     if f.type == "bool":
@@ -253,7 +254,7 @@ def _convert(session, instance, f: Field, value, user) -> tuple[Any, Optional[st
                    field=label, type=f.type)
 
 
-def _whole_number(value) -> Optional[int]:
+def _whole_number(value) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -268,7 +269,7 @@ def _whole_number(value) -> Optional[int]:
     return None
 
 
-def parse(session, instance, transition, raw: Optional[Mapping], *, user=None
+def parse(session, instance, transition, raw: Mapping | None, *, user=None
           ) -> tuple[dict, dict[str, str]]:
     """The typed context for ``transition`` from ``raw`` (field name → a form's string or a
     JSON value), and the errors (field name → message; a name the action does not declare
@@ -293,7 +294,7 @@ def parse(session, instance, transition, raw: Optional[Mapping], *, user=None
     return context, errors
 
 
-def describe(session, transition, context: Optional[Mapping]) -> list[dict]:
+def describe(session, transition, context: Mapping | None) -> list[dict]:
     """The declared fields given in ``context`` as (label, text) for the step's record and
     the timeline: an item by its name, a date as YYYY-MM-DD, a tick as 是/否 (through the
     catalogue), choices by their labels. Fields not given are left out."""
@@ -323,7 +324,7 @@ def describe(session, transition, context: Optional[Mapping]) -> list[dict]:
 
 
 # -- the instance page's inputs -------------------------------------------------------------------
-def form_prefix(action: str, branch: Optional[str] = None) -> str:
+def form_prefix(action: str, branch: str | None = None) -> str:
     """The prefix of an action's inputs on the instance page: ``f:<action>:`` (with
     ``|<branch>`` for an action taken on a branch), so each action row posts its own."""
     return f"{FORM_PREFIX}{action}{'|' + branch if branch else ''}:"

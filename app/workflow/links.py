@@ -5,7 +5,7 @@ lists the items and the item page lists the measures."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,7 +72,7 @@ def open_items_coded(session: Session, project_id: int, codes: Iterable[str]
 
 
 def finish_item(session: Session, instance: WorkflowInstance, item: ApprovalItem,
-                day: dt.date, result: Optional[str] = None) -> None:
+                day: dt.date, result: str | None = None) -> None:
     """Mark ``item`` finished on ``day`` by the measure (e.g. a permit issued the day of
     signing, through the item service) and link it as changed."""
     items.finish(item, day, result=result)

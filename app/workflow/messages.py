@@ -15,8 +15,8 @@ extracts literal msgids, and the placeholders let a translation reorder the part
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from babel.support import NullTranslations, Translations
 

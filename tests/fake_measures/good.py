@@ -2,8 +2,7 @@
 only (pluggy's marker, not the host's imports), as an outside package would be."""
 import pluggy
 
-from app.plugins.types import (LedgerColumn, MeasureSpec, ParamSpec, ReminderDue,
-                               standard_parameters)
+from app.plugins.types import LedgerColumn, MeasureSpec, ParamSpec, ReminderDue, standard_parameters
 
 hookimpl = pluggy.HookimplMarker("hbdb")
 

@@ -19,10 +19,9 @@ writes ``params["registered_on"]``. :func:`ledger_cell` gives the ledger column:
 """
 from __future__ import annotations
 
-from typing import Optional
-
-from app.plugins.builtin import instance_params as _params, step_day as _today
 from app.plugins.builtin import BuiltinMeasure, say
+from app.plugins.builtin import instance_params as _params
+from app.plugins.builtin import step_day as _today
 from app.plugins.types import standard_parameters
 
 KEY = "certificate_on_completion"
@@ -94,7 +93,7 @@ EN = {
 }
 
 
-def accepted(session, instance, ctx) -> Optional[str]:
+def accepted(session, instance, ctx) -> str | None:
     if _params(instance).get("accepted_on"):
         return None
     return say("联合验收尚未全部通过，不能办理不动产首次登记")
@@ -113,7 +112,7 @@ def record_registration(session, instance, ctx):
 
 
 # -- reporting --------------------------------------------------------------------------------
-def acceptance_progress(instance) -> Optional[tuple[int, int]]:
+def acceptance_progress(instance) -> tuple[int, int] | None:
     """(acceptances passed, acceptances run) while the joint acceptance is in progress,
     read from the branch tokens; None before the dispatch and after the join."""
     branches = {k: t.get("state") for k, t in (instance.tokens or {}).items() if k != "main"}

@@ -45,10 +45,11 @@ Parameters: ``lead_unit`` (type unit: the lead department, one OrgUnit id), ``st
 from __future__ import annotations
 
 import re
-from typing import Optional
 
-from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
 from app.plugins.builtin import BuiltinMeasure, say
+from app.plugins.builtin import as_date as _as_date
+from app.plugins.builtin import instance_params as _params
+from app.plugins.builtin import step_day as _today
 from app.plugins.types import ParamSpec, standard_parameters
 
 KEY = "parallel_gaps"
@@ -187,7 +188,7 @@ def bad_credit_codes(value) -> set[str]:
     return {str(c).strip().upper() for c in items if str(c).strip()}
 
 
-def _lead_unit_id(instance) -> Optional[int]:
+def _lead_unit_id(instance) -> int | None:
     value = _params(instance).get("lead_unit")
     if isinstance(value, (list, tuple)):
         value = value[0] if value else None
@@ -259,13 +260,13 @@ def _context_item(session, instance, ctx):
 
 
 # -- guards --------------------------------------------------------------------------------
-def lead_unit_set(session, instance, ctx) -> Optional[str]:
+def lead_unit_set(session, instance, ctx) -> str | None:
     if _lead_unit_id(instance) is None:
         return say("尚未设置牵头部门（请管理员在举措参数中选择牵头部门）")
     return None
 
 
-def lead_department(session, instance, ctx) -> Optional[str]:
+def lead_department(session, instance, ctx) -> str | None:
     """Only the lead department's own officers launch the parallel stage. A user with
     another role the region grants for the action (e.g. the assistant) acts without a
     unit; a missing lead unit is ``lead_unit_set``'s refusal."""
@@ -295,7 +296,7 @@ def lead_department(session, instance, ctx) -> Optional[str]:
                lead=lead_name, unit=own.name)
 
 
-def not_bad_credit(session, instance, ctx) -> Optional[str]:
+def not_bad_credit(session, instance, ctx) -> str | None:
     from app.models import Project
 
     project = session.get(Project, instance.project_id)
@@ -306,7 +307,7 @@ def not_bad_credit(session, instance, ctx) -> Optional[str]:
     return None
 
 
-def gap_commitment(session, instance, ctx) -> Optional[str]:
+def gap_commitment(session, instance, ctx) -> str | None:
     from app.models.enums import ItemStatus
     from app.workflow.messages import join_reasons
 
@@ -336,7 +337,7 @@ def gap_commitment(session, instance, ctx) -> Optional[str]:
     return join_reasons(reasons) if reasons else None
 
 
-def gap_outstanding(session, instance, ctx) -> Optional[str]:
+def gap_outstanding(session, instance, ctx) -> str | None:
     item = _supplied_item(session, instance, ctx)
     if item is None:
         if ctx.get("item_id") not in (None, ""):
@@ -351,7 +352,7 @@ def gap_outstanding(session, instance, ctx) -> Optional[str]:
     return None
 
 
-def all_finished(session, instance, ctx) -> Optional[str]:
+def all_finished(session, instance, ctx) -> str | None:
     open_items = [i.name for i in _stage_items(session, instance) if i.status.is_open]
     if open_items:
         return say("尚有事项未办结：{items}", items=open_items)

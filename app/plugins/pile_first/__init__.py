@@ -35,10 +35,11 @@ permit is a reminder rule: the daily scan shows it as a yellow, then red card.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
-from app.plugins.builtin import as_date as _as_date, instance_params as _params, step_day as _today
 from app.plugins.builtin import BuiltinMeasure, say
+from app.plugins.builtin import as_date as _as_date
+from app.plugins.builtin import instance_params as _params
+from app.plugins.builtin import step_day as _today
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import ParamSpec, ReminderDue, standard_parameters
 from app.services import item_codes
@@ -155,7 +156,7 @@ def _comment(ctx: dict) -> str:
     return str(ctx.get("comment") or "")
 
 
-def _finished_item_coded(session, instance, codes) -> Optional[str]:
+def _finished_item_coded(session, instance, codes) -> str | None:
     """The name of a finished approval item of the instance's project carrying one of
     ``codes``, else None."""
     from app.services import items
@@ -237,15 +238,15 @@ def record_full_permit(session, instance, ctx):
 
 
 # -- reporting --------------------------------------------------------------------------------
-def pile_permit_on(instance) -> Optional[dt.date]:
+def pile_permit_on(instance) -> dt.date | None:
     return _as_date(_params(instance).get("pile_permit_on"))
 
 
-def full_permit_on(instance) -> Optional[dt.date]:
+def full_permit_on(instance) -> dt.date | None:
     return _as_date(_params(instance).get("full_permit_on"))
 
 
-def days_saved(instance) -> Optional[int]:
+def days_saved(instance) -> int | None:
     """Working days piling started ahead of the full construction permit (the baseline:
     no piling before the full permit); None until both permits are issued."""
     from app.services import calendar
@@ -267,7 +268,7 @@ def ledger_cell(instance) -> str:
 
 
 # -- reminders --------------------------------------------------------------------------------
-def commitment_due(instance) -> Optional[dt.date]:
+def commitment_due(instance) -> dt.date | None:
     """The day the applicant promised to hold the full construction permit by: the pile
     permit day plus ``commitment_days`` working days; None once the full permit is issued
     (or before the pile permit)."""

@@ -25,10 +25,9 @@ gives the ledger column: “YYYY-MM-DD拿地即开工” once issued, else how f
 """
 from __future__ import annotations
 
-from typing import Optional
-
-from app.plugins.builtin import instance_params as _params, step_day as _today
 from app.plugins.builtin import BuiltinMeasure, say
+from app.plugins.builtin import instance_params as _params
+from app.plugins.builtin import step_day as _today
 from app.plugins.types import ParamSpec, standard_parameters
 from app.services import item_codes
 
@@ -122,7 +121,7 @@ EN = {
 
 # -- helpers ---------------------------------------------------------------------------
 
-def _finished_item_coded(session, instance, codes) -> Optional[str]:
+def _finished_item_coded(session, instance, codes) -> str | None:
     """The name of a finished approval item of the instance's project carrying one of
     ``codes``, else None."""
     from app.workflow import links
@@ -131,7 +130,7 @@ def _finished_item_coded(session, instance, codes) -> Optional[str]:
     return items[0].name if items else None
 
 
-def land_evidence(session, instance, ctx) -> Optional[str]:
+def land_evidence(session, instance, ctx) -> str | None:
     """How the land acquisition is confirmed (Chinese, for the record), or None."""
     if ctx.get("land_acquired") or _params(instance).get("land_acquired"):
         return "经办人确认土地已取得"
@@ -142,7 +141,7 @@ def land_evidence(session, instance, ctx) -> Optional[str]:
 
 
 # -- guards ------------------------------------------------------------------------------
-def land_acquired(session, instance, ctx) -> Optional[str]:
+def land_acquired(session, instance, ctx) -> str | None:
     if not _params(instance).get("require_land_confirmation", True):
         return None
     if land_evidence(session, instance, ctx):
