@@ -1,4 +1,4 @@
-"""Excel ledgers for meetings (DOMAIN.md §9): a registry of ledger kinds and their export.
+"""Excel ledgers for meetings (docs/domain.md): a registry of ledger kinds and their export.
 
 Each kind is one module of this package that declares ``KIND`` (see registry.py);
 ``build`` writes any of them. The names below are the package's public face.

@@ -19,7 +19,7 @@ from .regions import Region
 
 class MeasureSetting(TimestampMixin, Model):
     """A measure switched on or off for a region, with its parameters. A region without a
-    row inherits the nearest ancestor's row (DOMAIN.md §7)."""
+    row inherits the nearest ancestor's row (docs/domain.md)."""
 
     __tablename__ = "measure_setting"
     __table_args__ = (UniqueConstraint("measure_key", "region_id", name="uq_measure_setting"),)

@@ -1,4 +1,4 @@
-"""Innovation measures as plugins (DOMAIN.md §7): the contract is ``hookspecs.py``, the
+"""Innovation measures as plugins (docs/domain.md): the contract is ``hookspecs.py``, the
 registry ``manager.py``; each built-in measure is a sub-package of this package, and
 third-party measures come from the ``hbdb.measures`` entry-point group."""
 from __future__ import annotations

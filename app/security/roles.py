@@ -1,4 +1,4 @@
-"""The eight roles of DOMAIN.md §3, declared as data and synced by ``flask init``.
+"""The eight roles of docs/domain.md, declared as data and synced by ``flask init``.
 
 Permissions use two verbs per resource, ``can_read`` and ``can_write``, shared by a
 resource's screens and its REST API (see ``app.views.base``). Each role lists the

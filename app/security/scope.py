@@ -1,4 +1,4 @@
-"""Data scope: the one place that decides which rows a user may see (DOMAIN.md §3).
+"""Data scope: the one place that decides which rows a user may see (docs/domain.md).
 
 Staff see their region's subtree; department officers see their own department's
 items; enterprise users see their own company's projects. Every list, detail URL,

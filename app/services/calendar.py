@@ -1,4 +1,4 @@
-"""Working-day arithmetic under the State Council holiday schedule (DOMAIN.md §6).
+"""Working-day arithmetic under the State Council holiday schedule (docs/domain.md).
 
 The ``calendar_day`` table lists only the exceptions to the Mon–Fri rule: public
 holidays that fall on a weekday (HOLIDAY) and weekend days worked in lieu (WORKDAY,

@@ -1,6 +1,6 @@
 """Due dates of approval items in working days, with 补正 (correction) pauses.
 
-The rules (DOMAIN.md §6, issue 3):
+The rules (docs/domain.md, issue 3):
 
 * **Start.** The day an item is accepted (``accepted_on``) does not count; its time
   limit runs over the working days after it. ``time_limit_days == 0`` means due on the

@@ -28,6 +28,6 @@ def before_save(session: Session, item: Model, created: bool) -> None:
     elif isinstance(item, ApprovalItem):
         fill_due_on(item)
     elif isinstance(item, Project) and created:
-        # A new project starts with its region's standard items (DOMAIN.md §4), saved in
+        # A new project starts with its region's standard items (docs/domain.md), saved in
         # the same transaction as the project.
         instantiate_items(session, item)

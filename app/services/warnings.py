@@ -210,7 +210,7 @@ def _scan(session: Session, today: dt.date) -> ScanResult:
             new_ids.extend(ids)
             result.cleared[(source.subject.name, level.name)] += _clear(
                 session, wc, source, level, qualifies, now)
-    # Innovation-measure steps that overrun their time limit (DOMAIN.md §7) feed the same
+    # Innovation-measure steps that overrun their time limit (docs/domain.md) feed the same
     # cards, notified below with the rest.
     from app.workflow.cards import raise_workflow_cards
 

@@ -1,4 +1,4 @@
-"""Safe, meeting-ready XlsxWriter workbooks (DOMAIN.md §9).
+"""Safe, meeting-ready XlsxWriter workbooks (docs/domain.md).
 
 Every workbook is opened in ``constant_memory`` mode (rows are flushed as they are
 written, so memory stays flat however many rows) and with XlsxWriter's guessing turned

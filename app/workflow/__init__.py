@@ -1,4 +1,4 @@
-"""The workflow engine of the innovation measures (DOMAIN.md §7).
+"""The workflow engine of the innovation measures (docs/domain.md).
 
 - ``definition``: the definition format (dataclasses, JSON round-trip, ``validate``/``parse``);
 - ``engine``: ``start``, ``available_actions``, ``transition``, guard/effect registry;

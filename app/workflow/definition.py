@@ -1,4 +1,4 @@
-"""Workflow definitions as data (DOMAIN.md §7): states, transitions, parallel split / join.
+"""Workflow definitions as data (docs/domain.md): states, transitions, parallel split / join.
 
 The JSON format, shared by the built-in plugins, the low-code screens and export/import::
 

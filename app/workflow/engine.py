@@ -1,5 +1,5 @@
 """The workflow engine: one service that starts measures and runs their transitions for the
-screens, the REST API and the RQ workers alike (DOMAIN.md §7).
+screens, the REST API and the RQ workers alike (docs/domain.md).
 
 Everything runs inside the caller's transaction: the engine flushes, never commits. A
 refused transition raises ``TransitionRefused`` with the reason (a plain str in the
