@@ -28,3 +28,27 @@ ALL = (PROJECT_PLANNING, COMPANY_REGISTRATION, INVESTMENT_FILING, LAND_PREREVIEW
        WORKS_PLANNING_PERMIT, DRAWING_REVIEW, CIVIL_DEFENCE_REVIEW, SAFETY_FACILITIES_REVIEW,
        CONSTRUCTION_PERMIT, JOINT_COMPLETION_ACCEPTANCE, FIRE_SAFETY_INSPECTION,
        PROPERTY_FIRST_REGISTRATION)
+
+
+def labels() -> dict[str, str]:
+    """Each code's item name as a person reads it (the template screen's code choices)."""
+    from flask_babel import gettext as _
+
+    return {
+        PROJECT_PLANNING: _("Project planning (multi-plan integration)"),
+        COMPANY_REGISTRATION: _("Company registration"),
+        INVESTMENT_FILING: _("Enterprise investment project filing"),
+        LAND_PREREVIEW: _("Land-use pre-review and site selection opinion"),
+        LAND_USE_RIGHT: _("State-owned construction land use right"),
+        LAND_PLANNING_PERMIT: _("Construction land planning permit"),
+        ENVIRONMENTAL_IMPACT: _("Environmental impact assessment approval"),
+        SOIL_CONSERVATION: _("Soil and water conservation plan approval"),
+        WORKS_PLANNING_PERMIT: _("Construction works planning permit"),
+        DRAWING_REVIEW: _("Construction drawing review (incl. pile foundation drawings)"),
+        CIVIL_DEFENCE_REVIEW: _("Civil air defence design review"),
+        SAFETY_FACILITIES_REVIEW: _("Safety facilities design review"),
+        CONSTRUCTION_PERMIT: _("Construction permit"),
+        JOINT_COMPLETION_ACCEPTANCE: _("Joint completion acceptance"),
+        FIRE_SAFETY_INSPECTION: _("Fire safety inspection of public gathering places"),
+        PROPERTY_FIRST_REGISTRATION: _("First registration of real estate"),
+    }

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _
 from .approvals import (
     ApprovalItemApi,
     ApprovalItemView,
+    ItemTemplateApi,
     ItemTemplateView,
     ProjectItemsView,
     StageView,
@@ -77,6 +78,6 @@ def register_views(appbuilder) -> None:
                         icon="fa-shield-halved", category=AUDIT, category_label=_("Audit"),
                         category_icon="fa-eye")
 
-    for api in (ProjectApi, ApprovalItemApi, RegionApi, OrgUnitApi, ApplicantApi,
+    for api in (ProjectApi, ApprovalItemApi, ItemTemplateApi, RegionApi, OrgUnitApi, ApplicantApi,
                 WorkflowInstanceApi):
         appbuilder.add_api(api)

@@ -3,10 +3,12 @@ from flask import url_for
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
 from markupsafe import Markup
-from wtforms.validators import DataRequired
+from wtforms import SelectField
+from wtforms.validators import DataRequired, Optional
 
 from app.models import ApprovalItem, ItemTemplate, Stage
 from app.security import roles
+from app.services import item_codes
 
 from .base import ScopedModelRestApi, ScopedModelView
 from .calendar import DEADLINE_FORMATTERS, DEADLINE_LABELS, ItemCorrectionView
@@ -66,18 +68,37 @@ class ProjectItemsView(ApprovalItemView):
     list_columns = [c for c in ApprovalItemView.list_columns if c != "project"]
 
 
+def _code_choices() -> list[tuple[str, str]]:
+    """No code, or one of the standard items' codes shown with the item it stands for."""
+    return [("", "—")] + [(code, f"{label}（{code}）")
+                          for code, label in item_codes.labels().items()]
+
+
+def _code_label(code: str | None) -> str:
+    return item_codes.labels().get(code, code or "")
+
+
 class ItemTemplateView(ScopedModelView):
     datamodel = SQLAInterface(ItemTemplate)
     class_permission_name = roles.ITEM_TEMPLATE
     label_columns = LABELS
     list_title = _("Approval item templates")
     show_title = add_title = edit_title = _("Approval item template")
-    list_columns = ["region", "stage", "seq", "name", "department", "time_limit_days", "active"]
-    search_columns = ["region", "stage", "name", "department", "active"]
+    list_columns = ["region", "stage", "seq", "name", "code", "department", "time_limit_days",
+                    "active"]
+    search_columns = ["region", "stage", "name", "code", "department", "active"]
     add_columns = edit_columns = show_columns = [
-        "region", "stage", "seq", "name", "department", "time_limit_days", "fees_yuan",
+        "region", "stage", "seq", "name", "code", "department", "time_limit_days", "fees_yuan",
         "fee_mode", "division_of_labour", "materials", "active"]
     base_order = ("seq", "asc")
+    formatters_columns = {"code": _code_label}
+    # The code ties the template to what measures rely on (app/services/item_codes.py), so
+    # it is picked from the known codes; a region may reword the name freely.
+    add_form_extra_fields = edit_form_extra_fields = {
+        "code": SelectField(_("Standard item"), choices=_code_choices,
+                            coerce=lambda v: v or None, validators=[Optional()],
+                            description=_("Innovation measures find the item by this code.")),
+    }
 
 
 class StageView(ScopedModelView):
@@ -103,3 +124,18 @@ class ApprovalItemApi(ScopedModelRestApi):
                                    "gap_promised_on"]
     add_columns = edit_columns = ITEM_FORM
     search_columns = ["project", "stage", "name", "department", "status", "due_on"]
+
+
+class ItemTemplateApi(ScopedModelRestApi):
+    """A region's standard items, code included, for bureaus that keep them in a script."""
+
+    resource_name = "item_template"
+    datamodel = SQLAInterface(ItemTemplate)
+    class_permission_name = roles.ITEM_TEMPLATE
+    list_columns = ["id", "region.id", "region.name", "stage.id", "stage.name", "seq", "name",
+                    "code", "department.id", "department.name", "time_limit_days", "active"]
+    show_columns = list_columns + ["fees_yuan", "fee_mode", "division_of_labour", "materials"]
+    add_columns = edit_columns = ["region", "stage", "seq", "name", "code", "department",
+                                  "time_limit_days", "fees_yuan", "fee_mode",
+                                  "division_of_labour", "materials", "active"]
+    search_columns = ["region", "stage", "name", "code", "department", "active"]

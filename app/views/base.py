@@ -145,32 +145,47 @@ def display_formatters(datamodel, existing: dict | None) -> dict:
     return {**{name: display_value for name in datamodel.get_columns_list()}, **(existing or {})}
 
 
-class OptionalEnumField(EnumField):
-    """FAB's enum select with an empty first choice, for nullable enum columns (FAB's own
-    field raises a bare ValueError, a 500, when such a field is left empty)."""
+class FormEnumField(EnumField):
+    """FAB's enum select that answers bad input with a message next to the field: FAB's own
+    field raises a bare KeyError/ValueError (a 500) for an empty or unknown value. Nullable
+    columns get an empty first choice."""
 
-    def __init__(self, enum_class, label=None, validators=None, **kwargs):
+    def __init__(self, enum_class, label=None, validators=None, nullable=True, **kwargs):
         super().__init__(enum_class, list(enum_class.__members__), label=label,
                          validators=list(validators or []), widget=Select2Widget(), **kwargs)
-        self.choices = [("", "—")] + list(self.choices)
+        self.nullable = nullable
+        if nullable:
+            self.choices = [("", "—")] + list(self.choices)
         base_coerce = self.coerce
-        self.coerce = lambda v: None if v in ("", None, "None") else base_coerce(v)
+
+        def coerce(value):
+            if value in ("", None, "None"):
+                return None
+            try:
+                return base_coerce(value)
+            except KeyError as exc:  # WTForms turns a ValueError into the field's message
+                raise ValueError(str(_("Not a valid choice."))) from exc
+
+        self.coerce = coerce
 
     def pre_validate(self, form):
         if self.data is None:
+            if not self.nullable:
+                raise ValidationError(str(_("This field is required.")))
             return
         super().pre_validate(form)
 
 
-def optional_enum_fields(datamodel, columns, labels, validators) -> dict:
-    """Replacement fields for the nullable enum columns among ``columns``."""
+def form_enum_fields(datamodel, columns, labels, validators) -> dict:
+    """Replacement fields for the enum columns among ``columns``."""
     fields = {}
     for name in columns or []:
-        if not datamodel.is_enum(name) or not datamodel.is_nullable(name):
+        if not datamodel.is_enum(name):
             continue
         col_type = datamodel.list_columns[name].type
-        fields[name] = OptionalEnumField(col_type.enum_class, label=labels.get(name, name),
-                                         validators=validators.get(name))
+        fields[name] = FormEnumField(col_type.enum_class, label=labels.get(name, name),
+                                     validators=validators.get(name),
+                                     nullable=datamodel.is_nullable(name))
     return fields
 
 
@@ -236,10 +251,10 @@ class ScopedModelView(ScopedRowAccess, ModelView):
         self.formatters_columns = display_formatters(self.datamodel, self.formatters_columns)
         labels, checks = self.label_columns or {}, self.validators_columns or {}
         self.add_form_extra_fields = {
-            **optional_enum_fields(self.datamodel, self.add_columns, labels, checks),
+            **form_enum_fields(self.datamodel, self.add_columns, labels, checks),
             **(self.add_form_extra_fields or {})}
         self.edit_form_extra_fields = {
-            **optional_enum_fields(self.datamodel, self.edit_columns, labels, checks),
+            **form_enum_fields(self.datamodel, self.edit_columns, labels, checks),
             **(self.edit_form_extra_fields or {})}
         super().__init__(**kwargs)
 
