@@ -83,9 +83,10 @@ def _guards(app):
             return "申请人尚未签署书面承诺"
         return None
 
-    engine.register_guard("test_commitment_signed", commitment)
+    manager = app.extensions["measures"]
+    manager.add_guard("test_commitment_signed", commitment)
     yield
-    engine.unregister_guard("test_commitment_signed")
+    manager.remove_guard("test_commitment_signed")
 
 
 def card(instance_id, level, part="main"):
@@ -252,6 +253,36 @@ def test_wrong_role_guard_and_wrong_state_are_refused(app, world):
             engine.start(db.session, project, "pile_first_test", PILE, {}, assistant)
 
 
+def test_guards_come_from_the_running_apps_plugin_manager(app, world):
+    """Two apps in one process do not share guards: the engine asks the app it runs in."""
+    from flask import Flask
+
+    from app.plugins.manager import MeasureManager
+
+    with app.app_context():
+        assistant = user(world, "assistant")
+        inst = engine.start(db.session, new_project(world), "pile_first_test", PILE, {},
+                            assistant)
+        db.session.commit()
+        [view] = engine.available_actions(inst, assistant)
+        assert view.reasons == ["申请人尚未签署书面承诺"]
+        other = Flask("other_app")
+        other.extensions["measures"] = MeasureManager()  # no plugins, no added guards
+        with other.app_context():
+            assert "test_commitment_signed" not in engine.registered_guards()
+            [view] = engine.available_actions(inst, assistant, session=db.session)
+            assert not view.enabled
+            assert view.reasons == ["动作“提交”的条件“test_commitment_signed”未注册，暂不能执行"]
+            other.extensions["measures"].add_guard("test_commitment_signed",
+                                                   lambda session, instance, ctx: None)
+            [view] = engine.available_actions(inst, assistant, session=db.session)
+            assert view.enabled
+        # The first app's guard is untouched by the second app's addition.
+        [view] = engine.available_actions(inst, assistant)
+        assert view.reasons == ["申请人尚未签署书面承诺"]
+        db.session.rollback()
+
+
 def test_region_overrides_roles_and_time_limits(app, world):
     with app.app_context():
         project = new_project(world)
@@ -282,7 +313,8 @@ def test_effects_and_callbacks_run_and_a_failing_effect_undoes_the_move(app, wor
         def callback(session, instance, step):
             seen.append(("callback", step.action))
 
-        engine.after_transition_callbacks.append(callback)
+        manager = app.extensions["measures"]
+        manager.add_after_transition(callback)
         try:
             inst = engine.start(db.session, project, "pile_first_test", d,
                                 {"commitment_signed": True}, assistant)
@@ -313,7 +345,7 @@ def test_effects_and_callbacks_run_and_a_failing_effect_undoes_the_move(app, wor
             assert [s.action for s in inst2.steps] == ["start", "submit"]
             db.session.commit()
         finally:
-            engine.after_transition_callbacks.remove(callback)
+            manager.remove_after_transition(callback)
 
 
 def test_parallel_split_joins_only_after_every_selected_branch(app, world):

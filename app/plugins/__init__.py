@@ -27,8 +27,7 @@ def load_plugins(app, appbuilder=None, view_bases: tuple[type, ...] = ()) -> Non
 
     manager = MeasureManager(disabled=app.config.get("DISABLED_PLUGINS") or ())
     manager.load()
-    app.extensions[EXTENSION] = manager
-    manager.install_into_engine()
+    app.extensions[EXTENSION] = manager  # the workflow engine asks it for guards/effects
     if appbuilder is None:
         return
     manager.register_views(appbuilder, view_bases)

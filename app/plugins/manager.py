@@ -7,13 +7,19 @@ import importlib.metadata
 import logging
 import pkgutil
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from . import hookspecs
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.models import WorkflowInstance, WorkflowStep
+
 from .types import PARAM_TYPES, LedgerColumn, MeasureSpec, ParamSpec, PluginInfo
 
 log = logging.getLogger(__name__)
@@ -39,6 +45,10 @@ class MeasureManager:
         self.disabled = set(disabled)
         self.plugins: dict[str, PluginInfo] = {}
         self._translations: dict | None = None
+        # In-process additions of this app (not plugins): see add_guard and friends.
+        self._extra_guards: dict[str, Callable] = {}
+        self._extra_effects: dict[str, Callable] = {}
+        self._after_transition: list[Callable] = []
 
     # -- discovery -------------------------------------------------------------------
     def load(self, builtin_package: str = "app.plugins", entry_points: bool = True) -> MeasureManager:
@@ -198,11 +208,34 @@ class MeasureManager:
     def plugin_of(self, spec: MeasureSpec) -> PluginInfo | None:
         return self.plugins.get(spec.plugin)
 
-    def guards(self) -> dict:
-        return _merge_dicts(self.pm.hook.measure_guards())
+    def guards(self) -> dict[str, Callable]:
+        """The plugins' guards by name (what the workflow engine asks at each check), plus
+        those added in-process with ``add_guard``. Asked of the plugins at each call (a
+        handful of dict merges), so a plugin unregistered as broken is gone at once."""
+        return {**_merge_dicts(self.pm.hook.measure_guards()), **self._extra_guards}
 
-    def effects(self) -> dict:
-        return _merge_dicts(self.pm.hook.measure_effects())
+    def effects(self) -> dict[str, Callable]:
+        return {**_merge_dicts(self.pm.hook.measure_effects()), **self._extra_effects}
+
+    def add_guard(self, name: str, fn: Callable) -> None:
+        """A guard of this app only (tests, an app's own code), not from a plugin."""
+        self._extra_guards[name] = fn
+
+    def remove_guard(self, name: str) -> None:
+        self._extra_guards.pop(name, None)
+
+    def add_effect(self, name: str, fn: Callable) -> None:
+        self._extra_effects[name] = fn
+
+    def remove_effect(self, name: str) -> None:
+        self._extra_effects.pop(name, None)
+
+    def add_after_transition(self, callback: Callable) -> None:
+        """``callback(session, instance, step)`` after every step, in this app only."""
+        self._after_transition.append(callback)
+
+    def remove_after_transition(self, callback: Callable) -> None:
+        self._after_transition.remove(callback)
 
     def reminder_rules(self) -> list:
         """The plugins' reminder rules (callables); anything else is logged and left out."""
@@ -228,8 +261,13 @@ class MeasureManager:
     def translate(self, msgid: str, locale: str) -> str:
         return self.translations().get(locale, {}).get(msgid, msgid)
 
-    def after_transition(self, session, instance, step) -> None:
+    def after_transition(self, session: Session, instance: WorkflowInstance,
+                         step: WorkflowStep) -> None:
+        """Called by the engine after every step (manual or automatic), inside the step's
+        transaction: the plugins' hook, then the in-process callbacks."""
         self.pm.hook.after_transition(session=session, instance=instance, step=step)
+        for callback in list(self._after_transition):
+            callback(session, instance, step)
 
     def register_views(self, appbuilder, view_bases: tuple[type, ...] = ()) -> None:
         """Let each plugin add its screens and APIs. A plugin gets the app builder through
@@ -244,32 +282,6 @@ class MeasureManager:
             except Exception as err:  # noqa: BLE001 - reported on the plugin screen
                 info.error = f"界面注册失败 views failed: {_error_text(err)}"
                 log.error("views of plugin %s failed: %s", impl.plugin_name, info.error)
-
-    # -- the engine's registries -----------------------------------------------------------
-    def install_into_engine(self) -> bool:
-        """Give the workflow engine the plugins' guards, effects and after-transition hook.
-        Returns False when the engine is not there (yet)."""
-        try:
-            from app.workflow import engine
-        except ImportError:
-            log.warning("app.workflow.engine not importable: guards/effects not registered")
-            return False
-        for name, fn in self.guards().items():
-            engine.register_guard(name, fn)
-        for name, fn in self.effects().items():
-            engine.register_effect(name, fn)
-        callbacks = engine.after_transition_callbacks
-        # One app (and so one manager) at a time owns the callback: a second create_app
-        # (tests) replaces the first's instead of calling both.
-        callbacks[:] = [cb for cb in callbacks if not getattr(cb, "_hbdb_plugins", False)]
-        manager = self
-
-        def after_transition(session, instance, step, *args, **kwargs):
-            manager.after_transition(session, instance, step)
-
-        after_transition._hbdb_plugins = True  # type: ignore[attr-defined]
-        callbacks.append(after_transition)
-        return True
 
 
 class ScopedViewsOnly:

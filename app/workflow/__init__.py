@@ -1,7 +1,7 @@
 """The workflow engine of the innovation measures (docs/domain.md).
 
 - ``definition``: the definition format (dataclasses, JSON round-trip, ``validate``/``parse``);
-- ``engine``: ``start``, ``available_actions``, ``transition``, guard/effect registry;
+- ``engine``: ``start``, ``available_actions``, ``transition``, guards and effects asked of the app's plugin manager;
 - ``cards``: yellow/red cards for the states' time limits;
 - ``diagram``: the SVG drawing of a definition.
 """
@@ -11,12 +11,8 @@ from .engine import (
                      StartRefused,
                      TransitionRefused,
                      WorkflowError,
-                     after_start_callbacks,
-                     after_transition_callbacks,
                      available_actions,
                      cancel,
-                     register_effect,
-                     register_guard,
                      start,
                      timeline,
                      transition,
@@ -24,7 +20,6 @@ from .engine import (
 
 __all__ = [
     "ActionView", "Definition", "DefinitionError", "StartRefused", "State", "Transition",
-    "TransitionRefused", "WorkflowError", "after_start_callbacks", "after_transition_callbacks",
-    "available_actions", "cancel", "parse", "register_effect", "register_guard", "start",
+    "TransitionRefused", "WorkflowError", "available_actions", "cancel", "parse", "start",
     "timeline", "transition", "validate",
 ]

@@ -18,16 +18,20 @@ state. Time limits: ``instance.params["time_limits"][state]`` overrides the stat
 transition's ``roles`` (both filled from the region's measure settings when starting).
 
 Guards and effects are named in the definition and resolved, in order, from the dicts
-passed to ``start`` / ``transition``, then the process-wide registry
-(``register_guard`` / ``register_effect``). An unknown guard refuses (fails closed); an
-unknown effect refuses too, before anything moves.
+passed to ``start`` / ``transition``, then the running app's plugin manager
+(``app.extensions["measures"]``, asked at call time: two apps in one process never share
+a guard, and a plugin switched off is gone at once). An unknown guard refuses (fails
+closed); an unknown effect refuses too, before anything moves. After every step the
+manager's ``after_transition`` runs inside the same transaction.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
@@ -47,13 +51,45 @@ AfterTransition = Callable[[Session, WorkflowInstance, WorkflowStep], None]
 MAIN = "main"
 _MAX_AUTO = 100
 
-_GUARDS: dict[str, Guard] = {}
-_EFFECTS: dict[str, Effect] = {}
-# The plugin manager appends callables (session, instance, step), called after every step
-# (manual or automatic), inside the same transaction.
-after_transition_callbacks: list[AfterTransition] = []
-# Called as (session, instance) after an instance is started.
-after_start_callbacks: list[Callable[[Session, WorkflowInstance], None]] = []
+# The key under which the app factory keeps the plugin manager (app.plugins.EXTENSION;
+# not imported: the plugins sit beside the engine and import it).
+REGISTRY_EXTENSION = "measures"
+
+
+class Registry(Protocol):
+    """What the engine asks the app's plugin manager (app/plugins/manager.py)."""
+
+    def guards(self) -> dict[str, Guard]: ...
+
+    def effects(self) -> dict[str, Effect]: ...
+
+    def after_transition(self, session: Session, instance: WorkflowInstance,
+                         step: WorkflowStep) -> None: ...
+
+
+def registry() -> Registry | None:
+    """The running app's guard/effect registry; None outside an app (a plain script passes
+    its guards and effects to ``start``/``transition`` itself)."""
+    if not has_app_context():
+        return None
+    return current_app.extensions.get(REGISTRY_EXTENSION)
+
+
+def registered_guards() -> dict[str, Guard]:
+    reg = registry()
+    return dict(reg.guards()) if reg is not None else {}
+
+
+def registered_effects() -> dict[str, Effect]:
+    reg = registry()
+    return dict(reg.effects()) if reg is not None else {}
+
+
+def _after_transition(session: Session, instance: WorkflowInstance, step: WorkflowStep
+                      ) -> None:
+    reg = registry()
+    if reg is not None:
+        reg.after_transition(session, instance, step)
 
 
 class WorkflowError(Exception):
@@ -71,31 +107,6 @@ class TransitionRefused(WorkflowError):
 
 class StartRefused(WorkflowError):
     pass
-
-
-# -- registry ---------------------------------------------------------------------------
-def register_guard(name: str, fn: Guard) -> None:
-    _GUARDS[name] = fn
-
-
-def register_effect(name: str, fn: Effect) -> None:
-    _EFFECTS[name] = fn
-
-
-def unregister_guard(name: str) -> None:
-    _GUARDS.pop(name, None)
-
-
-def unregister_effect(name: str) -> None:
-    _EFFECTS.pop(name, None)
-
-
-def registered_guards() -> dict[str, Guard]:
-    return dict(_GUARDS)
-
-
-def registered_effects() -> dict[str, Effect]:
-    return dict(_EFFECTS)
 
 
 # -- views for the screens ----------------------------------------------------------------
@@ -186,8 +197,9 @@ def _role_reason(instance, t: Transition, user) -> str | None:
 def _guard_reasons(session, instance, t: Transition, ctx: dict, guards: dict | None
                    ) -> list[str]:
     reasons = []
+    known = registered_guards()
     for name in t.guards:
-        fn = (guards or {}).get(name) or _GUARDS.get(name)
+        fn = (guards or {}).get(name) or known.get(name)
         if fn is None:
             reasons.append(_("The condition “%(guard)s” of the action “%(action)s” is not "
                              "registered: the action cannot be performed for now",
@@ -268,8 +280,6 @@ def start(session: Session, project, measure_key: str, definition: dict | Defini
                         attachments=[], at=utcnow())
     session.add(step)
     session.flush()
-    for cb in list(after_start_callbacks):
-        cb(session, instance)
     _run_auto(session, instance, defn, user, today, guards, effects, {})
     _maybe_complete(instance, defn)
     session.flush()
@@ -416,8 +426,7 @@ def transition(session: Session, instance_or_id, action: str, user, comment: str
             step.fields = given or None
         _run_effects(session, instance, t, ctx, effects, steps[0])
         for step in steps:
-            for cb in list(after_transition_callbacks):
-                cb(session, instance, step)
+            _after_transition(session, instance, step)
         _run_auto(session, instance, defn, user, today, guards, effects, context)
         _maybe_complete(instance, defn)
         session.flush()
@@ -425,8 +434,9 @@ def transition(session: Session, instance_or_id, action: str, user, comment: str
 
 
 def _check_effects(t: Transition, effects: dict | None) -> None:
+    known = registered_effects()
     for name in t.effects:
-        if name not in (effects or {}) and name not in _EFFECTS:
+        if name not in (effects or {}) and name not in known:
             raise TransitionRefused(_("The effect “%(effect)s” of the action “%(action)s” is "
                                       "not registered: the action cannot be performed for now",
                                       effect=name, action=t.title))
@@ -434,8 +444,9 @@ def _check_effects(t: Transition, effects: dict | None) -> None:
 
 def _run_effects(session, instance, t: Transition, ctx: dict, effects, step) -> None:
     ctx = dict(ctx, step=step)
+    known = registered_effects()
     for name in t.effects:
-        fn = (effects or {}).get(name) or _EFFECTS[name]
+        fn = (effects or {}).get(name) or known[name]
         fn(session, instance, ctx)
 
 
@@ -490,7 +501,8 @@ def _auto_ready(session, instance, defn, t: Transition, user, today, guards, eff
     chosen = _split_branches(instance, t) if t.split else []
     if t.split and not chosen:
         return None
-    if any(n not in (effects or {}) and n not in _EFFECTS for n in t.effects):
+    known = registered_effects()
+    if any(n not in (effects or {}) and n not in known for n in t.effects):
         return None
     return holder, chosen, ctx, tokens
 
@@ -510,8 +522,7 @@ def _run_auto(session, instance, defn: Definition, user, today, guards, effects,
                            today, dict(tokens))
             _run_effects(session, instance, t, ctx, effects, steps[0])
             for step in steps:
-                for cb in list(after_transition_callbacks):
-                    cb(session, instance, step)
+                _after_transition(session, instance, step)
             fired = True
             break
         if not fired:
@@ -598,9 +609,8 @@ def _date(value) -> dt.date | None:
 
 __all__ = [
     "ActionView", "AfterTransition", "DefinitionError", "Effect", "Guard", "MAIN",
-    "StartRefused", "TransitionRefused", "WorkflowError", "after_start_callbacks",
-    "after_transition_callbacks", "allowed_roles", "available_actions", "cancel",
-    "current_states", "definition_of", "register_effect", "register_guard",
-    "registered_effects", "registered_guards", "role_keys", "start", "time_limit",
-    "timeline", "token_views", "transition", "unregister_effect", "unregister_guard",
+    "REGISTRY_EXTENSION", "Registry", "StartRefused", "TransitionRefused", "WorkflowError",
+    "allowed_roles", "available_actions", "cancel", "current_states", "definition_of",
+    "registered_effects", "registered_guards", "registry", "role_keys", "start", "time_limit",
+    "timeline", "token_views", "transition",
 ]

@@ -42,21 +42,12 @@ def fake_plugins(app, tmp_path, monkeypatch):
 
     write_distribution(tmp_path, ENTRY_POINTS)
     monkeypatch.syspath_prepend(str(tmp_path))
-    original = app.extensions["measures"]
     with app.app_context():
         manager = MeasureManager(disabled=app.config.get("DISABLED_PLUGINS") or ()).load()
-        manager.install_into_engine()
     monkeypatch.setitem(app.extensions, "measures", manager)
     good.EVENTS.clear()
     yield manager
     with app.app_context():
-        from app.workflow import engine
-
-        for name in manager.guards():
-            engine.unregister_guard(name)
-        for name in manager.effects():
-            engine.unregister_effect(name)
-        original.install_into_engine()
         _cleanup()
 
 
