@@ -4,16 +4,25 @@ third-party measures come from the ``hbdb.measures`` entry-point group."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext
 
 from .hookspecs import ENTRY_POINT_GROUP, hookimpl  # noqa: F401  (what plugins import)
 from .types import MeasureSpec, ParamSpec  # noqa: F401
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flask import Flask
+    from flask_appbuilder import AppBuilder
+
+    from .manager import MeasureManager
+
 EXTENSION = "measures"
 
 
-def load_plugins(app, appbuilder=None, view_bases: tuple[type, ...] = ()) -> None:
+def load_plugins(app: Flask, appbuilder: AppBuilder | None=None, view_bases: tuple[type, ...] = ()) -> None:
     """Discover, check and register the measure plugins (called by the app factory).
 
     A misspelt hook in a built-in plugin stops the start-up (PluginContractError); a
@@ -83,7 +92,7 @@ _GENERATED_HELP = {
 }
 
 
-def generated_text(text: str, translate_label) -> str | None:
+def generated_text(text: str, translate_label: Callable[[str], str]) -> str | None:
     """``text`` in the current language when it is a label or help text the host generates
     for a definition's parameters (the quoted label through ``translate_label``), else
     None."""
@@ -97,14 +106,14 @@ def generated_text(text: str, translate_label) -> str | None:
     return None
 
 
-def manager_of(app=None):
+def manager_of(app: Flask | None=None) -> MeasureManager:
     """The running app's MeasureManager."""
     from flask import current_app
 
     return (app or current_app).extensions[EXTENSION]
 
 
-def current_manager():
+def current_manager() -> MeasureManager | None:
     """The running app's MeasureManager, or None outside an app (plain scripts)."""
     from flask import current_app, has_app_context
 

@@ -2,18 +2,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from app import clock
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import LedgerColumn, MeasureSpec
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
-def instance_params(instance) -> dict:
+    from app.models import WorkflowInstance
+
+    from .types import ParamSpec
+
+
+def instance_params(instance: WorkflowInstance) -> dict:
     """A copy of the instance's parameters; assign it back so the JSON column is saved."""
     return dict(instance.params or {})
 
 
-def as_date(value) -> dt.date | None:
+def as_date(value: object) -> dt.date | None:
     """A date from a date, a datetime or an ISO string; None when there is none."""
     if not value:
         return None
@@ -27,7 +35,7 @@ def as_date(value) -> dt.date | None:
         return None
 
 
-def say(zh_template: str, /, **values) -> str:
+def say(zh_template: str, /, **values: object) -> str:
     """A message of a built-in measure (a guard's refusal, …) in the current language.
 
     ``zh_template`` is the Chinese sentence as the user reads it in the Chinese UI, with
@@ -82,29 +90,29 @@ class BuiltinMeasure:
         return self.name
 
     @hookimpl
-    def provide_measures(self):
+    def provide_measures(self) -> list[MeasureSpec]:
         return [MeasureSpec(key=self.key, name=self.name, version=self.version,
                             definition=self.definition,
                             description=self.definition.get("description", ""),
                             parameters=self.parameters)]
 
     @hookimpl
-    def measure_guards(self):
+    def measure_guards(self) -> dict[str, Callable]:
         return {f"{self.key}.{name}": fn for name, fn in self.guards.items()}
 
     @hookimpl
-    def measure_effects(self):
+    def measure_effects(self) -> dict[str, Callable]:
         return {f"{self.key}.{name}": fn for name, fn in self.effects.items()}
 
     @hookimpl
-    def ledger_columns(self):
+    def ledger_columns(self) -> list[LedgerColumn]:
         if not self.ledger_column:
             return []
         header, value, width = self.ledger_column
         return [LedgerColumn(header, self.key, value, width)]
 
     @hookimpl
-    def translations(self):
+    def translations(self) -> dict[str, dict[str, str]]:
         return {"en": english(self.definition, self.parameters, self.english_words)}
 
 
@@ -125,7 +133,7 @@ COMMON_EN = {
 }
 
 
-def definition_labels(definition: dict, parameters=()) -> list[str]:
+def definition_labels(definition: dict, parameters: Iterable[ParamSpec]=()) -> list[str]:
     """Every text of a measure a user reads, in definition order (no duplicates): name,
     description, state, transition and branch labels, the actions' field labels, help and
     choice labels, and the parameters' labels, help and choice labels (the labels
@@ -159,7 +167,7 @@ def definition_labels(definition: dict, parameters=()) -> list[str]:
     return out
 
 
-def english(definition: dict, parameters, words: dict) -> dict:
+def english(definition: dict, parameters: Iterable[ParamSpec], words: dict) -> dict:
     """A built-in measure's "en" catalogue: ``words`` (its own Chinese → English) plus the
     shared :data:`COMMON_EN` words its definition and parameters use."""
     used = set(definition_labels(definition, parameters))

@@ -15,7 +15,19 @@ Core features (low-code measures) register through the same hooks.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pluggy
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flask_appbuilder import AppBuilder
+    from sqlalchemy.orm import Session
+
+    from app.models import WorkflowInstance, WorkflowStep
+
+    from .types import LedgerColumn, MeasureSpec
 
 PROJECT = "hbdb"
 ENTRY_POINT_GROUP = "hbdb.measures"
@@ -25,7 +37,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def provide_measures():
+def provide_measures() -> list[MeasureSpec]:
     """The measures (创新举措) this plugin provides.
 
     :return: a list of :class:`app.plugins.types.MeasureSpec` — key (unique across all
@@ -39,7 +51,7 @@ def provide_measures():
 
 
 @hookspec
-def measure_guards():
+def measure_guards() -> dict[str, Callable]:
     """Guard conditions the plugin's definitions name.
 
     :return: ``{guard name: fn}``; the engine calls ``fn`` before a transition naming the
@@ -49,7 +61,7 @@ def measure_guards():
 
 
 @hookspec
-def measure_effects():
+def measure_effects() -> dict[str, Callable]:
     """Effects the plugin's definitions name (e.g. create an approval item, record the
     time a permit was issued).
 
@@ -58,12 +70,12 @@ def measure_effects():
 
 
 @hookspec
-def register_views(appbuilder):
+def register_views(appbuilder: AppBuilder) -> None:
     """Add the plugin's own screens or API (called once, after the core views)."""
 
 
 @hookspec
-def reminder_rules():
+def reminder_rules() -> list[Callable]:
     """Extra deadlines for the daily warning scan (yellow/red cards), beyond the time
     limits of the workflow's states (which the scan watches by itself).
 
@@ -77,7 +89,7 @@ def reminder_rules():
 
 
 @hookspec
-def ledger_columns():
+def ledger_columns() -> list[LedgerColumn]:
     """Extra columns for the 重大项目推进台账 Excel ledger (group 创新举措).
 
     :return: a list of :class:`~app.plugins.types.LedgerColumn` — header, measure key
@@ -87,7 +99,7 @@ def ledger_columns():
 
 
 @hookspec
-def translations():
+def translations() -> dict[str, dict[str, str]]:
     """The plugin's own UI strings.
 
     :return: ``{locale: {msgid: translation}}``, e.g. ``{"zh": {"Pile permit": "桩基许可"}}``.
@@ -95,7 +107,7 @@ def translations():
 
 
 @hookspec
-def after_transition(session, instance, step):
+def after_transition(session: Session, instance: WorkflowInstance, step: WorkflowStep) -> None:
     """Called after the engine ran a transition (inside the same transaction; don't commit).
 
     :param session: the SQLAlchemy session of the transition.

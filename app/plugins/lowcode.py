@@ -3,6 +3,7 @@ through the same ``provide_measures`` hook as the built-in and third-party plugi
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import has_app_context
 from sqlalchemy import select
@@ -11,12 +12,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from .hookspecs import hookimpl
 from .types import MeasureSpec, standard_parameters
 
+if TYPE_CHECKING:
+    from app.models import WorkflowDefinition
+
 log = logging.getLogger(__name__)
 
 NAME = "lowcode"
 
 
-def spec_from_definition(row) -> MeasureSpec:
+def spec_from_definition(row: WorkflowDefinition) -> MeasureSpec:
     definition = row.definition or {}
     return MeasureSpec(
         key=row.key, name=row.name, version=str(row.version),
@@ -33,7 +37,7 @@ class LowCodeMeasures:
     dynamic = True  # its measures are rows: read at each call, not checked at start-up
 
     @hookimpl
-    def provide_measures(self):
+    def provide_measures(self) -> list[MeasureSpec]:
         if not has_app_context():
             return []
         from app.extensions import db

@@ -16,6 +16,7 @@ import pluggy
 from . import hookspecs
 
 if TYPE_CHECKING:
+    from flask_appbuilder import AppBuilder
     from sqlalchemy.orm import Session
 
     from app.models import WorkflowInstance, WorkflowStep
@@ -269,7 +270,7 @@ class MeasureManager:
         for callback in list(self._after_transition):
             callback(session, instance, step)
 
-    def register_views(self, appbuilder, view_bases: tuple[type, ...] = ()) -> None:
+    def register_views(self, appbuilder: AppBuilder, view_bases: tuple[type, ...] = ()) -> None:
         """Let each plugin add its screens and APIs. A plugin gets the app builder through
         a guard that accepts only classes deriving from ``view_bases`` (the scoped bases
         of ``app.views``, given by the factory): a view that could reach rows outside the
@@ -291,7 +292,7 @@ class ScopedViewsOnly:
 
     _GUARDED = ("add_view", "add_view_no_menu", "add_api")
 
-    def __init__(self, appbuilder, view_bases: tuple[type, ...], plugin: str,
+    def __init__(self, appbuilder: AppBuilder, view_bases: tuple[type, ...], plugin: str,
                  info: PluginInfo | None = None) -> None:
         self._appbuilder = appbuilder
         self._bases = tuple(view_bases)
@@ -353,7 +354,7 @@ def _type_ok(param: ParamSpec, value) -> bool:
     return isinstance(value, list)
 
 
-def measure_problems(spec) -> list[str]:
+def measure_problems(spec: object) -> list[str]:
     """What is wrong with a measure a plugin provides (empty when it is usable)."""
     if not isinstance(spec, MeasureSpec):
         return [f"不是 MeasureSpec (got {type(spec).__name__})"]

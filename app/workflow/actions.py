@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,11 @@ from app.services.errors import DomainValidationError
 from . import engine
 from . import fields as action_fields
 from .definition import Transition
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from app.models import AppUser
 
 AttachmentRefused = workflow_files.AttachmentRefused
 TransitionRefused = engine.TransitionRefused
@@ -54,7 +59,7 @@ def transition_of(instance: WorkflowInstance, action: str) -> Transition | None:
 
 
 def values_from_form(instance: WorkflowInstance, action: str, branch: str | None,
-                     formdata) -> dict | None:
+                     formdata: Mapping[str, Any]) -> dict | None:
     """The raw values of the action's own inputs in a posted form
     (``f:<action>[|<branch>]:<name>``); None for an unknown action."""
     t = transition_of(instance, action)
@@ -63,10 +68,10 @@ def values_from_form(instance: WorkflowInstance, action: str, branch: str | None
     return action_fields.raw_from_form(formdata, t, action_fields.form_prefix(action, branch))
 
 
-def perform_action(session: Session, instance: WorkflowInstance, user, action: str, *,
+def perform_action(session: Session, instance: WorkflowInstance, user: AppUser | None, action: str, *,
                    branch: str | None = None, comment: str | None = None,
                    values: Mapping[str, Any] | None = None, files: Iterable = (),
-                   today=None) -> ActionResult:
+                   today: dt.date | None=None) -> ActionResult:
     """Take ``action`` on ``instance`` as ``user`` with the raw field ``values`` and the
     uploaded ``files``; see the module's docstring for the refusals."""
     t = transition_of(instance, action)

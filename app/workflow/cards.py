@@ -131,7 +131,7 @@ def qualifying(session: Session, today: dt.date) -> dict[Key, dict]:
     return out
 
 
-def raise_workflow_cards(session: Session, today: dt.date, result=None,
+def raise_workflow_cards(session: Session, today: dt.date, result: dict | None=None,
                          notify: bool = True) -> dict:
     """Raise and clear the workflow cards for ``today``; flushes, the caller commits.
 

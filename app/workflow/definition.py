@@ -220,7 +220,7 @@ class Definition:
         out.update(self.extra)
         return out
 
-    def to_json(self, **kw) -> str:
+    def to_json(self, **kw: Any) -> str:
         kw.setdefault("ensure_ascii", False)
         kw.setdefault("indent", 2)
         return json.dumps(self.to_dict(), **kw)
@@ -449,7 +449,7 @@ def validate(defn: DefinitionLike, known_roles: Iterable[str] | None = None,
     return problems
 
 
-def parse(defn: DefinitionLike, **kw) -> Definition:
+def parse(defn: DefinitionLike, **kw: Any) -> Definition:
     """The definition, or ``DefinitionError`` listing every problem."""
     d = _as_definition(defn)
     problems = validate(d, **kw)

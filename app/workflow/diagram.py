@@ -24,10 +24,14 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 from .definition import Definition
 from .messages import _
+
+if TYPE_CHECKING:
+    from app.models import WorkflowInstance
 
 FONT = "Noto Sans CJK SC, sans-serif"
 BOX_H = 40
@@ -435,7 +439,7 @@ def render_svg(definition: dict | Definition, current_states: Iterable[str] = ()
     return "\n".join(out)
 
 
-def render_instance_svg(instance, translate: Callable[[str], str] | None = None) -> str:
+def render_instance_svg(instance: WorkflowInstance, translate: Callable[[str], str] | None = None) -> str:
     """A running (or finished) instance's own definition snapshot, its current states
     highlighted (labels through ``translate``, see :func:`render_svg`)."""
     return render_svg(instance.definition,

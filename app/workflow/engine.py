@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
@@ -43,6 +43,9 @@ from app.services import calendar
 from .definition import Definition, DefinitionError, Transition, parse
 from .fields import describe as describe_fields
 from .messages import _, join_names, join_reasons
+
+if TYPE_CHECKING:
+    from app.models import AppUser, Project
 
 Guard = Callable[[Session, WorkflowInstance, dict], str | None]
 Effect = Callable[[Session, WorkflowInstance, dict], None]
@@ -134,7 +137,7 @@ def definition_of(instance: WorkflowInstance) -> Definition:
     return Definition.from_dict(instance.definition)
 
 
-def role_keys(user) -> set[str]:
+def role_keys(user: AppUser | None) -> set[str]:
     """The role keys (assistant, dept, …) a user holds."""
     from app.security.roles import ROLES_BY_NAME
 
@@ -154,7 +157,7 @@ def allowed_roles(instance: WorkflowInstance, t: Transition) -> list[str]:
     return list(roles) if roles is not None else list(t.roles)
 
 
-def time_limit(instance: WorkflowInstance, state: str, defn: Definition | None = None):
+def time_limit(instance: WorkflowInstance, state: str, defn: Definition | None = None) -> int | None:
     defn = defn or definition_of(instance)
     limits = (instance.params or {}).get("time_limits") or {}
     if state in limits and limits[state] is not None:
@@ -249,8 +252,8 @@ def _context(user, t: Transition, branch, comment, attachments, context, today) 
 
 
 # -- starting -----------------------------------------------------------------------------
-def start(session: Session, project, measure_key: str, definition: dict | Definition,
-          params: dict | None = None, user=None, *, today: dt.date | None = None,
+def start(session: Session, project: Project | int, measure_key: str, definition: dict | Definition,
+          params: dict | None = None, user: AppUser | None=None, *, today: dt.date | None = None,
           guards: dict | None = None, effects: dict | None = None,
           allow_duplicate: bool = False, comment: str | None = None) -> WorkflowInstance:
     """Start ``measure_key`` on ``project`` (an object or id) with a snapshot of
@@ -287,7 +290,7 @@ def start(session: Session, project, measure_key: str, definition: dict | Defini
 
 
 # -- what can be done ------------------------------------------------------------------------
-def available_actions(instance: WorkflowInstance, user, *, session: Session | None = None,
+def available_actions(instance: WorkflowInstance, user: AppUser | None, *, session: Session | None = None,
                       context: dict | None = None, guards: dict | None = None,
                       include_auto: bool = False) -> list[ActionView]:
     """The transitions ``user`` may take now: role allowed and from-state held by a token
@@ -356,7 +359,7 @@ def _load(session: Session, instance_or_id) -> WorkflowInstance:
     return instance
 
 
-def transition(session: Session, instance_or_id, action: str, user, comment: str | None = None,
+def transition(session: Session, instance_or_id: WorkflowInstance | int, action: str, user: AppUser | None, comment: str | None = None,
                attachments: list | None = None, branch: str | None = None,
                context: dict | None = None, *, today: dt.date | None = None,
                guards: dict | None = None, effects: dict | None = None) -> WorkflowStep:
@@ -538,7 +541,7 @@ def _maybe_complete(instance, defn: Definition) -> None:
 
 
 # -- cancelling -------------------------------------------------------------------------------
-def cancel(session: Session, instance_or_id, user, comment: str | None = None
+def cancel(session: Session, instance_or_id: WorkflowInstance | int, user: AppUser | None, comment: str | None = None
            ) -> WorkflowStep:
     """Stop a running instance (status CANCELLED); the history stays readable."""
     instance = _load(session, instance_or_id)

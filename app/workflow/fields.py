@@ -30,9 +30,16 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .messages import _, join_names
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.models import AppUser, WorkflowInstance
+
+    from .definition import Transition
 
 TYPES = ("text", "textarea", "date", "bool", "int", "item", "choice", "multichoice")
 CHOICE_TYPES = ("choice", "multichoice")
@@ -86,7 +93,7 @@ def _choice_pairs(choices) -> list[tuple[Any, str]] | None:
     return out
 
 
-def fields_of(transition) -> list[Field]:
+def fields_of(transition: Transition | None) -> list[Field]:
     """The fields ``transition`` declares (entries without a name are skipped: ``validate``
     reports them)."""
     spec = (getattr(transition, "extra", None) or {}).get("fields") if transition else None
@@ -96,7 +103,7 @@ def fields_of(transition) -> list[Field]:
 
 
 # -- the definition's check ------------------------------------------------------------------
-def spec_problems(transition) -> list[str]:
+def spec_problems(transition: Transition) -> list[str]:
     """What is wrong with the ``fields`` a transition declares (``validate`` lists them with
     the definition's other problems)."""
     if "fields" not in transition.extra:
@@ -143,7 +150,7 @@ def spec_problems(transition) -> list[str]:
 
 
 # -- the project's items ------------------------------------------------------------------------
-def item_choices(session, instance, user=None) -> list[tuple[int, str]]:
+def item_choices(session: Session, instance: WorkflowInstance, user: AppUser | None=None) -> list[tuple[int, str]]:
     """(id, "name（status）") of the approval items of the instance's project — those in
     ``user``'s scope when a user is given (a department officer sees their department's)."""
     return [(i.id, f"{i.name}（{i.status}）") for i in _items(session, instance, user)]
@@ -269,7 +276,7 @@ def _whole_number(value) -> int | None:
     return None
 
 
-def parse(session, instance, transition, raw: Mapping | None, *, user=None
+def parse(session: Session, instance: WorkflowInstance, transition: Transition | None, raw: Mapping | None, *, user: AppUser | None=None
           ) -> tuple[dict, dict[str, str]]:
     """The typed context for ``transition`` from ``raw`` (field name → a form's string or a
     JSON value), and the errors (field name → message; a name the action does not declare
@@ -294,7 +301,7 @@ def parse(session, instance, transition, raw: Mapping | None, *, user=None
     return context, errors
 
 
-def describe(session, transition, context: Mapping | None) -> list[dict]:
+def describe(session: Session, transition: Transition | None, context: Mapping | None) -> list[dict]:
     """The declared fields given in ``context`` as (label, text) for the step's record and
     the timeline: an item by its name, a date as YYYY-MM-DD, a tick as 是/否 (through the
     catalogue), choices by their labels. Fields not given are left out."""
@@ -330,7 +337,7 @@ def form_prefix(action: str, branch: str | None = None) -> str:
     return f"{FORM_PREFIX}{action}{'|' + branch if branch else ''}:"
 
 
-def raw_from_form(formdata, transition, prefix: str) -> dict:
+def raw_from_form(formdata: Mapping[str, Any], transition: Transition | None, prefix: str) -> dict:
     """The raw values of ``transition``'s fields in a posted form (a MultiDict)."""
     raw = {}
     for f in fields_of(transition):

@@ -30,7 +30,7 @@ def _(msgid: str, **variables) -> str:
     return gettext(msgid, **variables)
 
 
-def gettext(msgid: str, **variables) -> str:
+def gettext(msgid: str, **variables: object) -> str:
     from flask import current_app, has_app_context
 
     if has_app_context() and "babel" in current_app.extensions:

@@ -19,10 +19,17 @@ writes ``params["registered_on"]``. :func:`ledger_cell` gives the ledger column:
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.plugins.builtin import BuiltinMeasure, say
 from app.plugins.builtin import instance_params as _params
 from app.plugins.builtin import step_day as _today
 from app.plugins.types import standard_parameters
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.models import WorkflowInstance
 
 KEY = "certificate_on_completion"
 NAME = "竣工即发证"
@@ -93,26 +100,26 @@ EN = {
 }
 
 
-def accepted(session, instance, ctx) -> str | None:
+def accepted(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     if _params(instance).get("accepted_on"):
         return None
     return say("联合验收尚未全部通过，不能办理不动产首次登记")
 
 
-def record_acceptance(session, instance, ctx):
+def record_acceptance(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     params = _params(instance)
     params["accepted_on"] = _today(ctx).isoformat()
     instance.params = params
 
 
-def record_registration(session, instance, ctx):
+def record_registration(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     params = _params(instance)
     params["registered_on"] = _today(ctx).isoformat()
     instance.params = params
 
 
 # -- reporting --------------------------------------------------------------------------------
-def acceptance_progress(instance) -> tuple[int, int] | None:
+def acceptance_progress(instance: WorkflowInstance) -> tuple[int, int] | None:
     """(acceptances passed, acceptances run) while the joint acceptance is in progress,
     read from the branch tokens; None before the dispatch and after the join."""
     branches = {k: t.get("state") for k, t in (instance.tokens or {}).items() if k != "main"}
@@ -122,7 +129,7 @@ def acceptance_progress(instance) -> tuple[int, int] | None:
     return done, len(branches)
 
 
-def ledger_cell(instance) -> str:
+def ledger_cell(instance: WorkflowInstance) -> str:
     """The 竣工即发证 ledger cell: the day the certificate was issued, or how far the joint
     acceptance got (reads the instance only)."""
     from app.models.enums import WorkflowInstanceStatus

@@ -20,9 +20,16 @@ guard ``joint_utility.stage_reached`` compares the project's current stage order
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.plugins import plugin_text
 from app.plugins.builtin import COMMON_EN, BuiltinMeasure, say
 from app.plugins.types import ParamSpec, standard_parameters
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.models import WorkflowInstance
 
 KEY = "joint_utility"
 NAME = "水电气讯视联合报装"
@@ -136,7 +143,7 @@ EN = {
 
 
 # -- guards -------------------------------------------------------------------------------
-def _stage_seq(session, code: str):
+def _stage_seq(session: Session, code: str):
     from sqlalchemy import select
 
     from app.models import Stage
@@ -145,7 +152,7 @@ def _stage_seq(session, code: str):
                                                   Stage.region_id.is_(None)))
 
 
-def stage_reached(session, instance, ctx):
+def stage_reached(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     from app.models import Project
 
     code = (instance.params or {}).get("earliest_stage") or "engineering"
@@ -161,7 +168,7 @@ def stage_reached(session, instance, ctx):
     return None
 
 
-def _chosen(ctx):
+def _chosen(ctx: dict):
     units = ctx.get("units")
     if units is None:
         return None
@@ -175,7 +182,7 @@ def _unit_label(unit: str) -> str:
     return plugin_text(BRANCH_LABELS[unit]) if unit in BRANCH_LABELS else unit
 
 
-def units_valid(session, instance, ctx):
+def units_valid(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     chosen = _chosen(ctx)
     allowed = (instance.params or {}).get("units")
     allowed = list(BRANCH_LABELS) if allowed is None else list(allowed)
@@ -192,7 +199,7 @@ def units_valid(session, instance, ctx):
 
 
 # -- effects -------------------------------------------------------------------------------
-def choose_units(session, instance, ctx):
+def choose_units(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     chosen = _chosen(ctx)
     params = dict(instance.params or {})
     if chosen is not None:
@@ -201,18 +208,18 @@ def choose_units(session, instance, ctx):
     instance.params = params
 
 
-def record_completion(session, instance, ctx):
+def record_completion(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     params = dict(instance.params or {})
     params["completed_on"] = str(ctx.get("today") or "")
     instance.params = params
 
 
-def selected_units(instance) -> list[str]:
+def selected_units(instance: WorkflowInstance) -> list[str]:
     units = (instance.params or {}).get("units")
     return list(BRANCH_LABELS) if units is None else list(units)
 
 
-def connected_units(instance) -> list[str]:
+def connected_units(instance: WorkflowInstance) -> list[str]:
     """Selected branches that have connected (their token sits in ``<b>_connected``), or
     all selected once the measure completed."""
     tokens = instance.tokens or {}
@@ -221,7 +228,7 @@ def connected_units(instance) -> list[str]:
     return [b for b, tok in tokens.items() if tok.get("state") == branch_state(b, "connected")]
 
 
-def ledger_cell(instance) -> str:
+def ledger_cell(instance: WorkflowInstance) -> str:
     """The 联合报装 ledger cell: connected branches of the selected ones."""
     tokens = instance.tokens or {}
     if "main" in tokens and tokens["main"]["state"] != "done":

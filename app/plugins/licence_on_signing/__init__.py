@@ -21,9 +21,16 @@ linked to the instance.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.plugins.builtin import BuiltinMeasure, say
 from app.plugins.types import ParamSpec, standard_parameters
 from app.services import item_codes
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.models import WorkflowInstance
 
 KEY = "licence_on_signing"
 NAME = "签约即颁照/交地即发证"
@@ -96,7 +103,7 @@ EN = {
 }
 
 
-def price_paid(session, instance, ctx):
+def price_paid(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     if ctx.get("land_price_paid") or (instance.params or {}).get("land_price_paid"):
         return None
     if "价款已缴清" in str(ctx.get("comment") or ""):
@@ -111,13 +118,13 @@ def _now_iso() -> str:
     return utcnow().replace(microsecond=0).isoformat()
 
 
-def record_prereview(session, instance, ctx):
+def record_prereview(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     params = dict(instance.params or {})
     params["prereview_passed_on"] = str(ctx.get("today") or "")
     instance.params = params
 
 
-def record_issued(session, instance, ctx):
+def record_issued(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     params = dict(instance.params or {})
     at = _now_iso()
     issued = {"planning_permit": at}
@@ -138,7 +145,7 @@ ITEM_CODES = {"planning_permit": (item_codes.LAND_PLANNING_PERMIT,),
                                        item_codes.PROPERTY_FIRST_REGISTRATION)}
 
 
-def _finish_issued_items(session, instance, ctx, issued: dict) -> None:
+def _finish_issued_items(session: Session, instance: WorkflowInstance, ctx: dict, issued: dict) -> None:
     """The project's open items of the documents issued are finished the same day."""
     from app.plugins.builtin import step_day
     from app.workflow import links
@@ -150,7 +157,7 @@ def _finish_issued_items(session, instance, ctx, issued: dict) -> None:
             links.finish_item(session, instance, item, day, f"{labels[doc]}签约当日核发")
 
 
-def ledger_cell(instance) -> str:
+def ledger_cell(instance: WorkflowInstance) -> str:
     """The 签约即颁照 ledger cell: the day issued, or still in pre-review."""
     issued_on = (instance.params or {}).get("issued_on")
     return f"{issued_on}签约即颁证" if issued_on else "预审中"

@@ -45,12 +45,18 @@ Parameters: ``lead_unit`` (type unit: the lead department, one OrgUnit id), ``st
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from app.plugins.builtin import BuiltinMeasure, say
 from app.plugins.builtin import as_date as _as_date
 from app.plugins.builtin import instance_params as _params
 from app.plugins.builtin import step_day as _today
 from app.plugins.types import ParamSpec, standard_parameters
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.models import WorkflowInstance
 
 KEY = "parallel_gaps"
 NAME = "并联审批，容缺后补"
@@ -179,7 +185,7 @@ EN = {
 # -- helpers --------------------------------------------------------------------------------
 
 
-def bad_credit_codes(value) -> set[str]:
+def bad_credit_codes(value: object) -> set[str]:
     """The parameter as a set of codes (a multi-line string, or a list)."""
     if isinstance(value, (list, tuple, set)):
         items = value
@@ -188,7 +194,7 @@ def bad_credit_codes(value) -> set[str]:
     return {str(c).strip().upper() for c in items if str(c).strip()}
 
 
-def _lead_unit_id(instance) -> int | None:
+def _lead_unit_id(instance: WorkflowInstance) -> int | None:
     value = _params(instance).get("lead_unit")
     if isinstance(value, (list, tuple)):
         value = value[0] if value else None
@@ -198,7 +204,7 @@ def _lead_unit_id(instance) -> int | None:
         return None
 
 
-def _stage_items(session, instance, statuses=None):
+def _stage_items(session: Session, instance: WorkflowInstance, statuses=None):
     from sqlalchemy import select
 
     from app.models import ApprovalItem
@@ -223,7 +229,7 @@ def _has_gap(item) -> bool:
                                                           or item.gap_promised_on)
 
 
-def _gap_items(session, instance) -> list:
+def _gap_items(session: Session, instance: WorkflowInstance) -> list:
     """The project's items still waiting for missing materials."""
     from sqlalchemy import select
 
@@ -237,7 +243,7 @@ def _gap_items(session, instance) -> list:
     return [i for i in items if _has_gap(i)]
 
 
-def _supplied_item(session, instance, ctx):
+def _supplied_item(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     """The item whose materials arrived: the context's ``item_id``, else the project's only
     item still waiting for materials; None when it cannot be told."""
     if ctx.get("item_id") not in (None, ""):
@@ -246,7 +252,7 @@ def _supplied_item(session, instance, ctx):
     return waiting[0] if len(waiting) == 1 else None
 
 
-def _context_item(session, instance, ctx):
+def _context_item(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     from app.models import ApprovalItem
 
     try:
@@ -260,13 +266,13 @@ def _context_item(session, instance, ctx):
 
 
 # -- guards --------------------------------------------------------------------------------
-def lead_unit_set(session, instance, ctx) -> str | None:
+def lead_unit_set(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     if _lead_unit_id(instance) is None:
         return say("尚未设置牵头部门（请管理员在举措参数中选择牵头部门）")
     return None
 
 
-def lead_department(session, instance, ctx) -> str | None:
+def lead_department(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     """Only the lead department's own officers launch the parallel stage. A user with
     another role the region grants for the action (e.g. the assistant) acts without a
     unit; a missing lead unit is ``lead_unit_set``'s refusal."""
@@ -296,7 +302,7 @@ def lead_department(session, instance, ctx) -> str | None:
                lead=lead_name, unit=own.name)
 
 
-def not_bad_credit(session, instance, ctx) -> str | None:
+def not_bad_credit(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     from app.models import Project
 
     project = session.get(Project, instance.project_id)
@@ -307,7 +313,7 @@ def not_bad_credit(session, instance, ctx) -> str | None:
     return None
 
 
-def gap_commitment(session, instance, ctx) -> str | None:
+def gap_commitment(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     from app.models.enums import ItemStatus
     from app.workflow.messages import join_reasons
 
@@ -337,7 +343,7 @@ def gap_commitment(session, instance, ctx) -> str | None:
     return join_reasons(reasons) if reasons else None
 
 
-def gap_outstanding(session, instance, ctx) -> str | None:
+def gap_outstanding(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     item = _supplied_item(session, instance, ctx)
     if item is None:
         if ctx.get("item_id") not in (None, ""):
@@ -352,7 +358,7 @@ def gap_outstanding(session, instance, ctx) -> str | None:
     return None
 
 
-def all_finished(session, instance, ctx) -> str | None:
+def all_finished(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     open_items = [i.name for i in _stage_items(session, instance) if i.status.is_open]
     if open_items:
         return say("尚有事项未办结：{items}", items=open_items)
@@ -360,7 +366,7 @@ def all_finished(session, instance, ctx) -> str | None:
 
 
 # -- effects -------------------------------------------------------------------------------
-def accept_stage_items(session, instance, ctx):
+def accept_stage_items(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     from app.models.enums import ItemStatus
     from app.services import items
     from app.workflow import links
@@ -377,7 +383,7 @@ def accept_stage_items(session, instance, ctx):
     instance.params = params
 
 
-def accept_with_gaps(session, instance, ctx):
+def accept_with_gaps(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     from app.services import items
     from app.workflow import links
 
@@ -395,7 +401,7 @@ def accept_with_gaps(session, instance, ctx):
     instance.params = params
 
 
-def record_gaps_supplied(session, instance, ctx):
+def record_gaps_supplied(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     from app.services import items
 
     item = _supplied_item(session, instance, ctx)
@@ -414,14 +420,14 @@ def record_gaps_supplied(session, instance, ctx):
     items.supply_gaps(item)
 
 
-def record_completion(session, instance, ctx):
+def record_completion(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     params = _params(instance)
     params["completed_on"] = _today(ctx).isoformat()
     instance.params = params
 
 
 # -- reporting --------------------------------------------------------------------------------
-def parallel_counts(instance) -> tuple[int, int, int]:
+def parallel_counts(instance: WorkflowInstance) -> tuple[int, int, int]:
     """(items handled in parallel, items accepted with gaps, of those still missing
     materials), from the instance's params."""
     params = _params(instance)
@@ -431,7 +437,7 @@ def parallel_counts(instance) -> tuple[int, int, int]:
     return len(items), len(gaps), waiting
 
 
-def ledger_cell(instance) -> str:
+def ledger_cell(instance: WorkflowInstance) -> str:
     """The 并联审批 ledger cell: how many items ran in parallel and how many with gaps
     (reads the instance only)."""
     from app.models.enums import WorkflowInstanceStatus

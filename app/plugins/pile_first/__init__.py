@@ -35,6 +35,7 @@ permit is a reminder rule: the daily scan shows it as a yellow, then red card.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from app.plugins.builtin import BuiltinMeasure, say
 from app.plugins.builtin import as_date as _as_date
@@ -43,6 +44,13 @@ from app.plugins.builtin import step_day as _today
 from app.plugins.hookspecs import hookimpl
 from app.plugins.types import ParamSpec, ReminderDue, standard_parameters
 from app.services import item_codes
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from sqlalchemy.orm import Session
+
+    from app.models import WorkflowInstance
 
 KEY = "pile_first"
 NAME = "桩基先行许可"
@@ -156,7 +164,7 @@ def _comment(ctx: dict) -> str:
     return str(ctx.get("comment") or "")
 
 
-def _finished_item_coded(session, instance, codes) -> str | None:
+def _finished_item_coded(session: Session, instance: WorkflowInstance, codes) -> str | None:
     """The name of a finished approval item of the instance's project carrying one of
     ``codes``, else None."""
     from app.services import items
@@ -166,7 +174,7 @@ def _finished_item_coded(session, instance, codes) -> str | None:
 
 
 # -- guards ------------------------------------------------------------------------------
-def land_right(session, instance, ctx):
+def land_right(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     params = _params(instance)
     if not params.get("require_land_right", True):
         return None
@@ -180,7 +188,7 @@ def land_right(session, instance, ctx):
                "或勾选“土地使用权已取得”（或在意见中注明“土地使用权已取得”）")
 
 
-def drawing_review(session, instance, ctx):
+def drawing_review(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     params = _params(instance)
     if not params.get("require_drawing_review", True):
         return None
@@ -194,7 +202,7 @@ def drawing_review(session, instance, ctx):
                "（或在意见中注明“桩基施工图审查合格”）")
 
 
-def commitment_signed(session, instance, ctx):
+def commitment_signed(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     if ctx.get("commitment_signed") or _params(instance).get("commitment_signed"):
         return None
     comment = _comment(ctx)
@@ -205,7 +213,7 @@ def commitment_signed(session, instance, ctx):
 
 
 # -- effects -------------------------------------------------------------------------------
-def record_application(session, instance, ctx):
+def record_application(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     from app.workflow import links
 
     params = _params(instance)
@@ -218,14 +226,14 @@ def record_application(session, instance, ctx):
         links.PREREQUISITE)
 
 
-def record_pile_permit(session, instance, ctx):
+def record_pile_permit(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     params = _params(instance)
     params["pile_permit_on"] = _today(ctx).isoformat()
     params.pop("full_permit_on", None)
     instance.params = params
 
 
-def record_full_permit(session, instance, ctx):
+def record_full_permit(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     from app.workflow import links
 
     day = _today(ctx)
@@ -238,15 +246,15 @@ def record_full_permit(session, instance, ctx):
 
 
 # -- reporting --------------------------------------------------------------------------------
-def pile_permit_on(instance) -> dt.date | None:
+def pile_permit_on(instance: WorkflowInstance) -> dt.date | None:
     return _as_date(_params(instance).get("pile_permit_on"))
 
 
-def full_permit_on(instance) -> dt.date | None:
+def full_permit_on(instance: WorkflowInstance) -> dt.date | None:
     return _as_date(_params(instance).get("full_permit_on"))
 
 
-def days_saved(instance) -> int | None:
+def days_saved(instance: WorkflowInstance) -> int | None:
     """Working days piling started ahead of the full construction permit (the baseline:
     no piling before the full permit); None until both permits are issued."""
     from app.services import calendar
@@ -257,7 +265,7 @@ def days_saved(instance) -> int | None:
     return max(0, calendar.working_days_between(pile, full))
 
 
-def ledger_cell(instance) -> str:
+def ledger_cell(instance: WorkflowInstance) -> str:
     """The 桩基先行 ledger cell: working days saved, or how far it got."""
     saved = days_saved(instance)
     if saved is not None:
@@ -268,7 +276,7 @@ def ledger_cell(instance) -> str:
 
 
 # -- reminders --------------------------------------------------------------------------------
-def commitment_due(instance) -> dt.date | None:
+def commitment_due(instance: WorkflowInstance) -> dt.date | None:
     """The day the applicant promised to hold the full construction permit by: the pile
     permit day plus ``commitment_days`` working days; None once the full permit is issued
     (or before the pile permit)."""
@@ -285,7 +293,7 @@ def commitment_due(instance) -> dt.date | None:
     return calendar.add_working_days(pile, max(0, days))
 
 
-def commitment_rule(session, instances):
+def commitment_rule(session: Session, instances: Iterable[WorkflowInstance]) -> Iterator[ReminderDue]:
     """Reminder rule: the written commitment's deadline for the full permit."""
     for instance in instances:
         if instance.measure_key != KEY:
@@ -311,7 +319,7 @@ class PileFirstPlugin(BuiltinMeasure):
                "record_full_permit": record_full_permit}
 
     @hookimpl
-    def reminder_rules(self):
+    def reminder_rules(self) -> list[Callable]:
         return [commitment_rule]
 
 

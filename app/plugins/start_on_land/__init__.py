@@ -25,11 +25,18 @@ gives the ledger column: “YYYY-MM-DD拿地即开工” once issued, else how f
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.plugins.builtin import BuiltinMeasure, say
 from app.plugins.builtin import instance_params as _params
 from app.plugins.builtin import step_day as _today
 from app.plugins.types import ParamSpec, standard_parameters
 from app.services import item_codes
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.models import WorkflowInstance
 
 KEY = "start_on_land"
 NAME = "拿地即开工"
@@ -121,7 +128,7 @@ EN = {
 
 # -- helpers ---------------------------------------------------------------------------
 
-def _finished_item_coded(session, instance, codes) -> str | None:
+def _finished_item_coded(session: Session, instance: WorkflowInstance, codes) -> str | None:
     """The name of a finished approval item of the instance's project carrying one of
     ``codes``, else None."""
     from app.workflow import links
@@ -130,7 +137,7 @@ def _finished_item_coded(session, instance, codes) -> str | None:
     return items[0].name if items else None
 
 
-def land_evidence(session, instance, ctx) -> str | None:
+def land_evidence(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     """How the land acquisition is confirmed (Chinese, for the record), or None."""
     if ctx.get("land_acquired") or _params(instance).get("land_acquired"):
         return "经办人确认土地已取得"
@@ -141,7 +148,7 @@ def land_evidence(session, instance, ctx) -> str | None:
 
 
 # -- guards ------------------------------------------------------------------------------
-def land_acquired(session, instance, ctx) -> str | None:
+def land_acquired(session: Session, instance: WorkflowInstance, ctx: dict) -> str | None:
     if not _params(instance).get("require_land_confirmation", True):
         return None
     if land_evidence(session, instance, ctx):
@@ -151,7 +158,7 @@ def land_acquired(session, instance, ctx) -> str | None:
 
 
 # -- effects -------------------------------------------------------------------------------
-def record_prereview(session, instance, ctx):
+def record_prereview(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     params = _params(instance)
     params["prereview_done_on"] = _today(ctx).isoformat()
     instance.params = params
@@ -162,7 +169,7 @@ ISSUED_ITEM_CODES = (item_codes.WORKS_PLANNING_PERMIT, item_codes.LAND_PLANNING_
                      item_codes.CONSTRUCTION_PERMIT)
 
 
-def record_issue(session, instance, ctx):
+def record_issue(session: Session, instance: WorkflowInstance, ctx: dict) -> None:
     from app.workflow import links
 
     day = _today(ctx)
@@ -179,7 +186,7 @@ def record_issue(session, instance, ctx):
 
 
 # -- reporting --------------------------------------------------------------------------------
-def ledger_cell(instance) -> str:
+def ledger_cell(instance: WorkflowInstance) -> str:
     """The 拿地即开工 ledger cell: the day the permits were issued together, or how far the
     pre-review got (reads the instance only)."""
     from app.models.enums import WorkflowInstanceStatus
