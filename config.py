@@ -136,6 +136,39 @@ class Config:
         self.FAB_PASSWORD_COMPLEXITY_ENABLED = True
         self.FAB_API_MAX_PAGE_SIZE = 100
         self.JWT_ACCESS_TOKEN_EXPIRES = parse_int("JWT_ACCESS_TOKEN_EXPIRES", 3600, minimum=60)
+        # Refresh tokens carry the user's session version: logout, a password change or
+        # disabling the user revokes them (app/security/sessions.py).
+        self.JWT_REFRESH_TOKEN_EXPIRES = parse_int("JWT_REFRESH_TOKEN_EXPIRES", 8 * 3600,
+                                                   minimum=60)
+
+        # Accounts and sessions (等保 2.0 8.1.4.1 identification, ASVS V2/V3; README).
+        self.LOGIN_LOCK_THRESHOLD = parse_int("LOGIN_LOCK_THRESHOLD", 5, minimum=1)
+        self.LOGIN_LOCK_MINUTES = parse_int("LOGIN_LOCK_MINUTES", 15, minimum=1)
+        self.SESSION_IDLE_MINUTES = parse_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+        self.SESSION_MAX_HOURS = parse_int("SESSION_MAX_HOURS", 12, minimum=1)
+        self.PASSWORD_MAX_AGE_DAYS = parse_int("PASSWORD_MAX_AGE_DAYS", 90, minimum=1)
+        self.PASSWORD_HISTORY = parse_int("PASSWORD_HISTORY", 5, minimum=1)
+        # Flask's session cookie lives no longer than the absolute session lifetime.
+        import datetime as _dt
+
+        self.PERMANENT_SESSION_LIFETIME = _dt.timedelta(hours=self.SESSION_MAX_HOURS)
+        # Login attempts per client address, counted in Redis so every web process shares
+        # the count; when Redis is down the limiter lets logins through (the lockout, in
+        # the database, still holds).
+        self.AUTH_RATE_LIMITED = parse_bool("AUTH_RATE_LIMITED", True)
+        # FAB switches Flask-Limiter off unless told otherwise.
+        self.RATELIMIT_ENABLED = self.AUTH_RATE_LIMITED
+        self.AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL
+                                      or "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        # Hosts a redirect after login may go to, and the Host headers the app answers
+        # (comma-separated; empty = any Host, redirects only to relative paths).
+        self.TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",")
+                              if h.strip()] or None
+        # ".invalid" never resolves (RFC 2606): with no list, only relative targets pass.
+        self.FAB_SAFE_REDIRECT_HOSTS = self.TRUSTED_HOSTS or ["redirect.invalid"]
 
         # Languages: Simplified Chinese first, English switchable.
         self.BABEL_DEFAULT_LOCALE = "zh"
@@ -182,6 +215,10 @@ class TestConfig(Config):
         )
         self.DEMO_MODE = False
         self.REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL
+        # The suite signs in hundreds of times from one address; the limit itself is
+        # tested against two gunicorn processes with a low AUTH_RATE_LIMIT.
+        self.AUTH_RATE_LIMIT = os.environ.get("TEST_AUTH_RATE_LIMIT", "100000 per minute")
         # One folder per test database, so parallel runs never see each other's files.
         db_name = self.SQLALCHEMY_DATABASE_URI.rsplit("/", 1)[-1]
         self.FILES_DIR = os.environ.get("TEST_FILES_DIR", f"{self.FILES_DIR}-{db_name}")

@@ -51,6 +51,7 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
         from .views import register_views
 
         register_views(appbuilder)
+        _install_security(app)
         from .plugins import load_plugins
         from .views.base import SCOPED_VIEW_BASES
 
@@ -63,6 +64,27 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _install_security(app: Flask) -> None:
+    """Sessions that end on the server, the API's CSRF rule, the login rate limit on the
+    JWT login too, security headers, and a Chinese 429 page (docs/architecture.md)."""
+    from flask import jsonify, request
+    from flask_babel import gettext
+
+    from .security import headers, sessions
+
+    sessions.install(app, appbuilder.sm.jwt_manager)
+    appbuilder.sm.limit_api_login(app)
+    headers.install(app)
+
+    @app.errorhandler(429)
+    def _too_many(_err):
+        message = gettext("Too many sign-in attempts; please wait a minute and try again.")
+        if request.path.startswith("/api/"):
+            return jsonify(message=message), 429
+        return render_template("error.html", code=429, message=message, appbuilder=appbuilder,
+                               base_template=appbuilder.base_template), 429
 
 
 def _migrations_dir():

@@ -202,6 +202,7 @@ def test_the_api_takes_attachments_as_multipart(app, world, measure, client, api
     assert login("a_assistant").get(files[0]["url"]).data == PDF
     assert login("b_assistant").get(files[0]["url"]).status_code == 404
     client.get("/logout/")  # a signed-in session would take precedence over the token
+    headers = api_token("a_assistant")  # signing out revoked the tokens issued before
 
     # Refused files: 422 with the message, nothing moves, nothing is stored.
     before = stored_files(app, iid)

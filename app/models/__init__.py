@@ -11,7 +11,7 @@ from .notifications import Delivery, Notification  # noqa: F401
 from .projects import Project, ProjectAssistant, ServiceTeamMember  # noqa: F401
 from .regions import OrgUnit, Region  # noqa: F401
 from .stages import STANDARD_STAGES, Stage  # noqa: F401
-from .users import AppUser  # noqa: F401
+from .users import AppUser, PasswordHistory  # noqa: F401
 from .warnings import WarningCard, WorkOrder, WorkOrderStep  # noqa: F401
 from .workflow import (  # noqa: F401
                        MeasureSetting,

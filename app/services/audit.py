@@ -93,6 +93,22 @@ def _record(session: Session, flush_context) -> None:
         session.connection().execute(insert(AuditRecord.__table__), rows)
 
 
+def record_event(session: Session, action: str, model: str, object_id: object = None,
+          detail: dict | None = None, *, user_id: int | None = None,
+          username: str | None = None) -> None:
+    """Record an event that is not a row change (login, logout, a password change, an
+    export, a download) in the caller's transaction. The actor defaults to the signed-in
+    user of the request; ``user_id``/``username`` name it when nobody is signed in yet
+    (a failed login names the account tried)."""
+    uid, name, ip = _actor()
+    if user_id is not None or username is not None:
+        uid, name = user_id, username
+    session.execute(insert(AuditRecord.__table__), [{
+        "at": utcnow(), "user_id": uid, "username": name, "ip": ip, "action": action,
+        "model": model, "object_id": None if object_id is None else str(object_id),
+        "changes": detail or None}])
+
+
 def install(session_factory: scoped_session[Session] | sessionmaker[Session] | type[Session]
             ) -> None:
     """Attach the hook to every session the factory makes (idempotent)."""

@@ -1,14 +1,105 @@
-"""The application's security manager: FAB's, with our user model and scoped user screens."""
+"""The application's security manager: FAB's, with our user model, scoped user screens and
+the account rules of app/services/accounts.py on every sign-in and password path."""
 from __future__ import annotations
 
+from flask import current_app, flash, g, redirect
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import ResetMyPasswordView
+from flask_babel import lazy_gettext as _
+from wtforms import PasswordField
+from wtforms.validators import DataRequired
 
+from app.extensions import db
 from app.models import AppUser
+from app.services import accounts
+from app.services.errors import DomainValidationError
 
 from .users import ScopedResetPasswordView, ScopedUserView
+
+
+def password_complexity(password: str) -> None:
+    """FAB's password-form hook (FAB_PASSWORD_COMPLEXITY_VALIDATOR): our rules, so the
+    message shows next to the field on every password form."""
+    problems = accounts.password_problems(password or "")
+    if problems:
+        raise PasswordComplexityValidationError(" ".join(str(p) for p in problems))
+
+
+class OwnPasswordForm(ResetPasswordForm):
+    current_password = PasswordField(_("Current password"), validators=[DataRequired()],
+                                     widget=BS3PasswordFieldWidget())
+
+
+class ChangeOwnPasswordView(ResetMyPasswordView):
+    """Changing one's own password asks for the current one, and keeps the rules and the
+    history (a forced change lands here too)."""
+
+    class_permission_name = "ResetMyPasswordView"  # the permission every role holds
+    form = OwnPasswordForm
+    form_title = _("Change password")
+    message = _("Password changed; please sign in again with the new password.")
+
+    def form_post(self, form: DynamicForm):
+        user = g.user
+        try:
+            accounts.change_own_password(db.session, user, form.current_password.data,
+                                         form.password.data)
+        except DomainValidationError as err:
+            db.session.rollback()
+            for name, message in err.errors.items():
+                field = getattr(form, name, None) or form.password
+                field.errors = [*list(field.errors or []), message]
+            return self.render_template(self.form_template, title=self.form_title,
+                                        widgets=self._get_edit_widget(form=form),
+                                        appbuilder=self.appbuilder)
+        db.session.commit()
+        flash(str(self.message), "info")
+        # The change ended every session of the user, this one included.
+        return redirect(self.appbuilder.get_url_for_login)
 
 
 class AppSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = ScopedUserView
     resetpasswordview = ScopedResetPasswordView
+    resetmypasswordview = ChangeOwnPasswordView
+
+    def __init__(self, appbuilder) -> None:
+        current_app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_complexity)
+        super().__init__(appbuilder)
+
+    def auth_user_db(self, username, password):
+        """Sign-in for the form and the JWT login: lockout, disabled and failed logins
+        counted and audited in the database (accounts.authenticate), committed at once."""
+        user = accounts.authenticate(db.session, username, password)
+        db.session.commit()
+        return user
+
+    def reset_password(self, userid, password):
+        """FAB's reset path (admin screen): through the account command."""
+        # The screen fetched the target through the scoped accessor already.
+        user = self.get_user_by_id(int(userid))
+        accounts.reset_password(db.session, user, password)
+        db.session.commit()
+
+    def on_user_logout(self, user) -> None:
+        fresh = self.get_user_by_id(user.id)
+        if fresh is not None:
+            accounts.logged_out(db.session, fresh)
+            db.session.commit()
+
+    def limit_api_login(self, app) -> None:
+        """Apply the login rate limit to the JWT login too (FAB limits only the form)."""
+        if not self.is_auth_limited:
+            return
+        view = app.view_functions.get("SecurityApi.login")
+        if view is not None:
+            app.view_functions["SecurityApi.login"] = self.limiter.limit(
+                self.auth_rate_limit, methods=["POST"])(view)
+
+
+__all__ = ["AppSecurityManager", "ChangeOwnPasswordView", "password_complexity"]

@@ -1,14 +1,18 @@
 """User administration restricted to the admin's region subtree and to grantable roles."""
 from __future__ import annotations
 
-from flask import flash, g, request
+from flask import flash, g, redirect, request, url_for
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.views import ResetPasswordView, UserDBModelView
 from flask_babel import lazy_gettext as _
 from wtforms.validators import DataRequired, ValidationError
 
+from app import clock
+from app.extensions import db
 from app.models import AppUser
 from app.security import roles
 from app.security.scope import role_names
+from app.services import accounts
 from app.services.errors import DomainValidationError
 from app.views.access import get_in_scope_or_404
 from app.views.base import (
@@ -42,7 +46,7 @@ class ScopedUserView(ScopedRowAccess, UserDBModelView):
     """FAB's user screen, limited to the admin's subtree and grantable roles."""
 
     class_permission_name = roles.USERS
-    method_permission_name = {**VIEW_VERBS, "userinfo": "userinfo"}
+    method_permission_name = {**VIEW_VERBS, "userinfo": "userinfo", "unlock": "write"}
     base_filters = SCOPE_FILTERS
     list_columns = ["username", "first_name", "last_name", "region", "org_unit", "roles",
                     "active"]
@@ -90,7 +94,13 @@ class ScopedUserView(ScopedRowAccess, UserDBModelView):
 
     def pre_add(self, item):
         self._check(item, self.add_columns)
+        problems = accounts.password_problems(item.password or "", item.username)
+        if problems:
+            raise DomainValidationError({"password": " ".join(str(p) for p in problems)})
         super().pre_add(item)
+        # An account an admin created: its owner sets their own password at first login.
+        item.must_change_password = True
+        item.password_changed_at = clock.utcnow()
 
     def pre_update(self, item):
         self._check(item, self.edit_columns)
@@ -99,6 +109,17 @@ class ScopedUserView(ScopedRowAccess, UserDBModelView):
     def pre_delete(self, item):
         if item.id == g.user.id:
             raise DomainValidationError({"id": str(_("You cannot delete your own account."))})
+
+    @action("unlock", _("Unlock"), _("Unlock the selected accounts?"), "fa-unlock",
+            single=False)
+    def unlock(self, items):
+        """Lift the lock of accounts locked after failed logins (the rows come through the
+        scoped accessor: only the admin's subtree)."""
+        for user in items if isinstance(items, list) else [items]:
+            accounts.unlock(db.session, user)
+        db.session.commit()
+        flash(str(_("The selected accounts are unlocked.")), "info")
+        return redirect(url_for(f"{type(self).__name__}.list"))
 
 
 class ScopedResetPasswordView(ResetPasswordView):
@@ -112,5 +133,13 @@ class ScopedResetPasswordView(ResetPasswordView):
 
     def form_post(self, form):
         user = self._target()
-        self.appbuilder.sm.reset_password(user.id, form.password.data)
+        try:
+            self.appbuilder.sm.reset_password(user.id, form.password.data)
+        except DomainValidationError as err:
+            db.session.rollback()
+            form.password.errors = [*list(form.password.errors or []), *err.errors.values()]
+            return self.render_template(self.form_template, title=self.form_title,
+                                        widgets=self._get_edit_widget(form=form),
+                                        appbuilder=self.appbuilder)
         flash(str(self.message), "info")
+        return None
