@@ -107,7 +107,14 @@ class Config:
         self.SECRET_KEY = secret or _instance_secret()
         self.SQLALCHEMY_DATABASE_URI = _database_url(self.APP_ENV)
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # No ping before every checkout (a round trip per request): connections idle longer
+        # than DATABASE_POOL_RECYCLE seconds are replaced instead, and a connection the
+        # server dropped fails one request and leaves the pool. DATABASE_POOL_PRE_PING=true
+        # brings the ping back (e.g. behind a proxy that cuts idle connections early).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_pre_ping": parse_bool("DATABASE_POOL_PRE_PING", False),
+            "pool_recycle": parse_int("DATABASE_POOL_RECYCLE", 1800, minimum=1),
+        }
         # Empty REDIS_URL means "find a local Redis or start an embedded one" (run.py).
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
         self.DEMO_MODE = parse_bool("DEMO_MODE", self.APP_ENV == "embedded")

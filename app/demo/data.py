@@ -26,6 +26,9 @@ from app.models import (
     ApplicantNature,
     ApprovalItem,
     AppUser,
+    AuditRecord,
+    CardLevel,
+    CardSubject,
     DivisionOfLabour,
     FeeMode,
     FundingSource,
@@ -44,6 +47,10 @@ from app.models import (
     Stage,
     TeamRole,
     TerminationReason,
+    WarningCard,
+    WorkOrder,
+    WorkOrderStatus,
+    WorkOrderStep,
 )
 from app.security import roles
 from app.services import item_codes
@@ -795,8 +802,19 @@ def _bulk_items(project_id: int, n: int, county: dict, per_project: int, current
     return rows
 
 
-def generate_bulk(session: Session, projects: int, items_per_project: int) -> int:
-    """Insert ``projects`` synthetic projects with ``items_per_project`` items each."""
+def generate_bulk(session: Session, projects: int, items_per_project: int, *,
+                  cards: bool = False, work_order_every: int = 0, audit_rows: int = 0) -> int:
+    """Insert ``projects`` synthetic projects with ``items_per_project`` items each.
+
+    With ``cards`` every open item of these projects past its due date (as of
+    ``REFERENCE_DATE``) gets a yellow card, red for every third one; with
+    ``work_order_every`` = n every n-th of these cards is dispatched as a work order (with
+    its dispatch step); ``audit_rows`` adds that many synthetic audit records (one
+    ``INSERT … SELECT generate_series`` on PostgreSQL). The province-scale benchmark set
+    (``benchmarks/lists.py``): 5,000 projects × 20 items, cards, a work order per 5 cards
+    and 2,000,000 audit rows, in a few minutes."""
+    if audit_rows > 0:
+        generate_audit_rows(session, audit_rows)
     if projects <= 0:
         return 0
     counties = _bulk_context(session)
@@ -859,5 +877,120 @@ def generate_bulk(session: Session, projects: int, items_per_project: int) -> in
             session.execute(insert(item_table), item_rows[i:i + 5000])
         if assistant_rows:
             session.execute(insert(assistant_table), assistant_rows)
+        if cards:
+            _bulk_cards(session, ids, work_order_every, now)
         done += len(batch)
     return done
+
+
+_OPEN_STATUSES = (ItemStatus.ACCEPTED, ItemStatus.CORRECTING, ItemStatus.ACCEPTED_WITH_GAPS)
+
+
+def _bulk_cards(session: Session, project_ids: list[int], work_order_every: int, now) -> None:
+    """Cards for the overdue open items of ``project_ids``, and some work orders."""
+    item, project = ApprovalItem.__table__, Project.__table__
+    overdue = session.execute(
+        select(item.c.id, item.c.name, item.c.project_id, item.c.department_id, item.c.due_on,
+               project.c.name.label("project_name"), project.c.region_id)
+        .join(project, project.c.id == item.c.project_id)
+        .where(item.c.project_id.in_(project_ids), item.c.status.in_(_OPEN_STATUSES),
+               item.c.due_on < REFERENCE_DATE)
+        .order_by(item.c.id)).all()
+    if not overdue:
+        return
+    rows = []
+    for row in overdue:
+        raised = now - dt.timedelta(days=row.id % 90, minutes=row.id % 1440)
+        rows.append(dict(
+            subject=CardSubject.ITEM, subject_id=row.id, part="",
+            level=CardLevel.RED if row.id % 3 == 0 else CardLevel.YELLOW,
+            project_id=row.project_id, org_unit_id=row.department_id,
+            title=f"{row.name} · {row.project_name}"[:255], due_on=row.due_on,
+            raised_at=raised, cleared_at=None, created_at=raised, updated_at=raised))
+    card_table = WarningCard.__table__
+    session.execute(insert(card_table), rows)
+    if work_order_every <= 0:
+        return
+    by_subject = {r.id: r for r in overdue}
+    new_cards = session.execute(
+        select(card_table.c.id, card_table.c.subject_id, card_table.c.title)
+        .where(card_table.c.subject == CardSubject.ITEM,
+               card_table.c.subject_id.in_(list(by_subject)))
+        .order_by(card_table.c.id)).all()
+    orders = []
+    statuses = list(WorkOrderStatus)
+    for i, card in enumerate(new_cards):
+        if i % work_order_every:
+            continue
+        src = by_subject[card.subject_id]
+        status = statuses[card.id % len(statuses)]
+        created = now - dt.timedelta(days=card.id % 60, minutes=card.id % 1440)
+        orders.append(dict(
+            card_id=card.id, project_id=src.project_id, org_unit_id=src.department_id,
+            region_id=src.region_id, title=card.title, request="请说明逾期原因并尽快办结",
+            reply_due_on=REFERENCE_DATE + dt.timedelta(days=card.id % 10),
+            status=status,
+            reply="已安排专人办理" if status in (WorkOrderStatus.REPLIED,
+                                                 WorkOrderStatus.CLOSED) else None,
+            replied_at=created if status in (WorkOrderStatus.REPLIED,
+                                             WorkOrderStatus.CLOSED) else None,
+            closed_at=created if status == WorkOrderStatus.CLOSED else None,
+            escalation_count=card.id % 3 if status == WorkOrderStatus.OPEN else 0,
+            created_by_id=None, created_at=created, updated_at=created))
+    if not orders:
+        return
+    order_table = WorkOrder.__table__
+    session.execute(insert(order_table), orders)
+    made = session.execute(select(order_table.c.id, order_table.c.created_at)
+                           .where(order_table.c.card_id.in_([o["card_id"] for o in orders])))
+    session.execute(insert(WorkOrderStep.__table__), [
+        dict(work_order_id=wo_id, action="dispatch", at=at, user_id=None, username="system",
+             comment="请说明逾期原因并尽快办结") for wo_id, at in made])
+
+
+_AUDIT_MODELS = ("Project", "ApprovalItem", "WarningCard", "WorkOrder", "Applicant")
+_AUDIT_ACTIONS = ("create", "update", "update", "update", "delete", "login")
+
+
+def generate_audit_rows(session: Session, rows: int) -> int:
+    """Append ``rows`` synthetic audit records spread over the last two years: on
+    PostgreSQL one ``INSERT … SELECT`` over ``generate_series`` (2,000,000 rows in well
+    under a minute), elsewhere Core batches."""
+    if rows <= 0:
+        return 0
+    users = list(session.execute(select(AppUser.id, AppUser.username).order_by(AppUser.id)))
+    if not users:
+        users = [(None, "system")]
+    now = utcnow().replace(microsecond=0)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        user_ids = [u[0] for u in users]
+        names = [u[1] for u in users]
+        session.execute(text(
+            "INSERT INTO audit_record (at, user_id, username, ip, action, model, object_id, "
+            "changes) "
+            "SELECT CAST(:now AS timestamp) - (g * interval '31 seconds'), "
+            "(CAST(:uids AS integer[]))[1 + g % :nu], (CAST(:names AS text[]))[1 + g % :nu], "
+            "'10.0.' || (g % 250) || '.' || (g % 199), "
+            "(CAST(:actions AS text[]))[1 + g % :na], (CAST(:models AS text[]))[1 + g % :nm], "
+            "CAST(1 + g % 100000 AS text), "
+            "CAST('{\"status\": [\"ACCEPTED\", \"FINISHED\"]}' AS json) "
+            "FROM generate_series(1, :rows) AS g"),
+            {"now": now, "uids": user_ids, "names": names, "nu": len(users),
+             "actions": list(_AUDIT_ACTIONS), "na": len(_AUDIT_ACTIONS),
+             "models": list(_AUDIT_MODELS), "nm": len(_AUDIT_MODELS), "rows": rows})
+        return rows
+    table = AuditRecord.__table__
+    for start in range(1, rows + 1, 5000):
+        batch = []
+        for g in range(start, min(rows, start + 4999) + 1):
+            uid, name = users[g % len(users)]
+            batch.append(dict(at=now - dt.timedelta(seconds=31 * g), user_id=uid,
+                              username=name, ip=f"10.0.{g % 250}.{g % 199}",
+                              action=_AUDIT_ACTIONS[g % len(_AUDIT_ACTIONS)],
+                              model=_AUDIT_MODELS[g % len(_AUDIT_MODELS)],
+                              object_id=str(1 + g % 100000),
+                              changes={"status": ["ACCEPTED", "FINISHED"]}))
+        session.execute(insert(table), batch)
+    return rows

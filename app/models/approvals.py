@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -67,6 +68,9 @@ class ApprovalItem(ItemFieldsMixin, TimestampMixin, Model):
         CheckConstraint("time_limit_days >= 0", name="ck_approval_item_limit_nonneg"),
         CheckConstraint("due_on IS NULL OR accepted_on IS NULL OR due_on >= accepted_on",
                         name="ck_approval_item_due_after_accept"),
+        # The list's order by due date (with the id FAB adds) and its status filter.
+        Index("ix_approval_item_due_on_id", "due_on", "id"),
+        Index("ix_approval_item_status_due_on", "status", "due_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

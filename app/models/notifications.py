@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, enum_column, utcnow
@@ -15,6 +15,8 @@ class Notification(Model):
     __table_args__ = (
         # A rerun of a scan must not notify twice: one notice per user and event key.
         UniqueConstraint("user_id", "event_key", name="uq_notification_user_event"),
+        # The bell's unread count, on every page.
+        Index("ix_notification_user_read_at", "user_id", "read_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

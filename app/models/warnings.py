@@ -3,7 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, TimestampMixin, enum_column, utcnow
@@ -20,6 +29,9 @@ class WarningCard(TimestampMixin, Model):
     __table_args__ = (
         UniqueConstraint("subject", "subject_id", "part", "level",
                          name="uq_warning_card_subject_part_level"),
+        # The list's order (raised_at DESC, id DESC: read backwards) and its level filter.
+        Index("ix_warning_card_raised_at_id", "raised_at", "id"),
+        Index("ix_warning_card_level_raised_at", "level", "raised_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -47,6 +59,11 @@ class WarningCard(TimestampMixin, Model):
 
 class WorkOrder(TimestampMixin, Model):
     __tablename__ = "work_order"
+    __table_args__ = (
+        # The list's order (created_at DESC, id DESC) and its status filter.
+        Index("ix_work_order_created_at_id", "created_at", "id"),
+        Index("ix_work_order_status_created_at", "status", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     card_id: Mapped[int | None] = mapped_column(ForeignKey("warning_card.id", ondelete="SET NULL"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 
 from . import roles
+from .permissions import forget_permissions
 
 
 def _wanted_pairs(sm, spec: roles.RoleSpec, menu_views: dict[str, list[str]]) -> set[tuple[str, str]]:
@@ -52,6 +53,7 @@ def sync_roles(appbuilder) -> list[str]:
         role.permissions = wanted
         report.append(f"{spec.name}: {len(wanted)} permissions")
     sm.session.commit()
+    forget_permissions()
     return report
 
 

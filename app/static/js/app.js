@@ -15,22 +15,46 @@
   if (lang.indexOf("zh") === 0 && $.fn.select2) {
     $.fn.select2.defaults.set("language", zh);
   }
-  $(function () {
-    $(".js-ajax-select").each(function () {
-      var el = $(this);
-      el.select2({
-        theme: "bootstrap",
-        allowClear: !el.prop("required"),
-        placeholder: "",
-        minimumInputLength: 0,
-        ajax: {
-          url: el.data("url"),
-          dataType: "json",
-          delay: 250,
-          data: function (params) { return { q: params.term || "" }; },
-          processResults: function (data) { return { results: data.results }; }
-        }
-      });
+  // A type-ahead select (widgets.AjaxSelectField): matches come from /lookup/<kind>.
+  function ajaxSelect(el) {
+    if (el.hasClass("select2-hidden-accessible")) { return; }
+    el.select2({
+      theme: "bootstrap",
+      allowClear: !el.prop("required"),
+      placeholder: "",
+      minimumInputLength: 0,
+      width: "100%",
+      ajax: {
+        url: el.data("url"),
+        dataType: "json",
+        delay: 250,
+        data: function (params) { return { q: params.term || "" }; },
+        processResults: function (data) { return { results: data.results }; }
+      }
     });
+    // In a search form the select is empty: FAB's filters give it the active filter's
+    // name (_flt_<op>_<column>), so its value is in the address; fetch that row's label.
+    var name = el.attr("name") || "";
+    if (name.indexOf("_flt_") !== 0 || el.val()) { return; }
+    var value = new URLSearchParams(window.location.search).get(name);
+    if (!value) { return; }
+    $.getJSON(el.data("url"), { id: value }).done(function (data) {
+      var row = (data.results || [])[0];
+      if (row) { el.append(new Option(row.text, row.id, true, true)).trigger("change"); }
+    });
+  }
+
+  $(function () {
+    $(".js-ajax-select").each(function () { ajaxSelect($(this)); });
+    // Filters added later (FAB's "Add filter" menu) get their select when they appear.
+    var filters = document.querySelector("#filter_form .filters");
+    if (filters && window.MutationObserver) {
+      new MutationObserver(function (records) {
+        records.forEach(function (record) {
+          $(record.addedNodes).find(".js-ajax-select").addBack(".js-ajax-select")
+            .each(function () { ajaxSelect($(this)); });
+        });
+      }).observe(filters, { childList: true, subtree: true });
+    }
   });
 })();
