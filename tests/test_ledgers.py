@@ -77,8 +77,10 @@ def data(app, world):
                         level=CardLevel.YELLOW, project_id=yellow.id, org_unit_id=dept.id,
                         title="临期", due_on=yellow_item.due_on),
         ])
+        own = db.session.get(Project, world.a.project.id)
+        own.problems, own.next_steps = "施工图审查意见未回复", "周五前协调"
         db.session.commit()
-        return {"hostile": hostile.id, "late": late.id, "soon": soon.id, "yellow": yellow.id,
+        return {"world_code": own.code, "hostile": hostile.id, "late": late.id, "soon": soon.id, "yellow": yellow.id,
                 "b_project_code": db.session.get(Project, world.b.project.id).code}
 
 
@@ -87,17 +89,19 @@ def _scope(user_id) -> Scope:
 
 
 def _data_rows(ws):
-    return list(ws.iter_rows(min_row=ledgers.HEADER_ROWS + 1, values_only=False))
+    """The rows under the header, without the project ledger's 合计 row."""
+    return [r for r in ws.iter_rows(min_row=ledgers.HEADER_ROWS + 1, values_only=False)
+            if r[0].value != "合计"]
 
 
 def _by_code(ws, code_col=2):
     return {row[code_col - 1].value: row for row in _data_rows(ws)}
 
 
-def _assert_grid(ws, last_col):
+def _assert_grid(ws, last_col, last_row=None):
     """Empty data cells get their borders from one conditional format over the data."""
     (cf,) = list(ws.conditional_formatting)
-    assert str(cf.sqref) == f"A5:{last_col}{ws.max_row}"
+    assert str(cf.sqref) == f"A5:{last_col}{last_row or ws.max_row}"
     (rule,) = cf.rules
     assert rule.type == "containsBlanks" and rule.dxf.border.left.style == "thin"
 
@@ -108,34 +112,38 @@ def test_project_ledger(app, world, data, tmp_path):
         scope = _scope(world.a.users["clerk"].id)
         rows = ledgers.build_project_ledger(db.session, scope, {}, out, as_of=AS_OF)
         stages = ledgers.standard_stages(db.session)
-    ws = openpyxl.load_workbook(out).active
-    assert rows == A_PROJECTS == len(_data_rows(ws))
+    book = openpyxl.load_workbook(out)
+    # The ledger's first worksheet, then the stages' (no project of county a runs a
+    # measure: no 创新举措 worksheet).
+    assert book.sheetnames == ["重大项目推进台账", "各阶段办理情况"]
+    ws, ws_stages = book.worksheets
+    assert rows == A_PROJECTS == len(_data_rows(ws)) == len(_data_rows(ws_stages))
 
-    # Title and grouped, merged headers; Chinese column names. No project of county a runs
-    # a measure: no 创新举措 columns.
-    ncols = 12 + 2 * len(stages) + 4
+    # Title and grouped, merged headers; Chinese column names (the screens' labels).
+    ncols = 18
     assert ws.max_column == ncols
     last = openpyxl.utils.get_column_letter(ncols)
     merged = {str(r) for r in ws.merged_cells.ranges}
     assert ws["A1"].value == "甲县重大项目推进台账（截至2026年11月23日）"
     assert f"A1:{last}1" in merged and f"A2:{last}2" in merged
     assert ws["A3"].value == "序号" and "A3:A4" in merged
-    assert ws["B3"].value == "项目代码" and ws["I3"].value == "总投资（万元）"
-    assert ws["M3"].value == stages[0][1] == "前期策划生成" and "M3:N3" in merged
-    assert (ws["M4"].value, ws["N4"].value) == ("办理状态", "完成日期")
-    assert ws.cell(3, ncols - 3).value == "预警与问题"
-    assert [ws.cell(4, c).value for c in range(ncols - 3, ncols + 1)] == [
-        "红牌", "黄牌", "在办事项", "未办结工单"]
+    assert [ws.cell(3, c).value for c in range(1, 13)] == [
+        "序号", "项目代码", "项目名称", "项目单位", "行政区划", "镇（街道、园区）", "项目级别",
+        "列入年度", "总投资（万元）", "帮办员", "当前阶段", "状态"]
+    assert ws.cell(3, 13).value == "预警与督办" and "M3:P3" in merged
+    assert [ws.cell(4, c).value for c in range(13, 17)] == ["红牌", "黄牌", "在办事项",
+                                                            "未办结工单"]
+    assert (ws["Q3"].value, ws["R3"].value) == ("存在问题", "下步计划")
 
     # Print and screen set-up.
     assert ws.freeze_panes == "D5"
-    assert ws.auto_filter.ref == f"A4:{last}{ws.max_row}"
+    assert ws.auto_filter.ref == f"A4:{last}{4 + A_PROJECTS}"
     assert int(ws.page_setup.paperSize) == 8 and ws.page_setup.orientation == "landscape"
     assert ws.print_title_rows == "$3:$4"
     # Fit to one page wide (1 is the default width, left out of the file), any height.
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
     assert int(ws.page_setup.fitToHeight) == 0
-    _assert_grid(ws, last)
+    _assert_grid(ws, last, 4 + A_PROJECTS)
 
     # Scope: county b's project is not there.
     by_code = _by_code(ws)
@@ -143,16 +151,45 @@ def test_project_ledger(app, world, data, tmp_path):
     # The hostile name stays text; nothing is a formula or a hyperlink.
     hostile = by_code["LEDGER-0001"]
     assert hostile[2].value == HOSTILE and hostile[2].data_type == "s"
-    assert not ws._hyperlinks and all(c.hyperlink is None for r in ws.iter_rows() for c in r)
-    assert all(c.data_type != "f" for r in ws.iter_rows() for c in r)
-    # 万元 format, list level label, red row; counts of cards and open items.
+    for sheet in book.worksheets:
+        assert not sheet._hyperlinks
+        assert all(c.hyperlink is None and c.data_type != "f"
+                   for r in sheet.iter_rows() for c in r)
+    # 万元 format, list level label, red row; counts of cards and open items; the
+    # assistant by name (姓 then 名: the factories' users are 测试 + login).
     assert hostile[8].value == pytest.approx(12345.67) and hostile[8].number_format == "#,##0.00"
     assert hostile[6].value == "省级"
     assert all(c.fill.fgColor.rgb == RED for c in hostile)
-    assert [c.value for c in hostile[ncols - 4:ncols]] == [1, 0, 2, 0]
-    construction = 12 + 2 * [s[1] for s in stages].index("施工许可")
-    assert hostile[construction].value == "办理中"
+    assert [c.value for c in hostile[12:16]] == [1, 0, 2, 0]
     assert all(c.fill.fgColor.rgb == YELLOW for c in by_code["LEDGER-0002"])
+    world_project = by_code[data["world_code"]]
+    assert world_project[9].value == "测试a_assistant"
+    assert world_project[16].value == "施工图审查意见未回复" and world_project[17].value == "周五前协调"
+    assert world_project[16].alignment.wrap_text and world_project[5].alignment.wrap_text
+
+    # 合计: the number of projects and the total investment, and the counts.
+    total = [c.value for c in ws[4 + A_PROJECTS + 1]]
+    assert total[0] == "合计" and total[2] == f"共 {A_PROJECTS} 个项目"
+    with app.app_context():
+        invested = db.session.scalar(select(func.sum(Project.investment_wan)).where(
+            Project.region_id == world.a.region.id))
+    assert total[8] == pytest.approx(float(invested))
+    assert total[12:16] == [1, 1, 3, 0]
+    assert ws.cell(4 + A_PROJECTS + 1, 1).font.b
+
+    # The stages: 序号, code and name again, then per stage the state and its date.
+    assert [ws_stages.cell(3, c).value for c in (1, 2, 3)] == ["序号", "项目代码", "项目名称"]
+    assert ws_stages.max_column == 3 + 2 * len(stages)
+    assert ws_stages["D3"].value == stages[0][1] == "前期策划生成" and "D3:E3" in {
+        str(r) for r in ws_stages.merged_cells.ranges}
+    assert (ws_stages["D4"].value, ws_stages["E4"].value) == ("办理状态", "完成日期")
+    assert ws_stages["A1"].value == "甲县重大项目推进台账（截至2026年11月23日）——各阶段办理情况"
+    assert ws_stages.freeze_panes == "D5" and int(ws_stages.page_setup.paperSize) == 8
+    row = _by_code(ws_stages)["LEDGER-0001"]
+    construction = 3 + 2 * [s[1] for s in stages].index("施工许可")
+    assert row[construction].value == "办理中"
+    assert [c.value for c in row[:3]] == [c.value for c in hostile[:3]]
+    assert ws_stages.cell(4 + A_PROJECTS + 1, 1).value == "合计"
 
 
 def test_measure_columns_come_from_the_plugins(app, world, data, tmp_path):
@@ -181,7 +218,9 @@ def test_measure_columns_come_from_the_plugins(app, world, data, tmp_path):
             for iid in ids:
                 db.session.delete(db.session.get(WorkflowInstance, iid))
             db.session.commit()
-    ws = openpyxl.load_workbook(tmp_path / "a.xlsx").active
+    book = openpyxl.load_workbook(tmp_path / "a.xlsx")
+    assert book.sheetnames == ["重大项目推进台账", "各阶段办理情况", "创新举措"]
+    ws = book["创新举措"]
     headers = [c.value for c in ws[4]]
     col = headers.index(header)
     group = [str(r) for r in ws.merged_cells.ranges if r.min_row == 3 and r.min_col <= col + 1
@@ -191,8 +230,9 @@ def test_measure_columns_come_from_the_plugins(app, world, data, tmp_path):
     by_code = _by_code(ws)
     assert by_code["LEDGER-0002"][col].value == "提前10个工作日"
     assert by_code["LEDGER-0001"][col].value in (None, "")
-    ws_b = openpyxl.load_workbook(tmp_path / "b.xlsx").active
-    assert header not in [c.value for c in ws_b[4]]
+    book_b = openpyxl.load_workbook(tmp_path / "b.xlsx")
+    assert book_b.sheetnames == ["重大项目推进台账", "各阶段办理情况"]
+    assert all(header not in [c.value for c in sheet[4]] for sheet in book_b.worksheets)
 
 
 def test_project_ledger_plain_rows_have_no_fill(app, world, data, tmp_path):

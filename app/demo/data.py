@@ -315,6 +315,35 @@ PROJECTS = (
                 "新建实训楼及配套设施"),
 )
 
+# 存在问题 and 下步计划 of some demo projects (by name), as an assistant keeps them for the
+# progress meeting; the others have none yet.
+PROGRESS_NOTES = {
+    "智能数控装备产业园一期项目": (
+        "施工图审查意见涉及消防车道宽度，需设计单位修改后重新提交",
+        "11月底前完成施工图修改并复审；同步准备施工许可申报材料"),
+    "远东新材料年产5万吨高性能复合材料项目": (
+        "土地出让合同已签订，土地款尚有30%未缴清，影响不动产权证办理",
+        "督促企业12月10日前缴清土地款，自然资源和规划局同步启动办证"),
+    "新能源电池配套产业园项目": (
+        "项目备案已完成，环评报告书编制单位尚未确定",
+        "协调企业本月内确定环评编制单位，生态环境局提前介入指导"),
+    "海安市城市污水处理厂提标扩建工程": (
+        "管网迁改涉及燃气管线，权属单位方案未确认",
+        "召开联审会，燃气公司出具迁改方案；住建局并联办理施工许可"),
+    "洋口港LNG接收站扩建项目": (
+        "海域使用权续期手续需省级审批，时间较长",
+        "县领导带队赴省厅对接，争取12月中旬取得批复"),
+    "如东县人民医院新院区建设工程": (
+        "人防易地建设费核定存在争议",
+        "人防办与设计单位会商核定面积，按容缺后补先行受理施工许可"),
+    "掘港老城区排水防涝提升工程": (
+        "部分路段涉及交通占道，交警部门意见未出具",
+        "本周组织现场踏勘，交警大队出具占道施工意见"),
+    "长沙镇光伏储能一体化项目": (
+        "",
+        "完成项目备案后启动用地预审，帮办员每周跟进一次"),
+}
+
 # Demo staff names per county and role key: (family name, given name).
 STAFF_NAMES = {
     "a": {"admin": ("王", "建国"), "dispatcher": ("李", "明"), "assistant": ("张", "丽"),
@@ -642,7 +671,9 @@ def load_demo(session: Session, password: str) -> str:
             floor_area_wan_m2=Decimal(spec.floor_area) if spec.floor_area else None,
             land_nature=spec.land, list_level=spec.level, list_year=spec.list_year,
             main_use_scale=spec.use, current_stage=stages[spec.stage], status=spec.status,
-            termination_reason=spec.reason, termination_note=spec.note))
+            termination_reason=spec.reason, termination_note=spec.note,
+            problems=PROGRESS_NOTES.get(spec.name, ("", ""))[0] or None,
+            next_steps=PROGRESS_NOTES.get(spec.name, ("", ""))[1] or None))
         # Everything about the project is set before its first flush: one insert per row
         # (and one audit record), no updates.
         with session.no_autoflush:

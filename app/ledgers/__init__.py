@@ -23,6 +23,7 @@ from .items import build_item_ledger, item_ledger_select
 from .projects import build_project_ledger, project_ledger_select, standard_stages
 from .registry import (
                      LedgerKind,
+                     Part,
                      Sheet,
                      UnknownLedger,
                      all_kinds,
@@ -36,5 +37,5 @@ __all__ = ["LedgerError", "LedgerFilterError", "LedgerTooLarge", "HEADER_ROWS",
            "apply_filters", "build", "check_size", "count_rows", "export_to_file", "file_name",
            "normalise_filters", "run_job", "system_scope", "REGION_CODE", "filter_key",
            "build_item_ledger", "item_ledger_select", "build_project_ledger",
-           "project_ledger_select", "standard_stages", "LedgerKind", "Sheet", "UnknownLedger",
+           "project_ledger_select", "standard_stages", "LedgerKind", "Part", "Sheet", "UnknownLedger",
            "all_kinds", "for_list_view", "get", "register", "unregister"]

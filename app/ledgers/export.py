@@ -172,12 +172,21 @@ def build(session: Session, kind: LedgerKind | str, scope: Scope, filters: dict 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     workbook = xlsx.open_workbook(out_path)
     try:
-        ws = workbook.add_worksheet(kind.title)
         formats = xlsx.Formats(workbook)
-        data_row = xlsx.write_header(ws, formats, sheet.columns, title, subtitle,
-                                     kind.freeze_cols)
-        end = sheet.write_rows(ws, formats, data_row, report)
-        xlsx.finish_sheet(ws, formats, data_row - 1, end - 1, len(sheet.columns))
+        parts = [(kind.title, sheet.columns, "")] + [
+            (p.name, p.columns, "——" + p.name) for p in sheet.more]
+        # One header depth for all worksheets: their rows line up.
+        depth = max(xlsx.header_rows(cols) for _, cols, _ in parts)
+        sheets = []
+        for name, columns, suffix in parts:
+            ws = workbook.add_worksheet(name)
+            data_row = xlsx.write_header(ws, formats, columns, title + suffix, subtitle,
+                                         kind.freeze_cols, depth)
+            sheets.append(ws)
+        more = {"more": sheets[1:]} if sheet.more else {}
+        end = sheet.write_rows(sheets[0], formats, data_row, report, **more)
+        for ws, (_, columns, _) in zip(sheets, parts, strict=True):
+            xlsx.finish_sheet(ws, formats, data_row - 1, end - 1, len(columns))
         workbook.close()
     except BaseException:
         # Nothing half-written stays behind (XlsxWriter writes the file only on close).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from decimal import Decimal
 
 from flask_babel import lazy_gettext
 from sqlalchemy import and_, case, func, or_, select
@@ -31,9 +32,10 @@ from app.models import (
 )
 from app.security.scope import Scope, scoped
 from app.services import xlsx
+from app.services.people import person_name_sql
 
-from .export import PROGRESS_EVERY, apply_filters, build, label, skip, stream, text_writer
-from .registry import LedgerKind, Sheet
+from .export import PROGRESS_EVERY, apply_filters, build, label, stream
+from .registry import LedgerKind, Part, Sheet
 
 TITLE = "重大项目推进台账"
 
@@ -99,9 +101,9 @@ def project_ledger_select(scope: Scope, filters: dict | None, stages: list[tuple
         select(WorkOrder.project_id.label("project_id"), func.count().label("open_orders"))
         .where(WorkOrder.status != WorkOrderStatus.CLOSED)
         .group_by(WorkOrder.project_id), WorkOrder, scope).subquery("orders")
-    person = func.coalesce(AppUser.last_name, "") + func.coalesce(AppUser.first_name, "")
+    # 姓名 in Chinese order (姓 then 名), as every screen names a person.
     helpers = (select(ProjectAssistant.project_id.label("project_id"),
-                      func.aggregate_strings(person, "、").label("names"))
+                      func.aggregate_strings(person_name_sql(), "、").label("names"))
                .join(AppUser, AppUser.id == ProjectAssistant.user_id)
                .where(ProjectAssistant.project_id.in_(ids))
                .group_by(ProjectAssistant.project_id).subquery("helpers"))
@@ -112,6 +114,7 @@ def project_ledger_select(scope: Scope, filters: dict | None, stages: list[tuple
                Region.name.label("region"), town.name.label("town"), Project.list_level,
                Project.list_year, Project.investment_wan, helpers.c.names.label("assistants"),
                current.name.label("current_stage"), Project.status,
+               Project.problems, Project.next_steps,
                *[items.c[c.name] for c in per_stage],
                items.c.open_items, cards.c.red, cards.c.yellow, orders.c.open_orders,
                Project.id.label("project_id"))
@@ -192,36 +195,88 @@ def measure_cells(session: Session, scope: Scope, filters: dict | None, columns:
 
 
 # -- layout ------------------------------------------------------------------------------
+#
+# Printed on A3 landscape and read at the meeting table: every text is printed at
+# xlsx.FONT_SIZE (10 pt), never shrunk below xlsx.MIN_PRINTED_PT by fit-to-width. One
+# page's width holds about 100 characters of 10 pt text, so the ledger is one workbook
+# of several worksheets with the same rows in the same order, each fitting the page:
+#   1. 重大项目推进台账 — who, where, how big, where it stands, cards and open work,
+#      存在问题 and 下步计划 (what the meeting discusses);
+#   2. 各阶段办理情况 — per stage the state and the completion date;
+#   3. 创新举措 — the columns of the measures in use (only when there are some).
+# Sheets 2 and 3 repeat 序号, 项目代码 and 项目名称 (and freeze them, like sheet 1), and
+# continue on another worksheet ("（续）") whenever their groups would not fit the page.
+# Column titles are the project screens' labels (tests/test_ledgers.py compares them).
 
 C = xlsx.Column
+WARNINGS = "预警与督办"
+STAGES_PART = "各阶段办理情况"
+MEASURE_MAX_WIDTH = 20  # a plugin's column, wrapped inside this width
+
+
+def main_columns() -> list[xlsx.Column]:
+    """The first worksheet's columns (widths in Excel's character units at 10 pt)."""
+    return [
+        C("seq", "序号", 4.5, "int"),
+        C("code", "项目代码", 15, "wrap"),  # wraps at its dashes where a font is wider
+        C("name", "项目名称", 20, "wrap"),
+        C("applicant", "项目单位", 17, "wrap"),
+        C("region", "行政区划", 8, "center"),
+        C("town", "镇（街道、园区）", 10, "wrap"),
+        C("list_level", "项目级别", 6, "center"),
+        C("list_year", "列入年度", 6, "int"),
+        C("investment_wan", "总投资（万元）", 14, "wan"),
+        C("assistants", "帮办员", 8, "wrap"),
+        C("current_stage", "当前阶段", 10, "wrap"),
+        C("status", "状态", 6, "center"),
+        C("red", "红牌", 5, "int", WARNINGS),
+        C("yellow", "黄牌", 5, "int", WARNINGS),
+        C("open_items", "在办事项", 5, "int", WARNINGS),
+        C("open_orders", "未办结工单", 6, "int", WARNINGS),
+        C("problems", "存在问题", 21, "wrap"),
+        C("next_steps", "下步计划", 21, "wrap"),
+    ]
+
+
+IDENTITY = 3  # 序号, 项目代码, 项目名称: the first columns of every worksheet
+
+
+def _widths(columns) -> list[float]:
+    return [c.width for c in columns]
+
+
+def layout(stages: list[tuple[int, str]], measures: list | None = None
+           ) -> tuple[list[xlsx.Column], list[Part]]:
+    """The first worksheet's columns and the further worksheets (see above)."""
+    main = main_columns()
+    identity = main[:IDENTITY]
+    blocks = [(STAGES_PART, [C(f"s{i}", "办理状态", 8, "center", name),
+                             C(f"s{i}_on", "完成日期", 12, "date", name)])
+              for i, (_sid, name) in enumerate(stages)]
+    blocks += [(MEASURE_GROUP, [C(f"m{i}", col.header, min(col.width, MEASURE_MAX_WIDTH),
+                                  "wrap", MEASURE_GROUP)])
+               for i, col in enumerate(measures or ())]
+    planned: list[tuple[str, list]] = []
+    for name, cols in blocks:
+        last = planned[-1] if planned else None
+        if (last is not None and last[0] == name
+                and xlsx.fits_page(_widths(identity + last[1] + cols))):
+            last[1].extend(cols)
+        else:
+            planned.append((name, list(cols)))
+    parts, seen = [], {}
+    for name, cols in planned:
+        seen[name] = seen.get(name, 0) + 1
+        label = name if seen[name] == 1 else f"{name}（续{'' if seen[name] == 2 else seen[name] - 1}）"
+        parts.append(Part(label, identity + cols))
+    return main, parts
 
 
 def project_columns(stages: list[tuple[int, str]], measures: list | None = None
                     ) -> list[xlsx.Column]:
-    cols = [
-        C("seq", "序号", 6, "int"),
-        C("code", "项目代码", 22),
-        C("name", "项目名称", 30, "wrap"),
-        C("applicant", "申报单位", 26, "wrap"),
-        C("region", "所在地区", 10, "center"),
-        C("town", "镇（街道、园区）", 14, "wrap"),
-        C("list_level", "清单级别", 8, "center"),
-        C("list_year", "清单年度", 8, "int"),
-        C("investment", "总投资（万元）", 13, "wan"),
-        C("assistants", "帮办员", 12, "wrap"),
-        C("current_stage", "当前阶段", 14, "wrap"),
-        C("status", "项目状态", 8, "center"),
-    ]
-    for i, (_sid, name) in enumerate(stages):
-        cols += [C(f"s{i}", "办理状态", 8, "center", group=name),
-                 C(f"s{i}_on", "完成日期", 11, "date", group=name)]
-    group = "预警与问题"
-    cols += [C("red", "红牌", 6, "int", group), C("yellow", "黄牌", 6, "int", group),
-             C("open_items", "在办事项", 8, "int", group),
-             C("open_orders", "未办结工单", 9, "int", group)]
-    for i, col in enumerate(measures or ()):
-        cols.append(C(f"m{i}", col.header, col.width, "wrap", MEASURE_GROUP))
-    return cols
+    """Every column of the ledger, worksheet after worksheet (identity columns once)."""
+    main, parts = layout(stages, measures)
+    return main + [c for p in parts for c in p.columns[IDENTITY:]]
 
 
 STAGE_NONE = "—"
@@ -244,68 +299,96 @@ def _stage_state(n, closed, open_, refused) -> str:
 
 # -- the sheet -----------------------------------------------------------------------------
 
+TOTAL = "合计"
+_SUMMED = ("investment_wan", "red", "yellow", "open_items", "open_orders")
+
+
 def sheet(session: Session, scope: Scope, filters: dict, as_of: dt.date) -> Sheet:
     stages = standard_stages(session)
     measures, measure_values = measure_cells(session, scope, filters, plugin_columns())
-    columns = project_columns(stages, measures)
+    main, parts = layout(stages, measures)
     stmt = project_ledger_select(scope, filters, stages)
     levels = {m: label(m) for m in ListLevel}
     statuses = {m: label(m) for m in ProjectStatus}
     nstages = len(stages)
+    base = 13  # index of the first per-stage column in the row
 
-    def write_rows(ws, formats, r0, report):
-        # As in the item ledger: empty cells are written in carded rows only.
-        fmt = {fill: {k: formats.cell(k, fill) for k in ("text", "wrap", "center", "int", "wan",
-                                                           "date")}
+    def values(row, seq: int) -> dict:
+        out = {
+            "seq": seq, "code": row.code, "name": row.name, "applicant": row.applicant,
+            "region": row.region, "town": row.town, "list_level": levels[row.list_level],
+            "list_year": row.list_year, "investment_wan": row.investment_wan,
+            "assistants": row.assistants, "current_stage": row.current_stage,
+            "status": statuses[row.status], "red": row.red or 0, "yellow": row.yellow or 0,
+            "open_items": row.open_items or 0, "open_orders": row.open_orders or 0,
+            "problems": row.problems, "next_steps": row.next_steps,
+        }
+        for i in range(nstages):
+            n, closed, open_, refused, done_on = row[base + 5 * i:base + 5 * i + 5]
+            state = _stage_state(n, closed, open_, refused)
+            out[f"s{i}"] = state
+            out[f"s{i}_on"] = done_on if state == STAGE_DONE else None
+        for m in range(len(measures)):
+            out[f"m{m}"] = measure_values.get((row.project_id, m))
+        return out
+
+    def write_rows(ws, formats, r0, report, more=()):
+        sheets = [(ws, main)] + [(w, p.columns) for w, p in zip(more, parts, strict=True)]
+        fmt = {fill: {k: formats.cell(k, fill) for k in ("text", "wrap", "center", "int",
+                                                           "wan", "date")}
                for fill in (None, "red", "yellow")}
-        put_s, put_n, put_d = ws.write_string, ws.write_number, ws.write_datetime
-        writers = {False: (skip, text_writer(put_s, skip)),
-                   True: (ws.write_blank, text_writer(put_s, ws.write_blank))}
+        # As in the item ledger: empty cells are written in carded rows only.
+        plans = [(w, [(i, c.key, c.kind) for i, c in enumerate(cols)],
+                  [(c.key, c.width) for c in cols if c.kind == "wrap"]) for w, cols in sheets]
+        totals = dict.fromkeys(_SUMMED, 0)
+        done = [0] * nstages
         r = r0
         for row in stream(session, stmt):
-            red, yellow = row.red or 0, row.yellow or 0
-            fill = "red" if red else "yellow" if yellow else None
-            f = fmt[fill]
-            blank, text = writers[fill is not None]
-            put_n(r, 0, r - r0 + 1, f["int"])
-            put_s(r, 1, row.code, f["text"])
-            put_s(r, 2, row.name, f["wrap"])
-            put_s(r, 3, row.applicant, f["wrap"])
-            put_s(r, 4, row.region, f["center"])
-            text(r, 5, row.town, f["wrap"])
-            put_s(r, 6, levels[row.list_level], f["center"])
-            put_n(r, 7, row.list_year, f["int"])
-            put_n(r, 8, float(row.investment_wan), f["wan"])
-            text(r, 9, row.assistants, f["wrap"])
-            text(r, 10, row.current_stage, f["wrap"])
-            put_s(r, 11, statuses[row.status], f["center"])
-            c = 12
-            base = 11  # index of the first per-stage column in the row
+            cells = values(row, r - r0 + 1)
+            for key in _SUMMED:
+                totals[key] += cells[key] or 0
             for i in range(nstages):
-                n, closed, open_, refused, done_on = row[base + 5 * i:base + 5 * i + 5]
-                state = _stage_state(n, closed, open_, refused)
-                put_s(r, c, state, f["center"])
-                if state == STAGE_DONE and done_on is not None:
-                    put_d(r, c + 1, done_on, f["date"])
-                else:
-                    blank(r, c + 1, None, f["date"])
-                c += 2
-            put_n(r, c, red, f["int"])
-            put_n(r, c + 1, yellow, f["int"])
-            put_n(r, c + 2, row.open_items or 0, f["int"])
-            put_n(r, c + 3, row.open_orders or 0, f["int"])
-            for m in range(len(measures)):
-                value = measure_values.get((row.project_id, m))
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    put_n(r, c + 4 + m, value, f["int"])
-                else:
-                    text(r, c + 4 + m, None if value is None else str(value), f["wrap"])
+                done[i] += cells[f"s{i}"] == STAGE_DONE
+            fill = "red" if cells["red"] else "yellow" if cells["yellow"] else None
+            f = fmt[fill]
+            for w, plan, wrapped in plans:
+                _write_cells(w, r, plan, wrapped, cells, f, fill is not None)
             r += 1
             if (r - r0) % PROGRESS_EVERY == 0:
                 report(r - r0)
+        # 合计: the number of projects and the total investment (and the counts of cards,
+        # open items and work orders; on the stages sheet how many finished each stage).
+        count = r - r0
+        total = {"seq": TOTAL, "name": f"共 {count} 个项目", **totals,
+                 **{f"s{i}": f"{STAGE_DONE} {n}" for i, n in enumerate(done)}}
+        f = {k: formats.total(k) for k in ("text", "wrap", "center", "int", "wan", "date")}
+        f["int"] = formats.total("center")  # "合计" in the 序号 column
+        for w, plan, wrapped in plans:
+            _write_cells(w, r, plan, wrapped, total, f, True)
         return r
 
-    return Sheet(columns, ["金额单位：万元"], write_rows)
+    return Sheet(main, ["金额单位：万元"], write_rows, tuple(parts))
+
+
+def _write_cells(ws, r: int, plan, wrapped, cells: dict, formats: dict, blanks: bool
+                 ) -> None:
+    """One row's cells on one worksheet, each written as its column's kind: numbers as
+    numbers, dates as dates, everything else always as text (never a formula). The row
+    is as tall as its longest wrapped text (see xlsx.text_lines)."""
+    lines = max((xlsx.text_lines(cells.get(key), width) for key, width in wrapped), default=1)
+    ws.set_row(r, xlsx.row_height(lines))
+    for col, key, kind in plan:
+        value = cells.get(key)
+        fmt = formats[kind]
+        if value is None or value == "":
+            if blanks:
+                ws.write_blank(r, col, None, fmt)
+        elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            ws.write_number(r, col, float(value), fmt)
+        elif kind == "date" and isinstance(value, dt.date):
+            ws.write_datetime(r, col, value, fmt)
+        else:
+            ws.write_string(r, col, str(value), fmt)
 
 
 KIND = LedgerKind(

@@ -24,17 +24,28 @@ from .errors import LedgerError
 _MACHINERY = {"errors", "export", "filters", "registry"}
 
 
+@dataclass(frozen=True)
+class Part:
+    """A further worksheet of a ledger too wide for one printed page: the same rows, row
+    for row, with other columns (its first columns repeat the row's identity)."""
+
+    name: str  # the worksheet's name, also added to the title: "……（截至……）各阶段办理情况"
+    columns: list
+
+
 @dataclass
 class Sheet:
     """What a kind writes for one export: its columns, the subtitle's notes and the rows.
 
     ``write_rows(ws, formats, first_row, report)`` writes the data rows from
     ``first_row`` on, calls ``report(rows_done)`` now and then, and returns the row after
-    the last one."""
+    the last data row (a 合计 row may follow it). With ``more`` parts it is called with
+    ``more=[worksheet, ...]`` too, one per part, all starting their data on the same row."""
 
     columns: list
     notes: list[str]
     write_rows: Callable[..., int]
+    more: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,10 @@ class Project(TimestampMixin, Model):
                                                 default=ProjectStatus.ACTIVE, index=True)
     termination_reason: Mapped[TerminationReason | None] = enum_column(TerminationReason)
     termination_note: Mapped[str | None] = mapped_column(Text)
+    # 存在问题 / 下步计划: what blocks the project and what is done next, kept up to date by
+    # the assistant for the progress meetings (columns of the 重大项目推进台账).
+    problems: Mapped[str | None] = mapped_column(Text)
+    next_steps: Mapped[str | None] = mapped_column(Text)
 
     region: Mapped[Region] = relationship(Region, foreign_keys=[region_id])
     town: Mapped[Region | None] = relationship(Region, foreign_keys=[town_id])
@@ -77,7 +81,7 @@ class Project(TimestampMixin, Model):
         return f"{self.code} {self.name}"
 
     def assistant_names(self) -> str:
-        return "、".join(a.user.username if a.user else "" for a in self.assistants)
+        return "、".join(str(a) for a in self.assistants)
 
 
 class ProjectAssistant(TimestampMixin, Model):
@@ -97,7 +101,11 @@ class ProjectAssistant(TimestampMixin, Model):
     user: Mapped[AppUser] = relationship("AppUser")  # noqa: F821
 
     def __repr__(self) -> str:
-        return self.user.username if self.user else ""
+        # The person's name in Chinese order (姓 then 名), the account when it has none.
+        user = self.user
+        if user is None:
+            return ""
+        return f"{user.last_name or ''}{user.first_name or ''}".strip() or user.username
 
 
 class ServiceTeamMember(TimestampMixin, Model):

@@ -71,4 +71,6 @@ LABELS = {
     "model": _("Object type"),
     "object_id": _("Object id"),
     "changes": _("Changes (before → after)"),
+    "problems": _("Problems"),
+    "next_steps": _("Next steps"),
 }

@@ -18,6 +18,7 @@ PROJECT_FORM = [
     "contact_phone", "investment_wan", "funding_source", "floor_area_wan_m2", "land_nature",
     "list_level", "list_year", "main_use_scale", "planned_start_on", "planned_completion_on",
     "current_stage", "status", "termination_reason", "termination_note",
+    "problems", "next_steps",
 ]
 
 
@@ -66,6 +67,8 @@ class ProjectView(ScopedModelView):
         (_("Scale"), {"fields": ["investment_wan", "funding_source", "floor_area_wan_m2",
                                  "land_nature", "main_use_scale", "planned_start_on",
                                  "planned_completion_on"]}),
+        # 存在问题 / 下步计划: printed in the 重大项目推进台账 for the progress meetings.
+        (_("Problems and next steps"), {"fields": ["problems", "next_steps"]}),
     ]
     add_fieldsets = edit_fieldsets = show_fieldsets
     # Applicants grow into the thousands: picked by typing, never a full dropdown.
