@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,11 @@ from app.services.jobs import temp_path
 from . import filters as ledger_filters
 from .errors import LedgerError, LedgerTooLarge
 from .registry import LedgerKind, get
+
+if TYPE_CHECKING:
+    from enum import Enum
+
+    from sqlalchemy import Select
 
 YIELD_PER = 2000
 PROGRESS_EVERY = 1000  # rows between looks at the clock
@@ -46,7 +52,7 @@ def normalise_filters(kind: LedgerKind | str, filters: dict | None) -> dict:
     return ledger_filters.normalise(kind.filters, filters, regions=kind.in_regions is not None)
 
 
-def apply_filters(stmt, kind: LedgerKind | str, filters: dict | None):
+def apply_filters(stmt: Select, kind: LedgerKind | str, filters: dict | None) -> Select:
     kind = _kind(kind)
     return ledger_filters.apply(stmt, kind.filters, filters, kind.in_regions)
 
@@ -64,16 +70,16 @@ def system_scope(region: Region | None) -> Scope:
 
 # -- cell helpers the kinds share --------------------------------------------------------
 
-def label(member) -> str:
+def label(member: Enum | None) -> str:
     """An enum's Chinese label as plain text (no per-row gettext)."""
     return "" if member is None else str.__str__(member.value)
 
 
-def skip(*_args) -> None:
+def skip(*_args: object) -> None:
     """Stands in for write_blank where an empty cell is not written (see finish_sheet)."""
 
 
-def text_writer(put_string, blank):
+def text_writer(put_string: Callable, blank: Callable) -> Callable:
     """Text that may be missing: the string (always as text), or the row's blank."""
     def write(row, col, value, fmt):
         if value is None or value == "":
@@ -83,7 +89,7 @@ def text_writer(put_string, blank):
     return write
 
 
-def stream(session: Session, stmt) -> Iterator:
+def stream(session: Session, stmt: Select) -> Iterator:
     return session.execute(stmt.execution_options(yield_per=YIELD_PER))
 
 
@@ -157,7 +163,7 @@ class _Progress:
 
 
 def build(session: Session, kind: LedgerKind | str, scope: Scope, filters: dict | None,
-          out_path, progress: Callable[[int], None] | None = None, *,
+          out_path: str | Path, progress: Callable[[int], None] | None = None, *,
           as_of: dt.date | None = None) -> int:
     """Write the ledger to ``out_path``; returns the number of data rows."""
     kind = _kind(kind)
@@ -199,7 +205,7 @@ def file_name(kind: LedgerKind | str, as_of: dt.date) -> str:
     return f"{_kind(kind).title}-{as_of:%Y%m%d}.xlsx"
 
 
-def run_job(key: str, session: Session, ctx, filters: dict | None = None,
+def run_job(key: str, session: Session, ctx: object, filters: dict | None = None,
             as_of: str | None = None) -> Path:
     """A user job's body (the worker's job table points here): the row's user is the
     scope; returns the final file name (written under its temporary name)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, Integer, Numeric, String, or_, select
 from sqlalchemy import Enum as SAEnum
@@ -19,6 +20,9 @@ from sqlalchemy import Enum as SAEnum
 from app.models import Region
 
 from .errors import LedgerFilterError
+
+if TYPE_CHECKING:
+    from sqlalchemy import ScalarSelect, Select
 
 REGION_CODE = "region_code"
 
@@ -121,14 +125,14 @@ def _condition(column, op: str, value):
     raise AssertionError(op)
 
 
-def region_subtree(code: str):
+def region_subtree(code: str) -> ScalarSelect:
     """Ids of the region with this code and all regions below it."""
     path = select(Region.path).where(Region.code == code).scalar_subquery()
     return select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
 
 
-def apply(stmt, columns: Mapping, filters: dict | None,
-          in_regions: Callable | None = None):
+def apply(stmt: Select, columns: Mapping, filters: dict | None,
+          in_regions: Callable | None = None) -> Select:
     """``stmt`` with the filters as WHERE clauses; ``in_regions(ids)`` is the ledger's
     condition for ``region_code`` (its rows in those regions)."""
     for key, value in normalise(columns, filters, regions=in_regions is not None).items():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext
 from sqlalchemy import case, func, or_, select
@@ -24,6 +25,12 @@ from app.services import xlsx
 from .export import PROGRESS_EVERY, apply_filters, build, label, skip, stream
 from .registry import LedgerKind, Sheet
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from sqlalchemy import ColumnElement, Select
+
 TITLE = "审批事项台账"
 
 # The item list's search columns and a few of the project's.
@@ -38,7 +45,7 @@ FILTERS = {
 }
 
 
-def in_regions(ids):
+def in_regions(ids: object) -> ColumnElement[bool]:
     """An item is in a region's subtree by its project's county or town."""
     return or_(Project.region_id.in_(ids), Project.town_id.in_(ids))
 
@@ -46,13 +53,13 @@ def in_regions(ids):
 OPEN_ITEM = tuple(s for s in ItemStatus if s.is_open)
 
 
-def item_filtered(scope: Scope, filters: dict | None):
+def item_filtered(scope: Scope, filters: dict | None) -> Select:
     stmt = scoped(select(ApprovalItem.id).join(Project, Project.id == ApprovalItem.project_id),
                   ApprovalItem, scope)
     return apply_filters(stmt, KIND, filters)
 
 
-def item_ledger_select(scope: Scope, filters: dict | None):
+def item_ledger_select(scope: Scope, filters: dict | None) -> Select:
     """One row per approval item, with its open card (the worse of red and yellow)."""
     # Cards are joined by item id, so they follow the items' scope.
     cards = (select(WarningCard.subject_id.label("item_id"),
@@ -181,7 +188,7 @@ KIND = LedgerKind(
     list_views=("ApprovalItemView", "ProjectItemsView"))
 
 
-def build_item_ledger(session: Session, scope: Scope, filters: dict | None, out_path,
-                      progress=None, *, as_of: dt.date | None = None) -> int:
+def build_item_ledger(session: Session, scope: Scope, filters: dict | None, out_path: str | Path,
+                      progress: Callable[[int], None] | None=None, *, as_of: dt.date | None = None) -> int:
     """Write 审批事项台账 to ``out_path``; returns the number of item rows."""
     return build(session, KIND, scope, filters, out_path, progress, as_of=as_of)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext
 from sqlalchemy import and_, case, func, or_, select
@@ -37,6 +38,12 @@ from app.services.people import person_name_sql
 from .export import PROGRESS_EVERY, apply_filters, build, label, stream
 from .registry import LedgerKind, Part, Sheet
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from sqlalchemy import ColumnElement, Select
+
 TITLE = "重大项目推进台账"
 
 # The list screen's search columns.
@@ -49,7 +56,7 @@ FILTERS = {
 }
 
 
-def in_regions(ids):
+def in_regions(ids: object) -> ColumnElement[bool]:
     """A project is in a region's subtree by its county or its town."""
     return or_(Project.region_id.in_(ids), Project.town_id.in_(ids))
 
@@ -63,13 +70,13 @@ def standard_stages(session: Session) -> list[tuple[int, str]]:
                                 .order_by(Stage.seq, Stage.id)).tuples())
 
 
-def project_filtered(scope: Scope, filters: dict | None):
+def project_filtered(scope: Scope, filters: dict | None) -> Select:
     """Ids of the projects of the ledger: scope and filters, nothing else."""
     stmt = scoped(select(Project.id), Project, scope)
     return apply_filters(stmt, KIND, filters)
 
 
-def project_ledger_select(scope: Scope, filters: dict | None, stages: list[tuple[int, str]]):
+def project_ledger_select(scope: Scope, filters: dict | None, stages: list[tuple[int, str]]) -> Select:
     """One row per project, with per-stage aggregates of its items."""
     ids = project_filtered(scope, filters)
     per_stage = []
@@ -397,7 +404,7 @@ KIND = LedgerKind(
     list_views=("ProjectView",))
 
 
-def build_project_ledger(session: Session, scope: Scope, filters: dict | None, out_path,
-                         progress=None, *, as_of: dt.date | None = None) -> int:
+def build_project_ledger(session: Session, scope: Scope, filters: dict | None, out_path: str | Path,
+                         progress: Callable[[int], None] | None=None, *, as_of: dt.date | None = None) -> int:
     """Write 重大项目推进台账 to ``out_path``; returns the number of project rows."""
     return build(session, KIND, scope, filters, out_path, progress, as_of=as_of)
