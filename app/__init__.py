@@ -56,6 +56,14 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
         from .views.base import SCOPED_VIEW_BASES
 
         load_plugins(app, appbuilder, SCOPED_VIEW_BASES)
+        if app.config.get("APP_ENV") == "production" and _serving():
+            from sqlalchemy import inspect
+
+            from .services.admin_account import refuse_default_admin
+
+            if inspect(db.engine).has_table("ab_user"):  # before `db upgrade`: nothing to ask
+                refuse_default_admin(db.session)
+            db.session.remove()
 
     # One display format for stored (UTC) timestamps in every template.
     app.jinja_env.filters["beijing"] = clock.display
@@ -85,6 +93,14 @@ def _install_security(app: Flask) -> None:
             return jsonify(message=message), 429
         return render_template("error.html", code=429, message=message, appbuilder=appbuilder,
                                base_template=appbuilder.base_template), 429
+
+
+def _serving() -> bool:
+    """Whether this process serves requests (gunicorn, `python run.py`) rather than runs
+    a `flask` command: `flask init` must start in order to replace the admin password."""
+    import click
+
+    return click.get_current_context(silent=True) is None
 
 
 def _migrations_dir():

@@ -5,10 +5,13 @@ so a fresh database reaches the same state whichever way it is started.
 """
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from app.extensions import appbuilder, db
 from app.security.sync import sync_security
+from app.services.admin_account import ensure_admin
 from app.services.calendar_seeding import ensure_calendar_seeded
 from app.services.reference import ensure_standard_stages
 
@@ -25,6 +28,8 @@ def bootstrap(app: Flask, *, migrate: bool = True, seed_calendar: bool = True) -
             upgrade()
         lines += sync_security(appbuilder)
         ensure_standard_stages(db.session)
+        if app.config.get("APP_ENV") == "production":
+            lines += ensure_admin(db.session, os.environ.get("ADMIN_PASSWORD"))
         if seed_calendar:
             seeded = ensure_calendar_seeded(db.session)
             if seeded:

@@ -81,10 +81,16 @@ def test_a_failed_job_says_why_and_can_be_retried(app, world, clean_queues, logi
     assert _row(app, job_id).status == JobStatus.FINISHED
 
 
-def test_a_killed_worker_leaves_a_failed_row_and_no_file(app, world, clean_queues,
-                                                         monkeypatch):
-    job_id = _start(app, world.a.users["clerk"].id, steps=200, pause=0.05)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "JOB_HEARTBEAT_TIMEOUT": "1"}
+def _start_kind(app, user_id, kind, **params):
+    with app.app_context():
+        return user_jobs.start(db.session, user_id, kind, "测试", params).id
+
+
+def _kill_mid_job(app, job_id, monkeypatch, tmp_dir: Path, while_writing=lambda: None):
+    """Run ``job_id`` on a real worker process, SIGKILL it mid-job (``while_writing`` is
+    called just before), and wait for the reaper to mark the row failed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JOB_HEARTBEAT_TIMEOUT": "1",
+           "TMPDIR": str(tmp_dir)}
     worker = subprocess.Popen([sys.executable, "-m", "tests.run_worker"], cwd=ROOT, env=env,
                               start_new_session=True, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
@@ -94,8 +100,7 @@ def test_a_killed_worker_leaves_a_failed_row_and_no_file(app, world, clean_queue
             return row.status == JobStatus.STARTED and row.progress >= 5
 
         wait_until(writing, timeout=60, interval=0.2, what="the worker to start the job")
-        parts = list(Path(app.config["FILES_DIR"]).rglob(f"job{job_id}-*.part"))
-        assert parts, "the job should be writing its temporary file"
+        while_writing()
     finally:
         # RQ runs each job in a forked "work horse" in a session of its own: kill it
         # too, as a machine crash or the OOM killer would.
@@ -118,7 +123,37 @@ def test_a_killed_worker_leaves_a_failed_row_and_no_file(app, world, clean_queue
     row = _row(app, job_id)
     assert row.status == JobStatus.FAILED and row.result_path is None
     assert "重试" in row.error
+
+
+def test_a_killed_worker_leaves_a_failed_row_and_no_file(app, world, clean_queues,
+                                                         monkeypatch, tmp_path):
+    job_id = _start(app, world.a.users["clerk"].id, steps=200, pause=0.05)
+
+    def has_part():
+        parts = list(Path(app.config["FILES_DIR"]).rglob(f"job{job_id}-*.part"))
+        assert parts, "the job should be writing its temporary file"
+
+    _kill_mid_job(app, job_id, monkeypatch, tmp_path, has_part)
     assert not list(Path(app.config["FILES_DIR"]).rglob(f"job{job_id}-*"))
+
+
+def test_a_killed_export_leaves_no_rows_in_tmp_or_in_the_files_folder(app, world, clean_queues,
+                                                                     monkeypatch, tmp_path):
+    """XlsxWriter streams rows to temporary files: they go to a folder the app owns beside
+    the half file (not the system's /tmp), and the reaper removes it with the half file."""
+    system_tmp = tmp_path / "tmp"
+    system_tmp.mkdir()
+    job_id = _start_kind(app, world.a.users["clerk"].id, "test_slow_workbook", rows=4000,
+                         pause=0.05)
+
+    def streaming_to_the_apps_folder():
+        scratch = list(Path(app.config["FILES_DIR"]).rglob(f"job{job_id}-*.rows"))
+        assert scratch and any(p.iterdir() for p in scratch), "rows streamed to the scratch"
+        assert not list(system_tmp.iterdir()), "nothing of the export in the system's /tmp"
+
+    _kill_mid_job(app, job_id, monkeypatch, system_tmp, streaming_to_the_apps_folder)
+    assert not list(Path(app.config["FILES_DIR"]).rglob(f"job{job_id}-*"))
+    assert not list(system_tmp.iterdir())
 
 
 def test_with_redis_down_starting_a_job_fails_fast_and_saves_still_work(app, world, login):

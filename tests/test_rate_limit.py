@@ -112,3 +112,12 @@ def test_the_jwt_login_is_limited_too(serve):
         except urllib.error.HTTPError as err:
             codes.append(err.code)
     assert codes == [401] * 5 + [429] * 2
+
+
+def test_gunicorn_names_no_server_software(serve):
+    """No `Server: gunicorn` banner (gunicorn.conf.py): the response does not say what runs."""
+    base = serve()
+    with urllib.request.urlopen(f"{base}/login/", timeout=10) as resp:
+        assert resp.status == 200
+        assert resp.headers.get("Server") is None
+        assert resp.headers.get("X-Content-Type-Options") == "nosniff"

@@ -198,6 +198,8 @@ def build(session: Session, kind: LedgerKind | str, scope: Scope, filters: dict 
         # Nothing half-written stays behind (XlsxWriter writes the file only on close).
         out_path.unlink(missing_ok=True)
         raise
+    finally:
+        xlsx.discard_scratch(out_path)
     return end - data_row
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,8 +140,15 @@ def mark_queue_down(record: JobRecord) -> None:
 
 
 def _remove_partial_files(record: JobRecord) -> None:
-    for part in (files_dir() / str(record.user_id)).glob(f"job{record.id}-*.part"):
+    """The half file of a failed or killed job, and the rows a workbook had streamed to
+    its scratch folder (app/services/xlsx.py: never the system's /tmp)."""
+    from app.services.xlsx import SCRATCH_SUFFIX
+
+    folder = files_dir() / str(record.user_id)
+    for part in folder.glob(f"job{record.id}-*.part"):
         part.unlink(missing_ok=True)
+    for scratch in folder.glob(f"job{record.id}-*{SCRATCH_SUFFIX}"):
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def temp_path(final: Path) -> Path:

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -56,6 +58,7 @@ FONT_SIZE = 10  # every cell, header and footer; the title is larger
 TITLE_SIZE = 16
 PAPER_A3 = 8
 EXCEL_MAX_ROWS = 1_048_576
+SCRATCH_SUFFIX = ".rows"
 
 # -- printing: A3 landscape, fit to one page wide -----------------------------------------
 # Text must print at MIN_PRINTED_PT or larger, read at the meeting table. Fit-to-width
@@ -164,9 +167,25 @@ def fits_page(widths: Sequence[float]) -> bool:
     return sheet_width_pt(widths) * LAYOUT_SLACK <= PRINTABLE_WIDTH_PT
 
 
+def scratch_dir(path: str | os.PathLike[str]) -> Path:
+    """Where the workbook at ``path`` keeps its streamed rows until it is closed: a folder
+    beside it that the app owns (not the system's /tmp, shared with every other program
+    and never swept by us). A killed job's folder goes with its half file (the stalled-job
+    reaper, app/services/jobs.py)."""
+    return Path(f"{os.fspath(path)}{SCRATCH_SUFFIX}")
+
+
 def open_workbook(path: str | os.PathLike[str]) -> xlsxwriter.Workbook:
-    """A workbook that streams rows and never interprets text."""
-    return xlsxwriter.Workbook(str(path), dict(WORKBOOK_OPTIONS))
+    """A workbook that streams rows and never interprets text. Close it, then call
+    ``discard_scratch(path)`` whatever happened."""
+    scratch = scratch_dir(path)
+    scratch.mkdir(parents=True, exist_ok=True)
+    return xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "tmpdir": str(scratch)})
+
+
+def discard_scratch(path: str | os.PathLike[str]) -> None:
+    """Remove the rows a workbook streamed to disk (closed or abandoned)."""
+    shutil.rmtree(scratch_dir(path), ignore_errors=True)
 
 
 def write_text(ws: Worksheet, row: int, col: int, value: object, fmt: Format | None = None
@@ -383,5 +402,5 @@ def max_data_rows(header_rows_total: int) -> int:
 __all__ = ["WORKBOOK_OPTIONS", "FORMAT_WAN", "FORMAT_DATE", "Column", "Formats",
            "FONT_SIZE", "MIN_PRINTED_PT", "PRINTABLE_WIDTH_PT", "column_pixels",
            "sheet_width_pt", "print_scale", "fits_page", "text_lines", "row_height",
-           "open_workbook", "write_text", "write_number", "write_date", "write_header",
+           "open_workbook", "scratch_dir", "discard_scratch", "write_text", "write_number", "write_date", "write_header",
            "finish_sheet", "header_rows", "max_data_rows", "EXCEL_MAX_ROWS"]
