@@ -26,12 +26,14 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
     from . import models  # noqa: F401  (register every table with the metadata)
+    from .security import duties
     from .services import audit, items
 
     db.init_app(app)
     with app.app_context():
         audit.install(db.session)
         items.install(db.session)
+        duties.install(db.session)
     if not web:
         from .plugins import load_plugins
 
@@ -80,9 +82,11 @@ def _install_security(app: Flask) -> None:
     from flask import jsonify, request
     from flask_babel import gettext
 
-    from .security import headers, sessions
+    from .security import duties, headers, sessions
+    from .security.sync import menu_index
 
     sessions.install(app, appbuilder.sm.jwt_manager)
+    duties.reserve_menus(menu_index(appbuilder))
     appbuilder.sm.limit_api_login(app)
     headers.install(app)
 

@@ -102,7 +102,7 @@ def _county(key, name, code, city) -> County:
     _db.session.commit()
     users = {}
     for spec in roles.ROLES:
-        if spec.name in (roles.SYSTEM_ADMIN, roles.AUDITOR):
+        if spec.name in (roles.SYSTEM_ADMIN, roles.AUDITOR, roles.SECURITY_ADMIN):
             continue
         users[spec.key] = f.user(
             f"{key}_{spec.key}", [spec.name], region_=region,

@@ -119,7 +119,7 @@ def test_second_load_adds_nothing(demo_run):
     # audit_record included: the second load did not even update a row.
     assert out["after_second"] == out["after_first"]
     assert "(0 rows added)" in out["second"]
-    assert out["after_first"]["project"] == 20 and out["after_first"]["ab_user"] == 14
+    assert out["after_first"]["project"] == 20 and out["after_first"]["ab_user"] == 15
     assert out["first"].startswith("demo: 1 city, 2 counties, 6 towns, 20 projects")
 
 

@@ -353,6 +353,7 @@ STAFF_NAMES = {
 }
 COUNTY_ROLE_KEYS = ("admin", "dispatcher", "assistant", "clerk", "dept", "company")
 GLOBAL_USERS = (("admin", roles.SYSTEM_ADMIN, ("系统", "管理员")),
+                ("secadmin", roles.SECURITY_ADMIN, ("安全", "管理员")),
                 ("auditor", roles.AUDITOR, ("审计", "员")))
 ROADS = ("长江路", "黄海大道", "人民路", "通扬路", "开发大道", "滨海路", "新港路")
 CONTACTS = ("马俊", "朱红", "胡斌", "郭静", "何平", "高峰", "林涛", "罗燕", "梁勇", "宋佳")

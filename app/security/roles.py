@@ -1,4 +1,4 @@
-"""The eight roles of docs/domain.md, declared as data and synced by ``flask init``.
+"""The nine roles of docs/domain.md, declared as data and synced by ``flask init``.
 
 Permissions use two verbs per resource, ``can_read`` and ``can_write``, shared by a
 resource's screens and its REST API (see ``app.views.base``). Each role lists the
@@ -16,6 +16,7 @@ DEPARTMENT = "审批部门"
 CLERK = "录入员"
 ENTERPRISE = "企业"
 AUDITOR = "审计员"
+SECURITY_ADMIN = "安全管理员"
 
 # Resource names (class_permission_name of the views and APIs).
 PROJECT = "Project"
@@ -72,11 +73,27 @@ _SELF_SERVICE = (
     ("can_show", "SwaggerView"),
 )
 
+# FAB's role and permission screens, with their menu entries.
+_SECURITY_SCREENS = (
+    *(( p, "RoleModelView") for p in ("can_list", "can_show", "can_add", "can_edit",
+                                      "can_delete", "copyrole")),
+    ("can_list", "PermissionModelView"), ("can_list", "ViewMenuModelView"),
+    ("can_list", "PermissionViewModelView"),
+    ("menu_access", "List Roles"), ("menu_access", "Base Permissions"),
+    ("menu_access", "Views/Menus"), ("menu_access", "Permission on Views/Menus"),
+)
+
 ROLES: tuple[RoleSpec, ...] = (
     # The system admin's permissions are all of them (FAB grants AUTH_ROLE_ADMIN every
     # permission); the entry here gives it its rank and demo user.
     _spec(SYSTEM_ADMIN, "sysadmin", 100),
     _spec(AUDITOR, "auditor", 90, reads=(AUDIT,), extra=_SELF_SERVICE),
+    # Roles and permissions (app/security/duties.py): FAB's role and permission screens,
+    # and the user screen to grant roles and to reset an auditor's password.
+    _spec(SECURITY_ADMIN, "secadmin", 95, reads=(USERS,), writes=(USERS,),
+          extra=_SELF_SERVICE + _SECURITY_SCREENS
+          + (("can_this_form_get", "ScopedResetPasswordView"),
+             ("can_this_form_post", "ScopedResetPasswordView"))),
     _spec(BUREAU_ADMIN, "admin", 80,
           reads=_ALL_DOMAIN,
           writes=(ITEM_TEMPLATE, STAGE, USERS, CALENDAR, LEDGER, MEASURE) + _OWN,
@@ -110,11 +127,3 @@ ROLES_BY_KEY = {r.key: r for r in ROLES}
 def rank_of(role_names) -> int:
     return max((ROLES_BY_NAME[n].rank for n in role_names if n in ROLES_BY_NAME), default=0)
 
-
-def grantable_role_names(granter_role_names) -> list[str]:
-    """Roles a user holding ``granter_role_names`` may hand out (never above their own)."""
-    if SYSTEM_ADMIN in granter_role_names:
-        return [r.name for r in ROLES]
-    top = rank_of(granter_role_names)
-    # The auditor is granted only by the system admin (separation of duties).
-    return [r.name for r in ROLES if r.rank <= top and r.name != AUDITOR]

@@ -87,7 +87,7 @@ class Scope:
     def __init__(self, user) -> None:
         self.user = user
         names = role_names(user)
-        self.unrestricted = roles.SYSTEM_ADMIN in names
+        self.unrestricted = bool(names & {roles.SYSTEM_ADMIN, roles.SECURITY_ADMIN})
         self.auditor = roles.AUDITOR in names
         self.enterprise = roles.ENTERPRISE in names and not (
             names & {roles.BUREAU_ADMIN, roles.DISPATCHER, roles.ASSISTANT, roles.CLERK})

@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import clock
 from app.models import AppUser, PasswordHistory
+from app.security import duties
 
 from . import audit
 from .errors import DomainValidationError
@@ -189,11 +190,24 @@ def change_own_password(session: Session, user: AppUser, current: str, new: str)
                        {"username": user.username})
 
 
-def reset_password(session: Session, user: AppUser, new: str) -> None:
-    """An admin sets someone's password: they must change it at their next login."""
+def reset_password(session: Session, user: AppUser, new: str, *,
+                   actor: AppUser | None = None) -> None:
+    """An admin sets someone's password: they must change it at their next login. An
+    auditor's password is reset only by the security administrator (separation of duties:
+    whoever resets it could sign in as the auditor); a refused reset is audited too.
+    ``actor`` None: the server's own command line."""
+    target_roles = {r.name for r in user.roles or []}
+    if actor is not None and not duties.may_reset_password_of(
+            {r.name for r in actor.roles or []}, target_roles):
+        audit.record_event(session, "reset_refused", "AppUser", user.id,
+                           {"username": user.username, "by": actor.username})
+        session.commit()
+        raise DomainValidationError({"password": str(_(
+            "Only the security administrator may reset an auditor's password."))})
     set_password(session, user, new, must_change=True)
     audit.record_event(session, "password_reset", "AppUser", user.id,
-                       {"username": user.username})
+                       {"username": user.username,
+                        "by": actor.username if actor is not None else None})
 
 
 def password_expired(user: AppUser, now: dt.datetime | None = None) -> bool:

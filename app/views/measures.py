@@ -71,7 +71,7 @@ def _user_region():
 
 
 ROLE_CHOICES = [(r.key, r.name) for r in roles.ROLES
-                if r.name not in (roles.SYSTEM_ADMIN, roles.AUDITOR)]
+                if r.name not in (roles.SYSTEM_ADMIN, roles.AUDITOR, roles.SECURITY_ADMIN)]
 
 
 def _unit_choices(region: Region, kinds) -> list[tuple[int, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, flash, g, has_app_context, redirect
+from flask import current_app, flash, g, has_app_context, has_request_context, redirect
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.forms import DynamicForm
@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired
 
 from app.extensions import db
 from app.models import AppUser
+from app.security import duties
 from app.security.permissions import (
     forget_permissions,
     load_signed_in_user,
@@ -88,10 +89,12 @@ class AppSecurityManager(SecurityManager):
         return user
 
     def reset_password(self, userid, password):
-        """FAB's reset path (admin screen): through the account command."""
+        """FAB's reset path (admin screen): through the account command, which refuses an
+        auditor's reset unless the security administrator asks."""
         # The screen fetched the target through the scoped accessor already.
         user = self.get_user_by_id(int(userid))
-        accounts.reset_password(db.session, user, password)
+        actor = g.user if has_request_context() else None
+        accounts.reset_password(db.session, user, password, actor=actor)
         db.session.commit()
 
     def on_user_logout(self, user) -> None:
@@ -119,6 +122,8 @@ class AppSecurityManager(SecurityManager):
 
     def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
         roles = self.get_user_roles(user)
+        if not duties.allowed({r.name for r in roles}, view_name):
+            return False  # separation of duties: whatever the permission rows say
         if any(role.name in self.builtin_roles
                and self._has_access_builtin_roles(role, permission_name, view_name)
                for role in roles):
@@ -134,7 +139,8 @@ class AppSecurityManager(SecurityManager):
                   if self._has_access_builtin_roles(role, permission_name, name)}
         result.update(view for perm, view in self._db_permissions(roles)
                       if perm == permission_name)
-        return result
+        names = {r.name for r in roles}
+        return {view for view in result if duties.allowed(names, view)}
 
     def get_public_role(self):
         """FAB's public role, read once per request (anonymous pages check it per menu)."""

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, ValidationError
 from app import clock
 from app.extensions import db
 from app.models import AppUser
-from app.security import roles
+from app.security import duties, roles
 from app.security.scope import role_names
 from app.services import accounts
 from app.services.errors import DomainValidationError
@@ -28,15 +28,18 @@ class GrantableRoleFilter(ScopeFilter):
     """Role choices: only the roles the signed-in admin may hand out."""
 
     def apply(self, query, value):
-        allowed = roles.grantable_role_names(role_names(getattr(g, "user", None)))
+        allowed = duties.grantable(role_names(getattr(g, "user", None)))
         return query.filter(self.model.name.in_(allowed))
 
 
 def _check_roles(form, field) -> None:
-    allowed = set(roles.grantable_role_names(role_names(getattr(g, "user", None))))
+    allowed = set(duties.grantable(role_names(getattr(g, "user", None))))
     for role in field.data or []:
         if role.name not in allowed:
             raise ValidationError(str(_("You cannot grant the role %(role)s.", role=role.name)))
+    clash = duties.conflicts({role.name for role in field.data or []})
+    if clash:
+        raise ValidationError(duties.conflict_message(clash))
 
 
 USER_EXTRA = ["region", "org_unit", "applicant", "phone"]
@@ -84,12 +87,15 @@ class ScopedUserView(ScopedRowAccess, UserDBModelView):
     def _check(self, item: AppUser, columns) -> None:
         # Only the columns of the form: created_by/changed_by may be an admin above this one.
         ensure_related_in_scope(self.datamodel, item, columns)
-        allowed = set(roles.grantable_role_names(role_names(g.user)))
+        allowed = set(duties.grantable(role_names(g.user)))
         bad = [r.name for r in item.roles if r.name not in allowed]
         if bad:
             raise DomainValidationError({"roles": str(_("You cannot grant the role %(role)s.",
                                                         role=bad[0]))})
-        if roles.SYSTEM_ADMIN not in role_names(g.user) and item.region is None:
+        clash = duties.conflicts({r.name for r in item.roles})
+        if clash:
+            raise DomainValidationError({"roles": duties.conflict_message(clash)})
+        if not role_names(g.user) & {roles.SYSTEM_ADMIN, roles.SECURITY_ADMIN} and item.region is None:
             raise DomainValidationError({"region": str(_("This field is required."))})
 
     def pre_add(self, item):
