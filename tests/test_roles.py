@@ -125,3 +125,12 @@ def test_role_sync_is_idempotent(app, world):
         sync_roles(appbuilder)
         after = {r.name: sorted(p.id for p in r.permissions) for r in appbuilder.sm.get_all_roles()}
     assert before == after
+
+
+@pytest.mark.parametrize("username", ["a_clerk", "a_dispatcher", "a_dept", "a_company",
+                                      "auditor"])
+def test_everyone_sees_their_own_account_page_but_not_the_user_list(login, world, username):
+    client = login(username)
+    resp = client.get("/users/userinfo/")
+    assert resp.status_code == 200 and username in resp.get_data(as_text=True)
+    assert client.get("/users/list/").status_code == 403

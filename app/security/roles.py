@@ -65,7 +65,7 @@ _OWN = (NOTIFICATION, JOBS)
 _SELF_SERVICE = (
     ("can_this_form_get", "ResetMyPasswordView"),
     ("can_this_form_post", "ResetMyPasswordView"),
-    ("can_userinfo", "ScopedUserView"),
+    ("can_userinfo", USERS),  # /users/userinfo/: one's own account page
     ("can_this_form_get", "UserInfoEditView"),
     ("can_this_form_post", "UserInfoEditView"),
     # The REST API's description and its Swagger page (structure only, no data).
