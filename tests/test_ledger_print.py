@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from app import ledgers
 from app.extensions import db
-from app.models import Applicant, AppUser, Project, Region, RegionLevel
+from app.models import Applicant, AppUser, OrgUnit, Project, Region, RegionLevel
 from app.security.scope import Scope
 from app.services import xlsx
 from app.views.labels import LABELS
@@ -174,21 +174,20 @@ def _cjk(text: str) -> bool:
     return bool(text) and all(0x4E00 <= ord(ch) <= 0x9FFF for ch in text)
 
 
-@pytest.fixture(scope="module")
-def pdf(printed, tmp_path_factory):
+def _render(xlsx_path: Path, out: Path) -> SimpleNamespace:
+    """The workbook printed by LibreOffice to PDF, read back word by word (with boxes)."""
     soffice = _soffice()
     if soffice is None:
         # CI installs libreoffice-calc (.ci/run): there a missing LibreOffice is a failure.
         if os.environ.get("CI"):
             pytest.fail("LibreOffice is not installed; .ci/run should have installed it")
         pytest.skip("LibreOffice is not installed (CI installs libreoffice-calc)")
-    out = tmp_path_factory.mktemp("ledger-pdf")
     # A profile of its own: another LibreOffice running on the machine cannot interfere.
     profile = (out / "profile").as_uri()
     subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-                    "--convert-to", "pdf", "--outdir", str(out), str(printed.path)],
+                    "--convert-to", "pdf", "--outdir", str(out), str(xlsx_path)],
                    check=True, capture_output=True, timeout=180)
-    path = out / "projects.pdf"
+    path = out / (xlsx_path.stem + ".pdf")
     assert path.exists()
     bbox = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True,
                           capture_output=True, text=True).stdout
@@ -202,6 +201,11 @@ def pdf(printed, tmp_path_factory):
         pages.append(SimpleNamespace(width=width, height=height, words=words,
                                      text=" ".join(w[4] for w in words)))
     return SimpleNamespace(path=path, info=info, pages=pages)
+
+
+@pytest.fixture(scope="module")
+def pdf(printed, tmp_path_factory):
+    return _render(printed.path, tmp_path_factory.mktemp("ledger-pdf"))
 
 
 def test_printed_pages(pdf):
@@ -247,3 +251,41 @@ def test_printed_town_name_wraps_inside_its_cell(pdf):
     assert "".join(w[4] for w in pieces) == LONG_TOWN
     assert len({round(w[1]) for w in pieces}) >= 2  # more than one line
     assert all(w[2] < level[0] for w in pieces)  # each ends before the next column
+
+
+# -- 审批事项台账 -----------------------------------------------------------------------------
+LONG_ITEM = "公众聚集场所投入使用、营业前消防安全检查"
+ITEM_CODE = "2026-990001-34-03-000777"
+
+
+@pytest.fixture(scope="module")
+def items_pdf(app, world, tmp_path_factory):
+    """County a's items, one with a name that wraps onto a second line, and the next row."""
+    with app.app_context():
+        region = db.session.get(Region, world.a.region.id)
+        applicant = db.session.get(Applicant, world.a.applicant.id)
+        department = db.session.get(OrgUnit, world.a.department.id)
+        project = f.project(region, applicant, name="智能数控装备产业园一期项目", code=ITEM_CODE)
+        f.item(project, department, name=LONG_ITEM)
+        f.item(project, department, name="施工图审查")
+        db.session.commit()
+        out = Path(app.config["FILES_DIR"]) / "print-test" / "items.xlsx"
+        clerk = db.session.get(AppUser, world.a.users["clerk"].id)
+        ledgers.build_item_ledger(db.session, Scope(clerk), {}, out, as_of=AS_OF)
+    return _render(out, tmp_path_factory.mktemp("items-pdf"))
+
+
+def test_printed_item_rows_hold_their_wrapped_text(items_pdf):
+    """The whole project code prints (its column is wide enough), text is 9 pt or more, and
+    a name that wraps stays inside its row: its second line ends above the next row's text
+    (LibreOffice does not re-measure rows, so the file must give the height)."""
+    words = [w for page in items_pdf.pages for w in page.words]
+    assert ITEM_CODE in [w[4] for w in words]
+    sizes = [(w[2] - w[0]) / len(w[4]) for w in words if _cjk(w[4])]
+    assert min(sizes) >= MIN_PT
+    pieces = sorted((w for w in words if w[4] and w[4] in LONG_ITEM and len(w[4]) > 1),
+                    key=lambda w: w[1])
+    assert "".join(w[4] for w in pieces) == LONG_ITEM
+    assert len({round(w[1]) for w in pieces}) == 2  # two lines
+    (next_name,) = [w for w in words if w[4] == "施工图审查"]
+    assert next_name[1] > pieces[-1][3], "the next row starts below the wrapped name"

@@ -88,12 +88,12 @@ C = xlsx.Column
 
 ITEM_COLUMNS = [
     C("seq", "序号", 7, "int"),
-    C("code", "项目代码", 22, group="项目"),
-    C("project", "项目名称", 28, "wrap", group="项目"),
+    C("code", "项目代码", 27, group="项目"),  # a whole 24-character code
+    C("project", "项目名称", 24, "wrap", group="项目"),
     C("region", "所在地区", 10, "center", group="项目"),
-    C("stage", "审批阶段", 14, "wrap"),
-    C("name", "审批事项", 30, "wrap"),
-    C("department", "审批部门", 22, "wrap"),
+    C("stage", "审批阶段", 16, "wrap"),
+    C("name", "审批事项", 28, "wrap"),
+    C("department", "审批部门", 23, "wrap"),
     C("accepted_on", "受理日期", 11, "date", group="办理时限"),
     C("limit", "承诺时限（工作日）", 10, "int", group="办理时限"),
     C("due_on", "到期日期", 11, "date", group="办理时限"),
@@ -103,6 +103,9 @@ ITEM_COLUMNS = [
     C("overdue", "超期工作日", 9, "int", group="时限预警"),
     C("card", "红黄牌", 8, "center", group="时限预警"),
 ]
+
+# The wrapping columns (index, width): a row is as tall as its longest wrapped text.
+WRAPPED = tuple((i, c.width) for i, c in enumerate(ITEM_COLUMNS) if c.kind == "wrap")
 
 CARD_NAMES = {2: label(CardLevel.RED), 1: label(CardLevel.YELLOW)}
 CARD_FILLS = {2: "red", 1: "yellow"}
@@ -144,6 +147,17 @@ def sheet(session: Session, scope: Scope, filters: dict, as_of: dt.date) -> Shee
                 + (ws.write_blank if fill else skip,)
                 for fill in (None, "red", "yellow")}
         put_s, put_n, put_d = ws.write_string, ws.write_number, ws.write_datetime
+        # Neither LibreOffice nor every Excel re-measures rows on opening, so each row
+        # gets the height of its longest wrapped text (names repeat: measured once).
+        lines_of: dict[tuple[str, float], int] = {}
+
+        def lines(text: str, width: float) -> int:
+            n = lines_of.get((text, width))
+            if n is None:
+                n = lines_of[(text, width)] = xlsx.text_lines(text, width)
+            return n
+
+        (_, w_project), (_, w_stage), (_, w_name), (_, w_dept) = WRAPPED
         r = r0
         for (code, project, region, stage, name, department, accepted_on, limit, due_on,
              finished_on, status, card) in stream(session, stmt):
@@ -157,6 +171,10 @@ def sheet(session: Session, scope: Scope, filters: dict, as_of: dt.date) -> Shee
                 else:
                     overdue = -left
             f_int, f_text, f_wrap, f_center, f_date, blank = fmts[CARD_FILLS.get(card)]
+            tall = max(lines(project, w_project), lines(stage, w_stage), lines(name, w_name),
+                       lines(department, w_dept))
+            if tall > 1:
+                ws.set_row(r, xlsx.row_height(tall))
             put_n(r, 0, r - r0 + 1, f_int)
             put_s(r, 1, code, f_text)
             put_s(r, 2, project, f_wrap)
