@@ -79,7 +79,8 @@ def unlock(session: Session, user: AppUser) -> None:
     user.locked_until = None
     user.fail_login_count = 0
     session.flush()
-    audit.record_event(session, "unlock", "AppUser", user.id, {"username": user.username})
+    audit.record_event(session, "unlock", "AppUser", user.id, {"username": user.username},
+                       object_label=audit.object_label(user))
 
 
 def authenticate(session: Session, username: str | None, password: str | None
@@ -186,14 +187,14 @@ def change_own_password(session: Session, user: AppUser, current: str, new: str)
             "The current password is not right."))})
     set_password(session, user, new)
     audit.record_event(session, "password_change", "AppUser", user.id,
-                       {"username": user.username})
+                       {"username": user.username}, object_label=audit.object_label(user))
 
 
 def reset_password(session: Session, user: AppUser, new: str) -> None:
     """An admin sets someone's password: they must change it at their next login."""
     set_password(session, user, new, must_change=True)
     audit.record_event(session, "password_reset", "AppUser", user.id,
-                       {"username": user.username})
+                       {"username": user.username}, object_label=audit.object_label(user))
 
 
 def password_expired(user: AppUser, now: dt.datetime | None = None) -> bool:
