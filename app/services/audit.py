@@ -84,6 +84,17 @@ def _changes(obj, action: str) -> dict:
     return out
 
 
+def _role_changes(obj) -> list[tuple[str, str]]:
+    """Roles granted to / taken from a user in this flush (rows of ``ab_user_role``, which
+    is an association table with no class of its own): (role_grant|role_revoke, name)."""
+    state = inspect(obj)
+    if "roles" not in state.mapper.relationships or state.deleted:
+        return []
+    history = state.attrs["roles"].history
+    return ([("role_grant", r.name) for r in history.added or ()]
+            + [("role_revoke", r.name) for r in history.deleted or ()])
+
+
 def _record(session: Session, flush_context) -> None:
     uid, name, ip = _actor()
     rows = []
@@ -93,6 +104,12 @@ def _record(session: Session, flush_context) -> None:
             table = getattr(obj, "__tablename__", None)
             if table is None or table in _SKIP_TABLES:
                 continue
+            if action != "delete":
+                for event_name, role in _role_changes(obj):
+                    rows.append({"at": utcnow(), "user_id": uid, "username": name, "ip": ip,
+                                 "action": event_name, "model": type(obj).__name__,
+                                 "object_id": str(obj.id), "object_label": object_label(obj),
+                                 "changes": {"role": role}})
             if action == "update" and not session.is_modified(obj, include_collections=False):
                 continue
             changes = _changes(obj, action)

@@ -15,8 +15,10 @@ import datetime as dt
 import gzip
 import json
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, select, text, tuple_
 from sqlalchemy.orm import Session
@@ -59,7 +61,7 @@ def _line(row) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def write_archive(rows, path: Path) -> int:
+def write_archive(rows: Iterable[Sequence[Any]], path: Path) -> int:
     """Write ``rows`` as gzip JSON lines to ``path``, durably: a ``.part`` file flushed and
     fsynced, renamed, the folder fsynced; returns how many were written. A failure leaves
     no file behind."""
