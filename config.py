@@ -205,6 +205,11 @@ class Config:
         self.RQ_QUEUES = ("default", "reminders", "exports")
         # A started job that has not reported for this long is taken as killed.
         self.JOB_HEARTBEAT_TIMEOUT = parse_int("JOB_HEARTBEAT_TIMEOUT", 120, minimum=1)
+        # Audit records stay in the database at least 184 days (等保 2.0 8.1.4.3: six
+        # months); the nightly archive job then moves older ones to gzip JSON-lines files.
+        self.AUDIT_RETENTION_DAYS = parse_int("AUDIT_RETENTION_DAYS", 184, minimum=184)
+        self.AUDIT_ARCHIVE_DIR = os.environ.get("AUDIT_ARCHIVE_DIR",
+                                                str(INSTANCE_DIR / "audit_archive"))
         # Attachments of workflow steps (screen and API): size of one file, allowed types.
         self.WORKFLOW_ATTACHMENT_MAX_MB = parse_int("WORKFLOW_ATTACHMENT_MAX_MB", 20, minimum=1)
         self.WORKFLOW_ATTACHMENT_TYPES = parse_extensions(
@@ -229,3 +234,4 @@ class TestConfig(Config):
         # One folder per test database, so parallel runs never see each other's files.
         db_name = self.SQLALCHEMY_DATABASE_URI.rsplit("/", 1)[-1]
         self.FILES_DIR = os.environ.get("TEST_FILES_DIR", f"{self.FILES_DIR}-{db_name}")
+        self.AUDIT_ARCHIVE_DIR = f"{self.AUDIT_ARCHIVE_DIR}-{db_name}"

@@ -13,4 +13,6 @@ PERIODIC_JOBS: tuple = (
     ("reminders", "workers.scan.deliver_notifications", "*/5 * * * *"),
     # Every minute: jobs whose worker died mid-job become failed rows the user can retry.
     ("default", "workers.user_jobs.reap_stalled_jobs", "* * * * *"),
+    # 03:30 Beijing: audit records past AUDIT_RETENTION_DAYS go to archive files.
+    ("default", "workers.retention.archive_audit_trail", "30 19 * * *"),
 )

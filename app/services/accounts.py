@@ -80,7 +80,8 @@ def unlock(session: Session, user: AppUser) -> None:
     user.locked_until = None
     user.fail_login_count = 0
     session.flush()
-    audit.record_event(session, "unlock", "AppUser", user.id, {"username": user.username})
+    audit.record_event(session, "unlock", "AppUser", user.id, {"username": user.username},
+                       object_label=audit.object_label(user))
 
 
 def authenticate(session: Session, username: str | None, password: str | None
@@ -187,7 +188,7 @@ def change_own_password(session: Session, user: AppUser, current: str, new: str)
             "The current password is not right."))})
     set_password(session, user, new)
     audit.record_event(session, "password_change", "AppUser", user.id,
-                       {"username": user.username})
+                       {"username": user.username}, object_label=audit.object_label(user))
 
 
 def reset_password(session: Session, user: AppUser, new: str, *,
@@ -200,14 +201,16 @@ def reset_password(session: Session, user: AppUser, new: str, *,
     if actor is not None and not duties.may_reset_password_of(
             {r.name for r in actor.roles or []}, target_roles):
         audit.record_event(session, "reset_refused", "AppUser", user.id,
-                           {"username": user.username, "by": actor.username})
+                           {"username": user.username, "by": actor.username},
+                           object_label=audit.object_label(user))
         session.commit()
         raise DomainValidationError({"password": str(_(
             "Only the security administrator may reset an auditor's password."))})
     set_password(session, user, new, must_change=True)
     audit.record_event(session, "password_reset", "AppUser", user.id,
                        {"username": user.username,
-                        "by": actor.username if actor is not None else None})
+                        "by": actor.username if actor is not None else None},
+                       object_label=audit.object_label(user))
 
 
 def password_expired(user: AppUser, now: dt.datetime | None = None) -> bool:

@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from app.clock import utcnow
 from app.models import AuditRecord
 
+from . import audit_text, people
+
 # Tables FAB rewrites by itself at start-up; auditing them would only add noise.
 _SKIP_TABLES = {"audit_record", "ab_permission", "ab_view_menu", "ab_permission_view",
                 "ab_permission_view_role"}
 # Bookkeeping columns that change on every save or login.
 _SKIP_COLUMNS = {"updated_at", "changed_on", "last_login", "login_count", "fail_login_count",
-                 "password"}
+                 "password", "session_version"}
 
 
 def _plain(value):
@@ -41,6 +43,19 @@ def _actor() -> tuple:
     else:
         uid, name = None, None
     return uid, name, request.remote_addr
+
+
+def object_label(obj: object) -> str | None:
+    """How a person names ``obj`` in the trail: a user by name and account, anything else
+    by its name, title or code (read from what is loaded: no query inside a flush)."""
+    loaded = inspect(obj).dict
+    if "username" in loaded and ("first_name" in loaded or "last_name" in loaded):
+        return audit_text.person_and_account(people.person_name(obj), loaded.get("username"))[:200]
+    for key in ("name", "title", "code", "username"):
+        value = loaded.get(key)
+        if value:
+            return str(value)[:200]
+    return None
 
 
 def _columns(obj):
@@ -69,6 +84,17 @@ def _changes(obj, action: str) -> dict:
     return out
 
 
+def _role_changes(obj) -> list[tuple[str, str]]:
+    """Roles granted to / taken from a user in this flush (rows of ``ab_user_role``, which
+    is an association table with no class of its own): (role_grant|role_revoke, name)."""
+    state = inspect(obj)
+    if "roles" not in state.mapper.relationships or state.deleted:
+        return []
+    history = state.attrs["roles"].history
+    return ([("role_grant", r.name) for r in history.added or ()]
+            + [("role_revoke", r.name) for r in history.deleted or ()])
+
+
 def _record(session: Session, flush_context) -> None:
     uid, name, ip = _actor()
     rows = []
@@ -78,6 +104,12 @@ def _record(session: Session, flush_context) -> None:
             table = getattr(obj, "__tablename__", None)
             if table is None or table in _SKIP_TABLES:
                 continue
+            if action != "delete":
+                for event_name, role in _role_changes(obj):
+                    rows.append({"at": utcnow(), "user_id": uid, "username": name, "ip": ip,
+                                 "action": event_name, "model": type(obj).__name__,
+                                 "object_id": str(obj.id), "object_label": object_label(obj),
+                                 "changes": {"role": role}})
             if action == "update" and not session.is_modified(obj, include_collections=False):
                 continue
             changes = _changes(obj, action)
@@ -87,7 +119,7 @@ def _record(session: Session, flush_context) -> None:
             rows.append({"at": utcnow(), "user_id": uid, "username": name, "ip": ip,
                          "action": action, "model": type(obj).__name__,
                          "object_id": ",".join(str(p) for p in pk if p is not None) or None,
-                         "changes": changes})
+                         "object_label": object_label(obj), "changes": changes})
     if rows:
         # Straight onto the flush's connection: same transaction, no recursive flush.
         session.connection().execute(insert(AuditRecord.__table__), rows)
@@ -95,17 +127,18 @@ def _record(session: Session, flush_context) -> None:
 
 def record_event(session: Session, action: str, model: str, object_id: object = None,
           detail: dict | None = None, *, user_id: int | None = None,
-          username: str | None = None) -> None:
+          username: str | None = None, object_label: str | None = None) -> None:
     """Record an event that is not a row change (login, logout, a password change, an
     export, a download) in the caller's transaction. The actor defaults to the signed-in
     user of the request; ``user_id``/``username`` name it when nobody is signed in yet
-    (a failed login names the account tried)."""
+    (a failed login names the account tried); ``object_label`` how the object reads."""
     uid, name, ip = _actor()
     if user_id is not None or username is not None:
         uid, name = user_id, username
     session.execute(insert(AuditRecord.__table__), [{
         "at": utcnow(), "user_id": uid, "username": name, "ip": ip, "action": action,
         "model": model, "object_id": None if object_id is None else str(object_id),
+        "object_label": None if object_label is None else str(object_label)[:200],
         "changes": detail or None}])
 
 

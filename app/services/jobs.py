@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from app.clock import utcnow
 from app.models import JobRecord, JobStatus
 
+from . import audit
+
 
 def files_dir() -> Path:
     path = Path(current_app.config["FILES_DIR"])
@@ -54,6 +56,10 @@ def create(session: Session, user_id: int, kind: str, title: str, params: dict) 
     record = JobRecord(user_id=user_id, kind=kind, title=title, params=params)
     session.add(record)
     session.flush()
+    # Every job a user starts today is an export (the ledgers): the trail says so, with
+    # what was asked for; the file's download is recorded when it is fetched.
+    audit.record_event(session, "export", "JobRecord", record.id,
+                       {"kind": kind, "params": params}, object_label=title)
     return record
 
 

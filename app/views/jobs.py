@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from flask import abort, flash, jsonify, redirect, send_file, url_for
+from flask import abort, flash, jsonify, redirect, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
@@ -20,6 +20,7 @@ from workers.base import QueueUnavailable
 
 from .access import scoped_rows
 from .base import ScopedModelView
+from .downloads import send_download
 from .labels import LABELS
 
 
@@ -75,8 +76,9 @@ class JobRecordView(ScopedModelView):
         if record.status != JobStatus.FINISHED or not record.result_path \
                 or not os.path.exists(record.result_path):
             abort(404)
-        return send_file(record.result_path, as_attachment=True,
-                         download_name=record.result_name or os.path.basename(record.result_path))
+        return send_download(record.result_path,
+                             record.result_name or os.path.basename(record.result_path),
+                             "JobRecord", record.id)
 
     @expose("/active")
     @has_access

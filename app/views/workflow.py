@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.api import protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -39,6 +39,7 @@ from app.workflow.definition import DefinitionError
 
 from .access import get_in_scope_or_404
 from .base import API_VERBS, VIEW_VERBS, ScopedModelRestApi, ScopedModelView, display_value
+from .downloads import send_download
 from .labels import LABELS
 
 _NO_CRUD = {"edit": "manage", "delete": "manage"}
@@ -369,8 +370,8 @@ class ProjectWorkflowsView(ScopedModelView):
         path = workflow_files.path_of(instance, name)
         if path is None:
             abort(404)
-        return send_file(path, as_attachment=True,
-                         download_name=workflow_files.display_name(name))
+        return send_download(path, workflow_files.display_name(name), "WorkflowInstance",
+                             instance.id)
 
 
 # The list's computed columns (FAB reads them as attributes of the row).
