@@ -26,12 +26,13 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
     from . import models  # noqa: F401  (register every table with the metadata)
-    from .services import audit, items
+    from .services import applicants, audit, items
 
     db.init_app(app)
     with app.app_context():
         audit.install(db.session)
         items.install(db.session)
+        applicants.install(db.session)
     if not web:
         from .plugins import load_plugins
 

@@ -9,6 +9,7 @@ from app.security import roles
 from .approvals import ProjectItemsView
 from .base import LevelIn, ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
+from .pickers import AssistantField
 from .warnings import ProjectCardsView, ProjectWorkOrdersView
 from .widgets import AjaxSelectField
 from .workflow import ProjectWorkflowsView
@@ -22,6 +23,9 @@ PROJECT_FORM = [
 ]
 
 
+PROJECT_LABELS = {**LABELS, "name": _("Project name"), "code": _("Project code")}
+
+
 class ProjectAssistantView(ScopedModelView):
     datamodel = SQLAInterface(ProjectAssistant)
     class_permission_name = roles.PROJECT_TEAM
@@ -30,6 +34,9 @@ class ProjectAssistantView(ScopedModelView):
     show_title = add_title = edit_title = _("Assistant")
     list_columns = ["user", "is_lead", "assigned_on"]
     add_columns = edit_columns = show_columns = ["project", "user", "is_lead", "assigned_on"]
+    # Only staff who can be assistants, by name; a forged id is refused next to the field.
+    add_form_extra_fields = {"user": AssistantField(_("Assistant"), validators=[DataRequired()])}
+    edit_form_extra_fields = {"user": AssistantField(_("Assistant"), validators=[DataRequired()])}
 
 
 class ServiceTeamView(ScopedModelView):
@@ -45,7 +52,7 @@ class ServiceTeamView(ScopedModelView):
 class ProjectView(ScopedModelView):
     datamodel = SQLAInterface(Project)
     class_permission_name = roles.PROJECT
-    label_columns = {**LABELS, "name": _("Project name"), "code": _("Project code")}
+    label_columns = {**PROJECT_LABELS}
     list_title = _("Major projects")
     list_template = "ledger_list.html"  # the list with its "export ledger" button
     show_title = _("Project details")
@@ -88,6 +95,7 @@ class ProjectApi(ScopedModelRestApi):
     resource_name = "project"
     datamodel = SQLAInterface(Project)
     class_permission_name = roles.PROJECT
+    field_labels = PROJECT_LABELS
     list_columns = ["id", "code", "name", "region.id", "region.name", "town.id", "town.name",
                     "applicant.id", "applicant.name", "list_level", "list_year",
                     "investment_wan", "current_stage.id", "current_stage.name", "status"]
