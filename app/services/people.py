@@ -9,10 +9,11 @@ audit trail and timelines all use these functions, so one person reads the same 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import case, func
+from sqlalchemy import String, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -43,8 +44,8 @@ def person_name(user: Any) -> str:
 def person_name_sql(user: Any = AppUser) -> ColumnElement:
     """The same name as a SQL expression over ``user`` (AppUser or an alias of it),
     PostgreSQL (its regular expressions tell a Chinese name from a Latin one)."""
-    first = func.trim(func.coalesce(user.first_name, ""))
-    last = func.trim(func.coalesce(user.last_name, ""))
+    first = func.trim(func.coalesce(user.first_name, ""), type_=String)
+    last = func.trim(func.coalesce(user.last_name, ""), type_=String)
     name = case(
         ((last + first).op("~")(_CJK_CLASS), last + first),
         else_=func.trim(first + " " + last),
@@ -70,3 +71,14 @@ def assisting_staff(session: Session) -> list[AppUser]:
                                                                     AppUser.first_name,
                                                                     AppUser.username)
     return list(session.scalars(stmt))
+
+
+def names_of(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Each user's name by id, in one query (timelines keep the id and the login name of
+    whoever took a step; people read the name)."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(AppUser.id, AppUser.first_name, AppUser.last_name,
+                                  AppUser.username).where(AppUser.id.in_(ids)))
+    return {uid: full_name(first, last) or username for uid, first, last, username in rows}

@@ -7,7 +7,7 @@ _OPENING = ("“", "‘", "「", "『", '"', "'", "《")
 
 def quoted(value: object) -> str:
     """``value`` in Chinese quotation marks (“…”), or as it is when it already starts with
-    quotation marks of its own: ““X”时限”” reads as a typing error."""
+    quotation marks of its own (a second pair around them reads as a typing error)."""
     text = "" if value is None else str(value).strip()
     if text.startswith(_OPENING):
         return text

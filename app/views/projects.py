@@ -1,7 +1,8 @@
 """Screens and API for major projects, their assistants and service team."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
-from wtforms.validators import DataRequired
+from wtforms import BooleanField
+from wtforms.validators import DataRequired, InputRequired
 
 from app.models import Project, ProjectAssistant, RegionLevel, ServiceTeamMember
 from app.security import roles
@@ -34,9 +35,18 @@ class ProjectAssistantView(ScopedModelView):
     show_title = add_title = edit_title = _("Assistant")
     list_columns = ["user", "is_lead", "assigned_on"]
     add_columns = edit_columns = show_columns = ["project", "user", "is_lead", "assigned_on"]
-    # Only staff who can be assistants, by name; a forged id is refused next to the field.
-    add_form_extra_fields = {"user": AssistantField(_("Assistant"), validators=[DataRequired()])}
-    edit_form_extra_fields = {"user": AssistantField(_("Assistant"), validators=[DataRequired()])}
+    # Only staff who can be assistants, by name; a forged id is refused next to the field
+    # (InputRequired, not DataRequired: that one would replace the reason with "required").
+    # A plain tick box for 牵头: FAB makes a NOT NULL boolean "required", which refuses a
+    # second, non-lead assistant.
+    add_form_extra_fields = {
+        "user": AssistantField(_("Assistant"), validators=[InputRequired()]),
+        "is_lead": BooleanField(LABELS["is_lead"], default=True),
+    }
+    edit_form_extra_fields = {
+        "user": AssistantField(_("Assistant"), validators=[InputRequired()]),
+        "is_lead": BooleanField(LABELS["is_lead"]),
+    }
 
 
 class ServiceTeamView(ScopedModelView):
