@@ -19,6 +19,7 @@ from app.services.errors import DomainValidationError
 from app.services.quoting import quoted
 
 from . import factories as f
+from .test_workflow_screens import local_measure  # noqa: F401  (the fixture)
 
 # Real codes of well-known companies (华为技术, 阿里巴巴（中国）, 腾讯科技（深圳）, 小米科技)
 # and the example the standard's readers quote most.
@@ -327,3 +328,40 @@ def test_the_users_list_and_the_picker_show_names_in_chinese_order(app, world, l
     assert "欧阳晓明" in listing
     picker = login("a_clerk").get("/projectassistantview/add").get_data(as_text=True)
     assert re.search(rf'value="{world.a.users["assistant"].id}"[^>]*>欧阳晓明<', picker)
+
+
+def _rename(app, user_id: int, first: str, last: str) -> None:
+    with app.app_context():
+        user = db.session.get(AppUser, user_id)
+        user.first_name, user.last_name = first, last
+        db.session.commit()
+
+
+def test_a_measure_timeline_names_the_person(app, world, local_measure, login):
+    _rename(app, world.a.users["assistant"].id, "晓明", "欧阳")
+    client = login("a_assistant")
+    pid = world.a.project.id
+    resp = client.post(f"/projectworkflowsview/add?project={pid}",
+                       data={"measure": local_measure, "project": pid})
+    assert resp.status_code == 302
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    timeline = page.split('id="workflow-timeline"')[1].split("</ul>")[0]
+    assert "欧阳晓明" in timeline and "a_assistant" not in timeline
+
+
+def test_a_work_order_timeline_names_the_person(app, world, login):
+    from app.services import work_orders
+
+    from .test_work_orders import FUTURE, _red_card
+
+    _rename(app, world.a.users["dispatcher"].id, "Anna", "Schmidt")
+    with app.app_context():
+        card_id = _red_card(world, name="姓名显示事项")
+        dispatcher = db.session.get(AppUser, world.a.users["dispatcher"].id)
+        wo = work_orders.dispatch(db.session, card_id, world.a.department.id, FUTURE,
+                                  "请说明原因", dispatcher)
+        db.session.commit()
+        wo_id = wo.id
+    page = login("a_dispatcher").get(f"/workorderview/show/{wo_id}").get_data(as_text=True)
+    steps = page.split('id="work-order-steps"')[1].split("</table>")[0]
+    assert "Anna Schmidt" in steps and "a_dispatcher" not in steps
