@@ -21,6 +21,7 @@ from app.models import (
     ServiceTeamMember,
     Stage,
 )
+from app.services import credit_codes
 from app.services.projects import instantiate_items
 from app.services.regions import save_region
 
@@ -45,8 +46,8 @@ def org_unit(region_, name="住房和城乡建设局", kind=OrgUnitKind.DEPARTME
 
 def applicant(region_, name=None) -> Applicant:
     n = next(_seq)
-    a = Applicant(name=name or f"测试企业{n}有限公司", credit_code=f"91320000TEST{n:06d}",
-                  region=region_)
+    code = credit_codes.with_check_character(f"91320000MA{n:07d}")
+    a = Applicant(name=name or f"测试企业{n}有限公司", credit_code=code, region=region_)
     db.session.add(a)
     db.session.flush()
     return a

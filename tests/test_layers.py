@@ -21,6 +21,9 @@ ALLOWED_UPWARD: dict[tuple[str, str], str] = {
     ("app.models.approvals", "app.services.deadlines"):
         "FAB's list and detail columns read an item's remaining and overdue working days "
         "from model methods; they hand over to the working-day rules when called",
+    ("app.models.users", "app.services.people"):
+        "FAB shows a user as str(user) (pickers, relation columns, the navbar); the model "
+        "hands over to the one naming rule when called",
 }
 
 

@@ -53,7 +53,7 @@ from app.models import (
     WorkOrderStep,
 )
 from app.security import roles
-from app.services import item_codes
+from app.services import credit_codes, item_codes
 from app.services.calendar import add_working_days, is_working_day
 from app.services.projects import fill_due_on, instantiate_items
 from app.services.reference import ensure_standard_stages
@@ -366,16 +366,6 @@ def demo_usernames() -> list[str]:
 
 # --- small helpers -------------------------------------------------------------------
 
-_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def credit_code(body: str) -> str:
-    """The 18-character unified social credit code (GB 32100-2015) with its check character."""
-    total = sum(_CREDIT_CHARS.index(ch) * w for ch, w in zip(body, _CREDIT_WEIGHTS, strict=False))
-    return body + _CREDIT_CHARS[(31 - total % 31) % 31]
-
-
 def _prev_working_day(day: dt.date) -> dt.date:
     while not is_working_day(day):
         day -= dt.timedelta(days=1)
@@ -639,7 +629,7 @@ def load_demo(session: Session, password: str) -> str:
 
         applicants = []
         for a in (a for a in APPLICANTS if a.county == county.key):
-            code = credit_code(a.body)
+            code = credit_codes.with_check_character(a.body)
             applicant = session.scalar(select(Applicant).where(Applicant.credit_code == code))
             if applicant is None:
                 applicant = loader.add(Applicant(name=a.name, credit_code=code, address=a.address,

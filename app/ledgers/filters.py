@@ -18,6 +18,7 @@ from sqlalchemy import Date, Integer, Numeric, String, or_, select
 from sqlalchemy import Enum as SAEnum
 
 from app.models import Region
+from app.services.quoting import quoted
 
 from .errors import LedgerFilterError
 
@@ -64,7 +65,7 @@ def _convert(field: str, column, raw):
         if isinstance(ctype, Date):
             return dt.date.fromisoformat(text[:10])
     except (ValueError, InvalidOperation):
-        raise LedgerFilterError(field, f"“{text}”") from None
+        raise LedgerFilterError(field, quoted(text)) from None
     return text
 
 

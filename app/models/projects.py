@@ -101,11 +101,8 @@ class ProjectAssistant(TimestampMixin, Model):
     user: Mapped[AppUser] = relationship("AppUser")  # noqa: F821
 
     def __repr__(self) -> str:
-        # The person's name in Chinese order (姓 then 名), the account when it has none.
-        user = self.user
-        if user is None:
-            return ""
-        return f"{user.last_name or ''}{user.first_name or ''}".strip() or user.username
+        # The person's name as everywhere (AppUser's naming rule, app/services/people.py).
+        return "" if self.user is None else str(self.user)
 
 
 class ServiceTeamMember(TimestampMixin, Model):

@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .applicants import Applicant
 from .base import Model
@@ -35,6 +35,29 @@ class AppUser(User):
     region: Mapped[Region | None] = relationship(Region, foreign_keys=[region_id])
     org_unit: Mapped[OrgUnit | None] = relationship(OrgUnit, foreign_keys=[org_unit_id])
     applicant: Mapped[Applicant | None] = relationship(Applicant, foreign_keys=[applicant_id])
+
+    # FAB shows a user as ``str(user)`` and ``get_full_name()`` (pickers, relation columns,
+    # the navbar): "first last", which puts a Chinese 名 before the 姓. The one naming rule
+    # of app/services/people.py instead.
+    def get_full_name(self) -> str:
+        from app.services.people import person_name
+
+        return person_name(self)
+
+    def __repr__(self) -> str:
+        return self.get_full_name()
+
+    @validates("email")
+    def _empty_email_is_none(self, key: str, value: str | None) -> str | None:
+        # An empty address is no address: stored as NULL, which the unique index lets many
+        # accounts share (an empty string would collide with the next account without one).
+        return (value or "").strip() or None
+
+
+# E-mail is optional (many county staff have no work address). FAB declares the column
+# NOT NULL on its User; the table is shared, so the migration ``a6d2f0c4e9b1`` and this
+# line make it nullable, and FAB's forms then treat the field as optional.
+AppUser.__table__.c.email.nullable = True
 
 
 class PasswordHistory(Model):

@@ -121,6 +121,11 @@ ROLES: tuple[RoleSpec, ...] = (
 )
 
 ROLES_BY_NAME = {r.name: r for r in ROLES}
+
+# The roles whose holders may be a project's 帮办员 (the picker of the project's assistants
+# offers only them): the assistants, and the dispatch centre (服务专班), which takes projects
+# on itself. Never companies, departments, clerks or the auditor.
+ASSISTING_ROLES: tuple[str, ...] = (ASSISTANT, DISPATCHER)
 ROLES_BY_KEY = {r.key: r for r in ROLES}
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from flask import current_app, has_app_context
+from flask_appbuilder.security.sqla.models import Role
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from app.security import duties
 
 from . import audit
 from .errors import DomainValidationError
+from .quoting import quoted
 
 # What a failed login is recorded as (the audit's ``changes.reason``); the user always
 # reads the same message, whatever the reason, so an attacker learns nothing.
@@ -236,3 +238,23 @@ def logged_out(session: Session, user: AppUser) -> None:
     end_sessions(session, user)
     audit.record_event(session, "logout", "AppUser", user.id, None, user_id=user.id,
                        username=user.username)
+
+
+# -- granting roles ---------------------------------------------------------------------------
+def ungrantable_roles(session: Session, granter_role_names: Iterable[str],
+                      role_ids: Iterable[object]) -> list[str]:
+    """The names of the roles among ``role_ids`` (ids as a form sends them) that a user
+    holding ``granter_role_names`` may not hand out: ranked above their own, or the
+    auditor (app/security/roles.py). Unknown ids are not named."""
+    ids = {int(i) for i in role_ids if str(i).strip().isdigit()}
+    if not ids:
+        return []
+    allowed = set(duties.grantable(set(granter_role_names)))
+    names = session.scalars(select(Role.name).where(Role.id.in_(ids)))
+    return sorted(name for name in names if name not in allowed)
+
+
+def refused_grant_message(role_names: Iterable[str]) -> str:
+    """不能授予高于本人的角色：“系统管理员”."""
+    listed = _(", ").join(quoted(name) for name in role_names)
+    return _("You cannot grant a role above your own: %(roles)s.", roles=listed)

@@ -17,6 +17,7 @@ from app.models import AppUser, MeasureSetting, OrgUnit, Project, Region, Workfl
 from app.plugins.types import ROLES_PREFIX, TIME_LIMIT_PREFIX, MeasureSpec, ParamSpec
 
 from .errors import DomainValidationError
+from .quoting import quoted
 from .regions import ancestor_ids
 
 
@@ -60,7 +61,7 @@ def _manager():
 def _spec(measure_key: str) -> MeasureSpec:
     spec = _manager().measure(measure_key)
     if spec is None:
-        raise MeasureError({"measure": f"没有代码为“{measure_key}”的创新举措（插件未安装或已停用）。"})
+        raise MeasureError({"measure": f"没有代码为{quoted(measure_key)}的创新举措（插件未安装或已停用）。"})
     return spec
 
 
@@ -151,15 +152,15 @@ def _check(session: Session, region: Region | None, p: ParamSpec, value) -> tupl
     label = _label(p)
     if p.type == "int":
         if value is None or value == "":
-            return None, (f"“{label}”必须填写。" if p.required else None)
+            return None, (f"{quoted(label)}必须填写。" if p.required else None)
         try:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
             number = int(str(value).strip()) if not isinstance(value, (int, float)) else int(value)
         except (TypeError, ValueError):
-            return value, f"“{label}”应为整数，收到“{value}”。"
+            return value, f"{quoted(label)}应为整数，收到{quoted(value)}。"
         if number < 0:
-            return number, f"“{label}”不能为负数。"
+            return number, f"{quoted(label)}不能为负数。"
         return number, None
     if p.type == "bool":
         if isinstance(value, bool):
@@ -169,27 +170,27 @@ def _check(session: Session, region: Region | None, p: ParamSpec, value) -> tupl
             return True, None
         if text in _FALSE:
             return False, None
-        return value, f"“{label}”应为“是”或“否”，收到“{value}”。"
+        return value, f"{quoted(label)}应为“是”或“否”，收到{quoted(value)}。"
     if p.type == "str":
         text = "" if value is None else str(value).strip()
         if p.required and not text:
-            return text, f"“{label}”必须填写。"
+            return text, f"{quoted(label)}必须填写。"
         return text, None
     if p.type == "choice":
         allowed = p.choice_values
         if value in (None, "") and not p.required:
             return None, None
         if value not in allowed and str(value) not in [str(a) for a in allowed]:
-            return value, f"“{label}”的取值“{value}”不在可选范围内（{'、'.join(map(str, allowed))}）。"
+            return value, f"{quoted(label)}的取值{quoted(value)}不在可选范围内（{'、'.join(map(str, allowed))}）。"
         return next(a for a in allowed if str(a) == str(value)), None
     values = _as_list(value)
     if p.required and not values:
-        return values, f"“{label}”至少选择一项。"
+        return values, f"{quoted(label)}至少选择一项。"
     if p.type == "multichoice":
         allowed = [str(a) for a in p.choice_values]
         bad = [str(v) for v in values if str(v) not in allowed]
         if bad:
-            return values, (f"“{label}”中的“{'、'.join(bad)}”不在可选范围内"
+            return values, (f"{quoted(label)}中的{quoted('、'.join(bad))}不在可选范围内"
                             f"（{'、'.join(allowed)}）。")
         return [a for a in p.choice_values if str(a) in {str(v) for v in values}], None
     if p.type == "roles":
@@ -201,11 +202,11 @@ def _check(session: Session, region: Region | None, p: ParamSpec, value) -> tupl
             key = ROLES_BY_NAME[v].key if v in ROLES_BY_NAME else str(v)
             (keys if key in allowed else bad).append(key if key in allowed else str(v))
         if bad:
-            return values, f"“{label}”中的角色“{'、'.join(bad)}”不存在或不可选。"
+            return values, f"{quoted(label)}中的角色{quoted('、'.join(bad))}不存在或不可选。"
         return keys, None
     if p.type in ("unit", "units"):
         if p.type == "unit" and len(values) > 1:
-            return values, f"“{label}”只能选择一个单位。"
+            return values, f"{quoted(label)}只能选择一个单位。"
         ids, bad = [], []
         for v in values:
             try:
@@ -220,11 +221,11 @@ def _check(session: Session, region: Region | None, p: ParamSpec, value) -> tupl
                     region is not None and not _unit_near(unit, region)):
                 bad.append(unit.name if unit is not None else str(i))
         if bad:
-            return values, f"“{label}”中的单位“{'、'.join(bad)}”不存在或不属于本地区。"
+            return values, f"{quoted(label)}中的单位{quoted('、'.join(bad))}不存在或不属于本地区。"
         if p.type == "unit":
             return (ids[0] if ids else None), None
         return ids, None
-    return value, f"“{label}”的类型“{p.type}”无法识别。"
+    return value, f"{quoted(label)}的类型{quoted(p.type)}无法识别。"
 
 
 def _unit_near(unit: OrgUnit, region: Region) -> bool:
@@ -241,7 +242,7 @@ def validate_params(session: Session, spec: MeasureSpec, params: dict,
     clean, problems = {}, {}
     for name in params or {}:
         if spec.param(name) is None:
-            problems[name] = f"举措“{spec.name}”没有参数“{name}”。"
+            problems[name] = f"举措{quoted(spec.name)}没有参数{quoted(name)}。"
     for p in spec.parameters:
         value, problem = _check(session, region, p, (params or {}).get(p.name, p.default))
         if problem:
@@ -273,9 +274,9 @@ def set_setting(session: Session, measure_key: str, region: Region, enabled: boo
     their own). Flushes; the caller commits."""
     spec = _spec(measure_key)
     if user is not None and not can_configure(user, region):
-        raise MeasureError({"region": f"您无权设置“{region.name}”的创新举措。"})
+        raise MeasureError({"region": f"您无权设置{quoted(region.name)}的创新举措。"})
     if not available_for(session, spec, region):
-        raise MeasureError({"measure": f"举措“{spec.name}”不适用于“{region.name}”。"})
+        raise MeasureError({"measure": f"举措{quoted(spec.name)}不适用于{quoted(region.name)}。"})
     clean = validate_params(session, spec, params or {}, region)
     row = session.scalars(select(MeasureSetting).where(
         MeasureSetting.measure_key == measure_key, MeasureSetting.region_id == region.id)).first()
@@ -292,7 +293,7 @@ def clear_setting(session: Session, measure_key: str, region: Region, user: AppU
                   ) -> bool:
     """Drop a region's own row so it inherits again. True when there was one."""
     if user is not None and not can_configure(user, region):
-        raise MeasureError({"region": f"您无权设置“{region.name}”的创新举措。"})
+        raise MeasureError({"region": f"您无权设置{quoted(region.name)}的创新举措。"})
     row = session.scalars(select(MeasureSetting).where(
         MeasureSetting.measure_key == measure_key, MeasureSetting.region_id == region.id)).first()
     if row is None:
@@ -347,10 +348,10 @@ def start_measure(session: Session, project: Project, measure_key: str, user: Ap
         raise MeasureError({"measure": "企业用户不能发起创新举措，请联系项目帮办员。"})
     region = project_region(project)
     if not available_for(session, spec, region):
-        raise MeasureError({"measure": f"举措“{spec.name}”不适用于“{region.name}”。"})
+        raise MeasureError({"measure": f"举措{quoted(spec.name)}不适用于{quoted(region.name)}。"})
     resolved = resolve_setting(session, measure_key, region, spec)
     if not resolved.enabled:
-        raise MeasureError({"measure": f"“{region.name}”未启用创新举措“{spec.name}”，不能发起。"})
+        raise MeasureError({"measure": f"{quoted(region.name)}未启用创新举措{quoted(spec.name)}，不能发起。"})
     params = instance_params(spec, resolved.params)
     from app.workflow import engine
 

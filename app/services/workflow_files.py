@@ -21,6 +21,8 @@ from werkzeug.datastructures import FileStorage
 
 from app.models import WorkflowInstance
 
+from .quoting import quoted
+
 _UNSAFE = re.compile(r"[\x00-\x1f/\\:*?\"<>|]+")
 MAX_NAME = 120
 DEFAULT_MAX_MB = 20
@@ -105,19 +107,19 @@ def problem(f: FileStorage) -> tuple[str, str] | None:
     ext = extension(f.filename)
     types = allowed_types()
     if ext not in types:
-        return (f"附件“{name}”的类型不允许，只接受 {'、'.join(types)} 文件",
+        return (f"附件{quoted(name)}的类型不允许，只接受 {'、'.join(types)} 文件",
                 f'The attachment "{name}" is not an accepted type; accepted: '
                 f'{", ".join(types)}.')
     limit = max_mb()
     size = _size(f)
     if size > limit * 1024 * 1024:
-        return (f"附件“{name}”大小为 {_size_text(size)}，超过每个文件 {limit} MB 的上限",
+        return (f"附件{quoted(name)}大小为 {_size_text(size)}，超过每个文件 {limit} MB 的上限",
                 f'The attachment "{name}" is {_size_text(size)}, larger than the limit of '
                 f'{limit} MB per file.')
     kind = _content_kind(f)
     expected = _EXPECTED.get(ext)
     if kind is not None and (kind not in expected if expected else kind == "program"):
-        return (f"附件“{name}”的内容不是 .{ext} 文件，只接受 {'、'.join(types)} 文件",
+        return (f"附件{quoted(name)}的内容不是 .{ext} 文件，只接受 {'、'.join(types)} 文件",
                 f'The content of the attachment "{name}" is not a .{ext} file; accepted: '
                 f'{", ".join(types)}.')
     return None

@@ -27,9 +27,11 @@ from app import clock
 from app.security.scope import get_in_scope, is_in_scope, scope_condition
 from app.services.errors import DomainValidationError
 from app.services.saving import before_save, rules_for
-from app.services.uniqueness import duplicated_columns
+from app.services.uniqueness import duplicate_errors
 
 from .access import ScopedBaseView, get_in_scope_or_404
+from .checks import unique_validators
+from .labels import LABELS
 from .lookup import KIND_OF_MODEL
 from .widgets import AjaxSelectField
 
@@ -193,12 +195,12 @@ def form_enum_fields(datamodel, columns, labels, validators) -> dict:
     return fields
 
 
-def ensure_unique(datamodel, item) -> None:
-    """Refuse a save that would duplicate a unique column (the API's twin of FAB's form
-    Unique validator), instead of letting the database raise."""
-    duplicated = duplicated_columns(datamodel.session, item)
-    if duplicated:
-        raise DomainValidationError({name: str(_("Already exists")) for name in duplicated})
+def ensure_unique(datamodel, item, labels: dict | None = None) -> None:
+    """Refuse a save that would duplicate a unique column (the API's twin of the forms'
+    ``UniqueValue``), naming the value, instead of letting the database raise."""
+    errors = duplicate_errors(datamodel.session, item, labels or LABELS)
+    if errors:
+        raise DomainValidationError(errors)
 
 
 # -- lists and forms that stay fast at any size ----------------------------------------------
@@ -313,6 +315,8 @@ class ScopedModelView(ScopedRowAccess, ModelView):
         rules = rules_for(self.datamodel.obj)
         if rules:
             self.validators_columns = rule_validators(rules, self.validators_columns)
+        self.validators_columns = unique_validators(self.datamodel, self.validators_columns,
+                                                    self.label_columns or {})
         self.formatters_columns = display_formatters(self.datamodel, self.formatters_columns)
         labels, checks = self.label_columns or {}, self.validators_columns or {}
         self.add_form_extra_fields = {
@@ -387,6 +391,8 @@ class ScopedModelRestApi(ModelRestApi):
     page_size = 25
     # Lists have a stable order, so paging neither skips nor repeats rows.
     base_order = ("id", "asc")
+    # The names a refusal gives the fields ("项目代码“…”已存在").
+    field_labels = LABELS
 
     def __init__(self):
         self.add_query_rel_fields = with_scope(self.datamodel, self.add_query_rel_fields)
@@ -395,12 +401,12 @@ class ScopedModelRestApi(ModelRestApi):
 
     def pre_add(self, item):
         ensure_related_in_scope(self.datamodel, item, self.add_columns)
-        ensure_unique(self.datamodel, item)
+        ensure_unique(self.datamodel, item, self.field_labels)
         before_save(self.datamodel.session, item, created=True)
 
     def pre_update(self, item):
         ensure_related_in_scope(self.datamodel, item, self.edit_columns)
-        ensure_unique(self.datamodel, item)
+        ensure_unique(self.datamodel, item, self.field_labels)
         before_save(self.datamodel.session, item, created=False)
 
     def post_headless(self):

@@ -1,7 +1,8 @@
 """Screens and API for major projects, their assistants and service team."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
-from wtforms.validators import DataRequired
+from wtforms import BooleanField
+from wtforms.validators import DataRequired, InputRequired
 
 from app.models import Project, ProjectAssistant, RegionLevel, ServiceTeamMember
 from app.security import roles
@@ -9,6 +10,7 @@ from app.security import roles
 from .approvals import ProjectItemsView
 from .base import LevelIn, ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
+from .pickers import AssistantField
 from .warnings import ProjectCardsView, ProjectWorkOrdersView
 from .widgets import AjaxSelectField
 from .workflow import ProjectWorkflowsView
@@ -22,6 +24,9 @@ PROJECT_FORM = [
 ]
 
 
+PROJECT_LABELS = {**LABELS, "name": _("Project name"), "code": _("Project code")}
+
+
 class ProjectAssistantView(ScopedModelView):
     datamodel = SQLAInterface(ProjectAssistant)
     class_permission_name = roles.PROJECT_TEAM
@@ -30,6 +35,18 @@ class ProjectAssistantView(ScopedModelView):
     show_title = add_title = edit_title = _("Assistant")
     list_columns = ["user", "is_lead", "assigned_on"]
     add_columns = edit_columns = show_columns = ["project", "user", "is_lead", "assigned_on"]
+    # Only staff who can be assistants, by name; a forged id is refused next to the field
+    # (InputRequired, not DataRequired: that one would replace the reason with "required").
+    # A plain tick box for 牵头: FAB makes a NOT NULL boolean "required", which refuses a
+    # second, non-lead assistant.
+    add_form_extra_fields = {
+        "user": AssistantField(_("Assistant"), validators=[InputRequired()]),
+        "is_lead": BooleanField(LABELS["is_lead"], default=True),
+    }
+    edit_form_extra_fields = {
+        "user": AssistantField(_("Assistant"), validators=[InputRequired()]),
+        "is_lead": BooleanField(LABELS["is_lead"]),
+    }
 
 
 class ServiceTeamView(ScopedModelView):
@@ -45,7 +62,7 @@ class ServiceTeamView(ScopedModelView):
 class ProjectView(ScopedModelView):
     datamodel = SQLAInterface(Project)
     class_permission_name = roles.PROJECT
-    label_columns = {**LABELS, "name": _("Project name"), "code": _("Project code")}
+    label_columns = {**PROJECT_LABELS}
     list_title = _("Major projects")
     list_template = "ledger_list.html"  # the list with its "export ledger" button
     show_title = _("Project details")
@@ -88,6 +105,7 @@ class ProjectApi(ScopedModelRestApi):
     resource_name = "project"
     datamodel = SQLAInterface(Project)
     class_permission_name = roles.PROJECT
+    field_labels = PROJECT_LABELS
     list_columns = ["id", "code", "name", "region.id", "region.name", "town.id", "town.name",
                     "applicant.id", "applicant.name", "list_level", "list_year",
                     "investment_wan", "current_stage.id", "current_stage.name", "status"]

@@ -4,8 +4,10 @@ from flask_babel import lazy_gettext as _
 
 from app.models import Applicant, OrgUnit, Region
 from app.security import roles
+from app.services import credit_codes
 
 from .base import ScopedModelRestApi, ScopedModelView
+from .checks import FormCheck, schema_check
 from .labels import LABELS
 
 
@@ -46,6 +48,9 @@ class ApplicantView(ScopedModelView):
     add_columns = edit_columns = show_columns = ["name", "credit_code", "nature", "address",
                                                  "legal_representative", "region"]
     base_order = ("name", "asc")
+    # The check character is checked here for the message next to the field; the flush
+    # rule (app/services/applicants.py) holds it on every other write path.
+    validators_columns = {"credit_code": [FormCheck(credit_codes.problem)]}
 
 
 class RegionApi(ScopedModelRestApi):
@@ -74,5 +79,6 @@ class ApplicantApi(ScopedModelRestApi):
     show_columns = list_columns + ["address", "legal_representative"]
     add_columns = edit_columns = ["name", "credit_code", "nature", "address",
                                   "legal_representative", "region"]
+    validators_columns = {"credit_code": schema_check(credit_codes.problem)}
 
 

@@ -5,7 +5,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.views import ResetPasswordView, UserDBModelView
 from flask_babel import lazy_gettext as _
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, StopValidation
 
 from app import clock
 from app.extensions import db
@@ -22,6 +22,7 @@ from app.views.base import (
     ScopeFilter,
     ensure_related_in_scope,
 )
+from app.views.checks import unique_validators
 
 
 class GrantableRoleFilter(ScopeFilter):
@@ -33,13 +34,17 @@ class GrantableRoleFilter(ScopeFilter):
 
 
 def _check_roles(form, field) -> None:
-    allowed = set(duties.grantable(role_names(getattr(g, "user", None))))
-    for role in field.data or []:
-        if role.name not in allowed:
-            raise ValidationError(str(_("You cannot grant the role %(role)s.", role=role.name)))
+    """Only roles the admin may hand out. The choices hold only those, so a role above the
+    admin's own arrives as an id FAB's field does not find: it would say "Not a valid
+    choice" and, with nothing left, "This field is required". Say why instead."""
+    granter = role_names(getattr(g, "user", None))
+    refused = accounts.ungrantable_roles(db.session, granter, field.raw_data or [])
+    if refused:
+        field.errors[:] = []  # FAB's "Not a valid choice" for the same ids
+        raise StopValidation(accounts.refused_grant_message(refused))
     clash = duties.conflicts({role.name for role in field.data or []})
     if clash:
-        raise ValidationError(duties.conflict_message(clash))
+        raise StopValidation(duties.conflict_message(clash))
 
 
 USER_EXTRA = ["region", "org_unit", "applicant", "phone"]
@@ -51,27 +56,29 @@ class ScopedUserView(ScopedRowAccess, UserDBModelView):
     class_permission_name = roles.USERS
     method_permission_name = {**VIEW_VERBS, "userinfo": "userinfo", "unlock": "write"}
     base_filters = SCOPE_FILTERS
-    list_columns = ["username", "first_name", "last_name", "region", "org_unit", "roles",
-                    "active"]
+    # The person by their name in the one naming rule (姓名 for Chinese names).
+    list_columns = ["username", "get_full_name", "region", "org_unit", "roles", "active"]
     search_columns = ["username", "first_name", "last_name", "email", "region", "org_unit",
                       "roles", "active"]
-    add_columns = ["first_name", "last_name", "username", "active", "email", "roles",
+    # 姓 before 名, as a Chinese name is written.
+    add_columns = ["last_name", "first_name", "username", "active", "email", "roles",
                    *USER_EXTRA, "password", "conf_password"]
-    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles",
+    edit_columns = ["last_name", "first_name", "username", "active", "email", "roles",
                     *USER_EXTRA]
     show_fieldsets = [
         (_("User info"), {"fields": ["username", "active", "roles", "login_count"]}),
-        (_("Personal Info"), {"fields": ["first_name", "last_name", "email", "phone"],
+        (_("Personal Info"), {"fields": ["last_name", "first_name", "email", "phone"],
                               "expanded": True}),
         (_("Organisation"), {"fields": USER_EXTRA[:3], "expanded": True}),
     ]
     label_columns = {
         "region": _("Region"), "org_unit": _("Department / unit"),
         "applicant": _("Applicant (enterprise users)"), "phone": _("Phone"),
+        "get_full_name": _("Full name"),
     }
-    # Unknown or ungrantable role ids are dropped by the choice filter, so an empty
-    # selection must be refused too.
-    validators_columns = {"roles": [DataRequired(), _check_roles]}
+    # Ungrantable role ids are named by _check_roles (first, so it can say why); unknown
+    # ones are dropped by the choice filter, so an empty selection is refused too.
+    validators_columns = {"roles": [_check_roles, DataRequired()]}
 
     def __init__(self, **kwargs):
         self.add_form_query_rel_fields = {
@@ -82,6 +89,9 @@ class ScopedUserView(ScopedRowAccess, UserDBModelView):
         }
         self.edit_form_query_rel_fields = self.add_form_query_rel_fields
         self.label_columns = {**UserDBModelView.label_columns, **self.label_columns}
+        # "用户名“a_clerk”已存在" rather than FAB's bare "Already exists."
+        self.validators_columns = unique_validators(self.datamodel, self.validators_columns,
+                                                    self.label_columns)
         super().__init__(**kwargs)
 
     def _check(self, item: AppUser, columns) -> None:
@@ -90,8 +100,7 @@ class ScopedUserView(ScopedRowAccess, UserDBModelView):
         allowed = set(duties.grantable(role_names(g.user)))
         bad = [r.name for r in item.roles if r.name not in allowed]
         if bad:
-            raise DomainValidationError({"roles": str(_("You cannot grant the role %(role)s.",
-                                                        role=bad[0]))})
+            raise DomainValidationError({"roles": accounts.refused_grant_message(bad)})
         clash = duties.conflicts({r.name for r in item.roles})
         if clash:
             raise DomainValidationError({"roles": duties.conflict_message(clash)})

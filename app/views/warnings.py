@@ -32,7 +32,7 @@ from app.extensions import db
 from app.models import CardLevel, Notification, OrgUnit, WarningCard, WorkOrder, WorkOrderStatus
 from app.security import roles
 from app.services import notifications as notices
-from app.services import work_orders
+from app.services import people, work_orders
 
 from .access import scoped_rows
 from .base import VIEW_VERBS, ScopedModelView
@@ -288,6 +288,7 @@ class WorkOrderView(ScopedModelView):
         return self.render_template(
             self.show_template, pk=wo.id, title=self.show_title, widgets=widgets,
             related_views=self._related_views, work_order=wo, steps=wo.steps,
+            names=people.names_of(db.session, [s.user_id for s in wo.steps]),
             step_label=work_orders.step_label,
             can_reply=may_reply and wo.status in work_orders.OPEN_STATES,
             can_close=may_manage and wo.status == WorkOrderStatus.REPLIED,

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, object_session
 from app import clock
 from app.clock import utcnow
 from app.models import WorkflowInstance, WorkflowInstanceStatus, WorkflowStep
-from app.services import calendar
+from app.services import calendar, people
 
 from .definition import Definition, DefinitionError, Transition, parse
 from .fields import describe as describe_fields
@@ -564,6 +564,8 @@ def timeline(instance: WorkflowInstance) -> list[dict]:
     own, and the engine's steps start / cancel in the current language)."""
     defn = definition_of(instance)
     labels = defn.branch_labels()
+    session = object_session(instance)
+    names = people.names_of(session, [s.user_id for s in instance.steps]) if session else {}
     out = []
     for s in instance.steps:
         t = defn.transition(s.action)
@@ -584,7 +586,8 @@ def timeline(instance: WorkflowInstance) -> list[dict]:
                     if s.from_state else None,
                     "to_state": s.to_state, "to_label": defn.state_label(s.to_state)
                     if s.to_state else None,
-                    "user_id": s.user_id, "username": s.username, "comment": s.comment,
+                    "user_id": s.user_id, "username": s.username,
+                    "who": names.get(s.user_id) or s.username, "comment": s.comment,
                     "attachments": list(s.attachments or []), "fields": list(s.fields or [])})
     return out
 
