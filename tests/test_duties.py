@@ -131,6 +131,9 @@ def test_only_the_security_admin_resets_the_auditors_password_and_it_is_audited(
         assert not check_password_hash(db.session.get(AppUser, auditor_id).password, NEW)
     refused = _events(app, "reset_refused")
     assert [(e.username, e.object_id) for e in refused] == [("sysadmin", str(auditor_id))]
+    trail = login("auditor").get("/auditrecordview/list/").get_data(as_text=True)
+    assert "的密码被拒绝（审计员的密码只能由安全管理员重置）" in trail
+    admin = login("sysadmin")
     sec = login("secadmin")
     resp = sec.post(f"/resetpassword/form?pk={auditor_id}", data={
         "password": NEW, "conf_password": NEW})

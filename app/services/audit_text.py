@@ -67,6 +67,7 @@ ACTIONS: Mapping[str, Any] = {
     "logout": lazy_gettext("Signed out"),
     "password_change": lazy_gettext("Password changed"),
     "password_reset": lazy_gettext("Password reset"),
+    "reset_refused": lazy_gettext("Password reset refused"),
     "unlock": lazy_gettext("Account unlocked"),
     "role_grant": lazy_gettext("Role granted"),
     "role_revoke": lazy_gettext("Role taken away"),
@@ -299,6 +300,9 @@ def _sentence(record: AuditRecord, changes: list[Change]) -> str:
     account = obj if record.object_label else (detail.get("username") or obj)
     if action == "password_reset":
         return gettext("Reset the password of %(user)s", user=account)
+    if action == "reset_refused":
+        return gettext("Was refused resetting the password of %(user)s (only the security "
+                       "administrator resets an auditor's)", user=account)
     if action == "unlock":
         return gettext("Unlocked the account %(user)s", user=account)
     if action == "role_grant":
