@@ -145,3 +145,23 @@ def test_only_the_security_admin_resets_the_auditors_password_and_it_is_audited(
     resp = admin.post(f"/resetpassword/form?pk={world.a.users['clerk'].id}", data={
         "password": NEW, "conf_password": NEW})
     assert resp.status_code == 302
+
+
+def test_permission_changes_of_a_role_are_audited(app, world, login, secadmin):
+    """ab_permission_view_role has no class of its own: the role's permissions collection
+    is read in the audit's flush hook, one record per role and flush."""
+    before = {e.id for e in _events(app, "permissions")}  # start-up's own sync
+    with app.app_context():
+        sm = appbuilder.sm
+        role = sm.find_role(roles.CLERK)
+        pv = sm.find_permission_view_menu("can_read", roles.AUDIT)
+        role.permissions.append(pv)
+        db.session.commit()
+        role.permissions.remove(pv)
+        db.session.commit()
+    changed = [e for e in _events(app, "permissions") if e.id not in before]
+    assert [(e.model, e.object_label) for e in changed] == [("Role", roles.CLERK)] * 2
+    assert changed[0].changes == {"granted": [f"can_read {roles.AUDIT}"], "revoked": []}
+    assert changed[1].changes == {"granted": [], "revoked": [f"can_read {roles.AUDIT}"]}
+    trail = login("auditor").get("/auditrecordview/list/").get_data(as_text=True)
+    assert f"修改了角色 {roles.CLERK} 的权限：授予 can_read {roles.AUDIT}" in trail

@@ -95,6 +95,25 @@ def _role_changes(obj) -> list[tuple[str, str]]:
             + [("role_revoke", r.name) for r in history.deleted or ()])
 
 
+def _permission_changes(obj) -> dict | None:
+    """Permissions given to / taken from a role in this flush (rows of
+    ``ab_permission_view_role``): one record per role, {"granted": [...], "revoked": [...]},
+    each permission as "permission on resource"."""
+    state = inspect(obj)
+    if type(obj).__name__ != "Role" or "permissions" not in state.mapper.relationships:
+        return None
+    history = state.attrs["permissions"].history
+
+    def names(pvs) -> list[str]:
+        return sorted(f"{pv.permission.name} {pv.view_menu.name}" for pv in pvs or ()
+                      if pv.permission is not None and pv.view_menu is not None)
+
+    granted, revoked = names(history.added), names(history.deleted)
+    if not granted and not revoked:
+        return None
+    return {"granted": granted, "revoked": revoked}
+
+
 def _record(session: Session, flush_context) -> None:
     uid, name, ip = _actor()
     rows = []
@@ -110,6 +129,12 @@ def _record(session: Session, flush_context) -> None:
                                  "action": event_name, "model": type(obj).__name__,
                                  "object_id": str(obj.id), "object_label": object_label(obj),
                                  "changes": {"role": role}})
+                permissions = _permission_changes(obj)
+                if permissions:
+                    rows.append({"at": utcnow(), "user_id": uid, "username": name, "ip": ip,
+                                 "action": "permissions", "model": "Role",
+                                 "object_id": str(obj.id), "object_label": obj.name,
+                                 "changes": permissions})
             if action == "update" and not session.is_modified(obj, include_collections=False):
                 continue
             changes = _changes(obj, action)

@@ -68,6 +68,7 @@ ACTIONS: Mapping[str, Any] = {
     "password_change": lazy_gettext("Password changed"),
     "password_reset": lazy_gettext("Password reset"),
     "reset_refused": lazy_gettext("Password reset refused"),
+    "permissions": lazy_gettext("Role permissions changed"),
     "unlock": lazy_gettext("Account unlocked"),
     "role_grant": lazy_gettext("Role granted"),
     "role_revoke": lazy_gettext("Role taken away"),
@@ -300,6 +301,16 @@ def _sentence(record: AuditRecord, changes: list[Change]) -> str:
     account = obj if record.object_label else (detail.get("username") or obj)
     if action == "password_reset":
         return gettext("Reset the password of %(user)s", user=account)
+    if action == "permissions":
+        def listed(names) -> str:
+            names = list(names or ())
+            shown = gettext(", ").join(names[:10])
+            return shown + (gettext(" and %(n)s more", n=len(names) - 10)
+                            if len(names) > 10 else "") or "—"
+
+        return gettext("Changed the permissions of the role %(role)s: granted %(granted)s; "
+                       "taken away %(revoked)s", role=obj, granted=listed(detail.get("granted")),
+                       revoked=listed(detail.get("revoked")))
     if action == "reset_refused":
         return gettext("Was refused resetting the password of %(user)s (only the security "
                        "administrator resets an auditor's)", user=account)
