@@ -218,7 +218,9 @@ class ListInterface(SQLAInterface):
       read by those ids together with the relations the list shows (many-to-one joined,
       collections in one more SELECT for the whole page). FAB joins every relation before
       the offset, so a deep page joins (and sorts) every row in front of it;
-    * a REST list reads only the columns it returns (``select_columns``).
+    * a REST list reads only the columns it returns (``select_columns``);
+    * without a page size (a form's choices) the rows are read in one statement and
+      counted in Python.
     """
 
     def __init__(self, obj, session=None, list_columns=()):
@@ -267,6 +269,12 @@ class ListInterface(SQLAInterface):
             return super().query(filters, order_column, order_direction, page, page_size,
                                  select_columns, outer_default_load)
         query = self.session.query(self.obj)
+        loads = self._select_loads(select_columns) if select_columns else self.list_loads
+        if not page_size:
+            # All the rows (a form's choices, an export): their number is the count.
+            rows = self.apply_all(query.options(*loads), filters, order_column,
+                                  order_direction).all()
+            return len(rows), rows
         count = self.query_count(query, filters)
         if not count or (page and page_size and page * page_size >= count):
             return count, []  # nothing on this page: no second statement
@@ -274,7 +282,6 @@ class ListInterface(SQLAInterface):
         page_ids = self._apply_inner_all(query, filters, order_column, order_direction,
                                          page, page_size, aliases_mapping={})
         rows = self.get_outer_query_from_inner_query(query, page_ids)
-        loads = self._select_loads(select_columns) if select_columns else self.list_loads
         rows = self.apply_order_by(rows.options(*loads), order_column, order_direction,
                                    aliases_mapping={}, add_pk=True)
         return count, rows.all()

@@ -28,6 +28,7 @@ from app.security.permissions import (
 from app.services import accounts
 from app.services.errors import DomainValidationError
 
+from .base import ListInterface
 from .users import ScopedResetPasswordView, ScopedUserView
 
 
@@ -91,6 +92,10 @@ class AppSecurityManager(SecurityManager):
     def __init__(self, appbuilder) -> None:
         current_app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_complexity)
         super().__init__(appbuilder)
+        # The users list loads its regions, units and roles with the page (FAB: a query
+        # per user and relation).
+        view = self.userdbmodelview
+        view.datamodel = ListInterface(self.user_model, list_columns=view.list_columns)
 
     def auth_user_db(self, username, password):
         """Sign-in for the form and the JWT login: lockout, disabled and failed logins
@@ -166,9 +171,12 @@ class AppSecurityManager(SecurityManager):
         return (permission_name, view_name) in permissions_of_role_named(self.session, name)
 
     def has_access(self, permission_name: str, view_name: str) -> bool:
-        """FAB's check, answered once per request for each (permission, view): menus,
-        buttons and row-level links ask the same questions many times a page."""
-        if not has_request_context():
+        """FAB's check, answered once per request for each (permission, view) of the
+        signed-in user: menus, buttons and row-level links ask the same questions many
+        times a page."""
+        if not has_request_context() or not current_user.is_authenticated:
+            # Anonymous, or a JWT/API-key caller whose identity FAB verifies between two
+            # checks of the same request: not memoised.
             return super().has_access(permission_name, view_name)
         memo = g.get(_ACCESS_MEMO)
         user_id = current_user.get_id()
