@@ -13,7 +13,6 @@ from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import ResetMyPasswordView
 from flask_babel import lazy_gettext as _
-from flask_login import current_user
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
@@ -174,14 +173,16 @@ class AppSecurityManager(SecurityManager):
         """FAB's check, answered once per request for each (permission, view) of the
         signed-in user: menus, buttons and row-level links ask the same questions many
         times a page."""
-        if not has_request_context() or not current_user.is_authenticated:
-            # Anonymous, or a JWT/API-key caller whose identity FAB verifies between two
-            # checks of the same request: not memoised.
+        # The session's user as Flask-Login keeps it for the request (reading it through
+        # ``current_user`` costs more than the lookup below).
+        user = g.get("_login_user") if has_request_context() else None
+        if user is None or not user.is_authenticated:
+            # Not loaded yet, anonymous, or a JWT/API-key caller whose identity FAB
+            # verifies between two checks of the same request: not memoised.
             return super().has_access(permission_name, view_name)
         memo = g.get(_ACCESS_MEMO)
-        user_id = current_user.get_id()
-        if memo is None or memo[0] != user_id:
-            memo = (user_id, {})
+        if memo is None or memo[0] is not user:  # a sign-in or -out in this request
+            memo = (user, {})
             setattr(g, _ACCESS_MEMO, memo)
         key = (permission_name, view_name)
         answer = memo[1].get(key)
