@@ -14,6 +14,7 @@ from flask import g, has_app_context
 from flask_appbuilder.security.sqla.models import (
     Permission,
     PermissionView,
+    Role,
     ViewMenu,
     assoc_permissionview_role,
 )
@@ -34,23 +35,25 @@ def load_signed_in_user(session, pk: int) -> AppUser | None:
                  joinedload(AppUser.region))).unique().first()
 
 
-def _load(session, role_ids: tuple[int, ...]) -> frozenset[tuple[str, str]]:
-    if not role_ids:
+def _load(session, key: tuple) -> frozenset[tuple[str, str]]:
+    """``key``: a tuple of role ids, or ("name", role name)."""
+    if not key:
         return frozenset()
-    rows = session.execute(
-        select(Permission.name, ViewMenu.name).distinct()
-        .select_from(assoc_permissionview_role)
-        .join(PermissionView, PermissionView.id == assoc_permissionview_role.c.permission_view_id)
-        .join(Permission, Permission.id == PermissionView.permission_id)
-        .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
-        .where(assoc_permissionview_role.c.role_id.in_(role_ids)))
-    return frozenset((perm, view) for perm, view in rows)
+    stmt = (select(Permission.name, ViewMenu.name).distinct()
+            .select_from(assoc_permissionview_role)
+            .join(PermissionView,
+                  PermissionView.id == assoc_permissionview_role.c.permission_view_id)
+            .join(Permission, Permission.id == PermissionView.permission_id)
+            .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id))
+    if key[0] == "name":
+        stmt = stmt.join(Role, Role.id == assoc_permissionview_role.c.role_id).where(
+            Role.name == key[1])
+    else:
+        stmt = stmt.where(assoc_permissionview_role.c.role_id.in_(key))
+    return frozenset((perm, view) for perm, view in session.execute(stmt))
 
 
-def permissions_of_roles(session, role_ids: Iterable[int]) -> frozenset[tuple[str, str]]:
-    """(permission, view menu) pairs granted to any of ``role_ids``; one query per request
-    and set of roles."""
-    key = tuple(sorted(set(role_ids)))
+def _cached(session, key: tuple) -> frozenset[tuple[str, str]]:
     if not has_app_context():
         return _load(session, key)
     cache = g.get(_CACHE)
@@ -60,6 +63,18 @@ def permissions_of_roles(session, role_ids: Iterable[int]) -> frozenset[tuple[st
     if key not in cache:
         cache[key] = _load(session, key)
     return cache[key]
+
+
+def permissions_of_roles(session, role_ids: Iterable[int]) -> frozenset[tuple[str, str]]:
+    """(permission, view menu) pairs granted to any of ``role_ids``; one query per request
+    and set of roles."""
+    return _cached(session, tuple(sorted(set(role_ids))))
+
+
+def permissions_of_role_named(session, name: str) -> frozenset[tuple[str, str]]:
+    """The pairs granted to the role called ``name`` (none if there is no such role): the
+    public role, which every API request asks about first, in one query per request."""
+    return _cached(session, ("name", name))
 
 
 def forget_permissions() -> None:

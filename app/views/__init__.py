@@ -81,3 +81,10 @@ def register_views(appbuilder) -> None:
     for api in (ProjectApi, ApprovalItemApi, ItemTemplateApi, RegionApi, OrgUnitApi, ApplicantApi,
                 WorkflowInstanceApi):
         appbuilder.add_api(api)
+
+    # Every string of a page from the request's catalogue, found once (see catalogue.py).
+    from flask import current_app
+
+    from .catalogue import install as install_catalogue
+
+    install_catalogue(current_app)

@@ -22,11 +22,13 @@ from app.security import duties
 from app.security.permissions import (
     forget_permissions,
     load_signed_in_user,
+    permissions_of_role_named,
     permissions_of_roles,
 )
 from app.services import accounts
 from app.services.errors import DomainValidationError
 
+from .base import ListInterface
 from .users import ScopedResetPasswordView, ScopedUserView
 
 
@@ -71,6 +73,16 @@ class ChangeOwnPasswordView(ResetMyPasswordView):
         return redirect(self.appbuilder.get_url_for_login)
 
 
+_ACCESS_MEMO = "_app_access_memo"
+
+
+def _forget() -> None:
+    """Drop the request's permissions and answers (the request changed a role)."""
+    forget_permissions()
+    if has_app_context():
+        g.pop(_ACCESS_MEMO, None)
+
+
 class AppSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = ScopedUserView
@@ -80,6 +92,10 @@ class AppSecurityManager(SecurityManager):
     def __init__(self, appbuilder) -> None:
         current_app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_complexity)
         super().__init__(appbuilder)
+        # The users list loads its regions, units and roles with the page (FAB: a query
+        # per user and relation).
+        view = self.userdbmodelview
+        view.datamodel = ListInterface(self.user_model, list_columns=view.list_columns)
 
     def auth_user_db(self, username, password):
         """Sign-in for the form and the JWT login: lockout, disabled and failed logins
@@ -151,22 +167,43 @@ class AppSecurityManager(SecurityManager):
         return g._app_public_role
 
     def is_item_public(self, permission_name: str, view_name: str) -> bool:
-        role = self.get_public_role()
-        if role is None:
-            return False
-        if role.name in self.builtin_roles:
+        # Asked first on every API request (FAB's @protect): the public role's grants are
+        # read by its name in one statement, without loading the role itself.
+        name = self.auth_role_public
+        if name in self.builtin_roles:
             return any(re.match(v, view_name) and re.match(p, permission_name)
-                       for v, p in self.builtin_roles[role.name])
-        return (permission_name, view_name) in self._db_permissions([role])
+                       for v, p in self.builtin_roles[name])
+        return (permission_name, view_name) in permissions_of_role_named(self.session, name)
+
+    def has_access(self, permission_name: str, view_name: str) -> bool:
+        """FAB's check, answered once per request for each (permission, view) of the
+        signed-in user: menus, buttons and row-level links ask the same questions many
+        times a page."""
+        # The session's user as Flask-Login keeps it for the request (reading it through
+        # ``current_user`` costs more than the lookup below).
+        user = g.get("_login_user") if has_request_context() else None
+        if user is None or not user.is_authenticated:
+            # Not loaded yet, anonymous, or a JWT/API-key caller whose identity FAB
+            # verifies between two checks of the same request: not memoised.
+            return super().has_access(permission_name, view_name)
+        memo = g.get(_ACCESS_MEMO)
+        if memo is None or memo[0] is not user:  # a sign-in or -out in this request
+            memo = (user, {})
+            setattr(g, _ACCESS_MEMO, memo)
+        key = (permission_name, view_name)
+        answer = memo[1].get(key)
+        if answer is None:
+            answer = memo[1][key] = super().has_access(permission_name, view_name)
+        return answer
 
     # Role and permission edits made in a request are seen by its later checks too.
     def add_permission_role(self, role, perm_view) -> None:
         super().add_permission_role(role, perm_view)
-        forget_permissions()
+        _forget()
 
     def del_permission_role(self, role, perm_view) -> None:
         super().del_permission_role(role, perm_view)
-        forget_permissions()
+        _forget()
 
     def limit_api_login(self, app) -> None:
         """Apply the login rate limit to the JWT login too (FAB limits only the form)."""

@@ -21,6 +21,7 @@ from app.views.base import (
     ScopedRowAccess,
     ScopeFilter,
     ensure_related_in_scope,
+    type_ahead_fields,
 )
 from app.views.checks import unique_validators
 
@@ -93,6 +94,13 @@ class ScopedUserView(ScopedRowAccess, UserDBModelView):
         self.validators_columns = unique_validators(self.datamodel, self.validators_columns,
                                                     self.label_columns)
         super().__init__(**kwargs)
+
+    def _init_forms(self):
+        # As on every scoped list: the search form picks regions and units by typing.
+        self.search_form_extra_fields = {
+            **type_ahead_fields(self.datamodel, self.search_columns, self.label_columns or {}),
+            **(self.search_form_extra_fields or {})}
+        super()._init_forms()
 
     def _check(self, item: AppUser, columns) -> None:
         # Only the columns of the form: created_by/changed_by may be an admin above this one.

@@ -97,15 +97,28 @@ def cleared_cell(value) -> Markup:
 
 
 def card_operations(card_id) -> Markup:
-    """A "turn into work order" button on each row, for those who may dispatch."""
+    """A "turn into work order" button on each row, for those who may dispatch: decided
+    once per page, the row only puts its id into the button."""
+    button = g.get(_DISPATCH_BUTTON)
+    if button is None:
+        button = _dispatch_button()
+        setattr(g, _DISPATCH_BUTTON, button)
+    return Markup(button.replace(_PK_SLOT, str(int(card_id)))) if button else Markup("")
+
+
+_DISPATCH_BUTTON = "_app_card_dispatch_button"
+_PK_SLOT = "999999999"  # an id in the URL built once, replaced by each row's id
+
+
+def _dispatch_button() -> str:
     from app.extensions import appbuilder
 
     if not appbuilder.sm.has_access("can_write", roles.CARD):
-        return Markup("")
-    url = url_for("WarningCardView.dispatch", pk=card_id)
+        return ""
+    url = url_for("WarningCardView.dispatch", pk=int(_PK_SLOT))
     label = gettext("Turn into work order")
-    return Markup(f'<a class="btn btn-xs btn-primary" href="{escape(url)}">'
-                  f'<i class="fa fa-share-from-square"></i> {escape(label)}</a>')
+    return (f'<a class="btn btn-xs btn-primary" href="{escape(url)}">'
+            f'<i class="fa fa-share-from-square"></i> {escape(label)}</a>')
 
 
 def status_badge(status) -> Markup:
