@@ -365,3 +365,21 @@ def test_a_work_order_timeline_names_the_person(app, world, login):
     page = login("a_dispatcher").get(f"/workorderview/show/{wo_id}").get_data(as_text=True)
     steps = page.split('id="work-order-steps"')[1].split("</table>")[0]
     assert "Anna Schmidt" in steps and "a_dispatcher" not in steps
+
+
+def test_the_sql_name_works_on_sqlite_too():
+    """The embedded default runs on SQLite, which has no `~`: the same names there."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert
+
+    meta = MetaData()
+    users = Table("u", meta, Column("id", Integer, primary_key=True), Column("first_name", String),
+                  Column("last_name", String), Column("username", String))
+    engine = create_engine("sqlite://")
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(users), [
+            {"id": 1, "first_name": "丽", "last_name": "张", "username": "a"},
+            {"id": 2, "first_name": "Anna", "last_name": "Schmidt", "username": "b"},
+            {"id": 3, "first_name": "", "last_name": "", "username": "c"}])
+        names = conn.execute(select(people.person_name_sql(users.c)).order_by(users.c.id))
+        assert [n for (n,) in names] == ["张丽", "Anna Schmidt", "c"]

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import String, case, func, select
+from sqlalchemy import Boolean, String, case, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -41,13 +42,35 @@ def person_name(user: Any) -> str:
     return full_name(user.first_name, user.last_name) or (user.username or "")
 
 
+class _HasCJK(ColumnElement):
+    """Whether a text holds a CJK ideograph, in the database's own pattern language:
+    PostgreSQL's regular expression, SQLite's GLOB (the embedded default; its character
+    ranges are read as Unicode code points)."""
+
+    type = Boolean()
+    inherit_cache = True
+
+    def __init__(self, text: ColumnElement) -> None:
+        self.text = text
+
+
+@compiles(_HasCJK)
+def _has_cjk_default(element: _HasCJK, compiler: Any, **kw: Any) -> str:
+    return "(%s ~ '%s')" % (compiler.process(element.text, **kw), _CJK_CLASS)
+
+
+@compiles(_HasCJK, "sqlite")
+def _has_cjk_sqlite(element: _HasCJK, compiler: Any, **kw: Any) -> str:
+    return "(%s GLOB '*%s*')" % (compiler.process(element.text, **kw), _CJK_CLASS)
+
+
 def person_name_sql(user: Any = AppUser) -> ColumnElement:
-    """The same name as a SQL expression over ``user`` (AppUser or an alias of it),
-    PostgreSQL (its regular expressions tell a Chinese name from a Latin one)."""
+    """The same name as a SQL expression over ``user`` (AppUser or an alias of it), on
+    PostgreSQL and SQLite alike."""
     first = func.trim(func.coalesce(user.first_name, ""), type_=String)
     last = func.trim(func.coalesce(user.last_name, ""), type_=String)
     name = case(
-        ((last + first).op("~")(_CJK_CLASS), last + first),
+        (_HasCJK(last + first), last + first),
         else_=func.trim(first + " " + last),
     )
     return func.coalesce(func.nullif(name, ""), user.username)
