@@ -22,6 +22,7 @@ from app.security.scope import get_in_scope
 from app.services import calendar, deadlines
 from app.services.errors import DomainValidationError
 
+from . import badges
 from .base import ScopedModelView, display_value
 from .labels import LABELS
 
@@ -33,19 +34,9 @@ DEADLINE_LABELS = {
 }
 
 
-def _remaining(value):
-    return "" if value is None else value
-
-
-def _overdue(value):
-    if value is None:
-        return ""
-    return Markup('<span class="label label-danger">%s</span>') % value
-
-
 DEADLINE_FORMATTERS = {
-    "remaining_working_days": _remaining,
-    "overdue_working_days": _overdue,
+    "remaining_working_days": badges.remaining_cell,
+    "overdue_working_days": badges.overdue_badge,
 }
 
 

@@ -1,5 +1,5 @@
 """The home page: a short summary of the projects in the user's scope."""
-from flask import g, redirect, url_for
+from flask import current_app, g, redirect, send_from_directory, url_for
 from flask_appbuilder import IndexView, expose
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
@@ -58,3 +58,10 @@ class HomeView(IndexView):
         return self.render_template(self.index_template, appbuilder=self.appbuilder,
                                     summary=summary, missing_years=calendar_warnings(user),
                                     calendar_url=calendar_url())
+
+    @expose("/favicon.ico")
+    def favicon(self):
+        # Browsers ask for /favicon.ico on pages without the base template's link (JSON,
+        # files); the icon itself is a static file.
+        return send_from_directory(current_app.static_folder, "favicon.ico",
+                                   mimetype="image/vnd.microsoft.icon", max_age=86400)
