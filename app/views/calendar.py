@@ -114,8 +114,9 @@ class CalendarDayView(ScopedModelView):
         this_year = clock.today().year
         known = calendar.known_years()
         years = sorted(known | {this_year, this_year + 1})
+        incomplete = calendar.incomplete_years(years)
         base = url_for(f"{self.__class__.__name__}.list")
-        return [{"year": y, "entered": y in known,
+        return [{"year": y, "entered": y in known, "complete": y not in incomplete,
                  "url": f"{base}?_flt_{self.year_filter_index}_day={y}"} for y in years]
 
     def render_template(self, template, **kwargs):
