@@ -7,6 +7,8 @@ write badge HTML themselves. The tones are CSS classes of app/static/css/app.css
 """
 from __future__ import annotations
 
+import enum
+
 from markupsafe import Markup
 
 from app import clock
@@ -55,12 +57,21 @@ TONES: dict[object, str] = {
 }
 
 
+# FAB hands list formatters an enum's value (its Chinese label), detail pages the member:
+# both are found, by the label's own text (the same label means the same tone everywhere,
+# a test checks).
+_BY_LABEL = {str.__str__(member.value): tone for member, tone in TONES.items()}
+
+
 def css_class(tone: str) -> str:
     return f"app-badge app-badge-{tone}"
 
 
 def tone_of(value) -> str:
-    return TONES.get(value, GREY)
+    tone = TONES.get(value) if isinstance(value, enum.Enum) else None
+    if tone is None and isinstance(value, str):
+        tone = _BY_LABEL.get(str.__str__(value))
+    return tone or GREY
 
 
 def badge(text, tone: str) -> Markup:
