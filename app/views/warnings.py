@@ -83,7 +83,8 @@ NOTIFICATION_LABELS = {
 
 
 # -- formatters -----------------------------------------------------------------------------
-cleared_cell = badges.pending_or_time(_("Not cleared"), badges.RED)
+# Not cleared yet: a pending state (orange), not to be mistaken for the red card beside it.
+cleared_cell = badges.pending_or_time(_("Not cleared"), badges.ORANGE)
 
 
 def card_operations(card_id) -> Markup:
