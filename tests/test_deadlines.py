@@ -310,4 +310,4 @@ def test_item_list_shows_remaining_and_overdue(app, new_item, login,
     db.session.commit()
     html = login("a_clerk").get(
         "/approvalitemview/list/?_flt_0_name=逾期的事项").get_data(as_text=True)
-    assert 'label-danger">5<' in html
+    assert 'app-badge-red">5<' in html  # overdue days in a red badge

@@ -2,8 +2,9 @@
 
 The ``calendar_day`` table lists only the exceptions to the Mon–Fri rule: public
 holidays that fall on a weekday (HOLIDAY) and weekend days worked in lieu (WORKDAY,
-调休上班). A year with no rows at all has not been entered yet and counts Mon–Fri
-(the home page warns the bureau admin, see ``missing_years``).
+调休上班). A year with no rows at all has not been entered yet and counts Mon–Fri; a year
+whose statutory holidays are not all entered is incomplete (the home page warns the staff
+who count working days, see ``incomplete_years``).
 
 The whole table (a few hundred rows) is read in one query and kept in process memory
 as a ``CalendarSnapshot``: per year a set and a sorted tuple of the working days'
@@ -210,6 +211,54 @@ def missing_years(years: Iterable[int], session: Session | None = None) -> list[
     """Those of ``years`` with no rows, i.e. counted Mon–Fri for now (sorted)."""
     known = current(session).years
     return sorted({y for y in years if y not in known})
+
+
+# -- is a year's schedule complete? ------------------------------------------------
+# A year's schedule is complete when every statutory holiday (全体公民放假的节日) has at
+# least one weekday off entered: each of them gets one every year (a holiday on a weekend
+# is given a weekday in lieu). 中秋节 is not required: some years it falls inside the
+# National Day week and has no day of its own (2009, 2012, 2020). A holiday is recognised
+# by its name as seeded or typed, in Chinese or English (keywords, lower case).
+STATUTORY_HOLIDAYS: dict[str, tuple[str, ...]] = {
+    "元旦": ("元旦", "new year"),
+    "春节": ("春节", "spring festival"),
+    "清明节": ("清明", "tomb"),
+    "劳动节": ("劳动", "labour", "labor"),
+    "端午节": ("端午", "dragon boat"),
+    "国庆节": ("国庆", "national day"),
+}
+
+
+def holidays_missing(names: Iterable[str | None]) -> list[str]:
+    """The statutory holidays none of ``names`` (a year's holiday names) stands for."""
+    entered = [(n or "").lower() for n in names]
+    return [holiday for holiday, keys in STATUTORY_HOLIDAYS.items()
+            if not any(key in name for name in entered for key in keys)]
+
+
+def incomplete_years(years: Iterable[int], session: Session | None = None) -> dict[int, list[str]]:
+    """Those of ``years`` whose schedule is not complete, each with the statutory holidays
+    still missing (all of them for a year with no rows). One query, not cached: the
+    names are not part of the snapshot."""
+    wanted = sorted(set(years))
+    if not wanted:
+        return {}
+    session = session or _default_session()
+    with session.no_autoflush:
+        rows = session.execute(select(CalendarDay.day, CalendarDay.name).where(
+            CalendarDay.kind == CalendarDayKind.HOLIDAY,
+            CalendarDay.day >= dt.date(wanted[0], 1, 1),
+            CalendarDay.day <= dt.date(wanted[-1], 12, 31))).all()
+    names: dict[int, list[str | None]] = {y: [] for y in wanted}
+    for day, name in rows:
+        if day.year in names:
+            names[day.year].append(name)
+    out = {}
+    for year in wanted:
+        missing = holidays_missing(names[year])
+        if missing:
+            out[year] = missing
+    return out
 
 
 # -- seeding from the chinesecalendar package --------------------------------------

@@ -3,13 +3,15 @@ from flask import url_for
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
 from markupsafe import Markup
+from sqlalchemy import case
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional
 
 from app.models import ApprovalItem, ItemTemplate, Stage
 from app.security import roles
-from app.services import item_codes
+from app.services import item_codes, items
 
+from . import badges
 from .base import ScopedModelRestApi, ScopedModelView
 from .calendar import DEADLINE_FORMATTERS, DEADLINE_LABELS, ItemCorrectionView
 from .labels import LABELS
@@ -36,12 +38,24 @@ def _measure_links(links) -> Markup:
     return Markup("<br>").join(parts) if parts else Markup("")
 
 
+def action_needed_first(direction: str = "asc") -> list:
+    """The item list's default order, what needs action first: open items by due date (the
+    overdue ones have the earliest dates, so they lead, then the ones due soonest), then
+    open items with no due date yet, then the items that are done (办结, refused,
+    withdrawn). The id keeps pages stable."""
+    done = ApprovalItem.status.in_(items.DONE)
+    return [case((done, 1), else_=0),
+            case((ApprovalItem.due_on.is_(None), 1), else_=0),
+            ApprovalItem.due_on.asc(), ApprovalItem.id.asc()]
+
+
 class ApprovalItemView(ScopedModelView):
     datamodel = SQLAInterface(ApprovalItem)
     class_permission_name = roles.APPROVAL_ITEM
     related_views = [ItemCorrectionView]
     label_columns = {**LABELS, **DEADLINE_LABELS, "workflow_links": _("Innovation measures")}
-    formatters_columns = {**DEADLINE_FORMATTERS, "workflow_links": _measure_links}
+    formatters_columns = {**DEADLINE_FORMATTERS, "status": badges.state_badge,
+                          "workflow_links": _measure_links}
     list_title = _("Approval items")
     list_template = "ledger_list.html"  # the list with its "export ledger" button
     show_title = _("Approval item")
@@ -55,7 +69,8 @@ class ApprovalItemView(ScopedModelView):
     add_columns = edit_columns = ITEM_FORM
     show_columns = ITEM_FORM + ["remaining_working_days", "overdue_working_days", "template",
                                 "workflow_links", "created_at", "updated_at"]
-    base_order = ("due_on", "asc")
+    list_orders = {"action_needed": action_needed_first}
+    base_order = ("action_needed", "asc")
     # Projects can number tens of thousands: pick them by typing, never a full dropdown.
     add_form_extra_fields = edit_form_extra_fields = {
         "project": AjaxSelectField(_("Project"), "project", validators=[DataRequired()]),

@@ -34,6 +34,7 @@ from .checks import unique_validators
 from .labels import LABELS
 from .lookup import KIND_OF_MODEL
 from .rest_lists import CheckedListRoute
+from .search import ContainsFirstConverter
 from .widgets import AjaxSelectField
 
 VIEW_VERBS = {
@@ -223,12 +224,25 @@ class ListInterface(SQLAInterface):
     * a REST list reads only the columns it returns (``select_columns``);
     * without a page size (a form's choices) the rows are read in one statement and
       counted in Python.
-    """
 
-    def __init__(self, obj, session=None, list_columns=()):
+    Text filters offer "contains" first; ``orders`` are a view's named orders (``base_order``
+    may name one): name -> function(direction) giving the ORDER BY expressions."""
+
+    filter_converter_class = ContainsFirstConverter
+
+    def __init__(self, obj, session=None, list_columns=(), orders=None):
         super().__init__(obj, session)
         self.list_loads = self._loads(list_columns)
         self._select_loads_cache: dict[tuple, list] = {}
+        self.orders = dict(orders or {})
+
+    def apply_order_by(self, query, order_column, order_direction, aliases_mapping=None,
+                       bypass_many_to_many=False, add_pk=False):
+        order = self.orders.get(order_column)
+        if order is None:
+            return super().apply_order_by(query, order_column, order_direction,
+                                          aliases_mapping, bypass_many_to_many, add_pk)
+        return query.order_by(*order(order_direction))
 
     def _loads(self, columns) -> list:
         loads = []
@@ -353,6 +367,9 @@ class ScopedModelView(ScopedRowAccess, ModelView):
     base_filters = SCOPE_FILTERS
     method_permission_name = VIEW_VERBS
     page_size = 25
+    # Orders by SQL expression, by name (e.g. "what needs action first"): ``base_order``
+    # may name one; see ListInterface.
+    list_orders: dict = {}
 
     def __init__(self, **kwargs):
         self.add_form_query_rel_fields = with_scope(self.datamodel, self.add_form_query_rel_fields)
@@ -374,7 +391,7 @@ class ScopedModelView(ScopedRowAccess, ModelView):
             **(self.edit_form_extra_fields or {})}
         if type(self.datamodel) is SQLAInterface:
             self.datamodel = ListInterface(self.datamodel.obj, self.datamodel._session,
-                                           self.list_columns or ())
+                                           self.list_columns or (), self.list_orders)
         super().__init__(**kwargs)
 
     def _init_forms(self):

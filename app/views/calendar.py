@@ -22,6 +22,7 @@ from app.security.scope import get_in_scope
 from app.services import calendar, deadlines
 from app.services.errors import DomainValidationError
 
+from . import badges
 from .base import ScopedModelView, display_value
 from .labels import LABELS
 
@@ -33,19 +34,9 @@ DEADLINE_LABELS = {
 }
 
 
-def _remaining(value):
-    return "" if value is None else value
-
-
-def _overdue(value):
-    if value is None:
-        return ""
-    return Markup('<span class="label label-danger">%s</span>') % value
-
-
 DEADLINE_FORMATTERS = {
-    "remaining_working_days": _remaining,
-    "overdue_working_days": _overdue,
+    "remaining_working_days": badges.remaining_cell,
+    "overdue_working_days": badges.overdue_badge,
 }
 
 
@@ -123,8 +114,9 @@ class CalendarDayView(ScopedModelView):
         this_year = clock.today().year
         known = calendar.known_years()
         years = sorted(known | {this_year, this_year + 1})
+        incomplete = calendar.incomplete_years(years)
         base = url_for(f"{self.__class__.__name__}.list")
-        return [{"year": y, "entered": y in known,
+        return [{"year": y, "entered": y in known, "complete": y not in incomplete,
                  "url": f"{base}?_flt_{self.year_filter_index}_day={y}"} for y in years]
 
     def render_template(self, template, **kwargs):

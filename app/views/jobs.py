@@ -18,6 +18,7 @@ from app.services import jobs
 from workers import user_jobs
 from workers.base import QueueUnavailable
 
+from . import badges
 from .access import scoped_rows
 from .base import ScopedModelView
 from .downloads import send_download
@@ -67,7 +68,7 @@ class JobRecordView(ScopedModelView):
     show_columns = ["title", "status", "progress", "created_at", "started_at", "finished_at",
                     "result_name", "error"]
     base_order = ("created_at", "desc")
-    formatters_columns = {"state": progress_cell}
+    formatters_columns = {"state": progress_cell, "status": badges.state_badge}
 
     @expose("/file/<int:pk>")
     @has_access

@@ -30,23 +30,24 @@ _FAB_FILTER_ARG = re.compile(r"_flt_(\d)_(.*)")  # the pattern FAB's lists read
 
 
 def _list_view(kind: ledgers.LedgerKind):
-    """The FAB list view whose search filters the ledger takes (None: no list)."""
+    """The registered FAB list view whose search filters the ledger takes (None: no list):
+    the instance, whose filters are the ones its list reads."""
     if not kind.list_views:
         return None
     for view in current_app.appbuilder.baseviews:
         if type(view).__name__ == kind.list_views[0]:
-            return type(view)
+            return view
     return None
 
 
-def list_filters(view_cls, args) -> dict:
+def list_filters(view, args) -> dict:
     """The list's active search filters as the ledger's ``field → value`` dict.
 
     Reads the arguments exactly as FAB's list does (same filter classes, by index per
     column), so the export holds the rows the list shows."""
-    if view_cls is None:
+    if view is None:
         return {}
-    filters = view_cls.datamodel.get_filters(view_cls.search_columns)
+    filters = view.datamodel.get_filters(view.search_columns)
     searchable = filters.get_search_filters().keys()
     for arg in args:
         match = _FAB_FILTER_ARG.findall(arg)

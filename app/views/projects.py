@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, InputRequired
 from app.models import Project, ProjectAssistant, RegionLevel, ServiceTeamMember
 from app.security import roles
 
+from . import badges
 from .approvals import ProjectItemsView
 from .base import LevelIn, ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
@@ -73,6 +74,7 @@ class ProjectView(ScopedModelView):
     search_columns = ["code", "name", "region", "town", "applicant", "list_level", "list_year",
                       "current_stage", "status"]
     order_columns = ["code", "name", "list_year", "investment_wan", "status"]
+    formatters_columns = {"status": badges.state_badge}
     add_columns = PROJECT_FORM
     edit_columns = PROJECT_FORM
     show_fieldsets = [

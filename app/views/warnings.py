@@ -29,11 +29,12 @@ from wtforms.validators import Optional as OptionalValue
 
 from app import clock
 from app.extensions import db
-from app.models import CardLevel, Notification, OrgUnit, WarningCard, WorkOrder, WorkOrderStatus
+from app.models import Notification, OrgUnit, WarningCard, WorkOrder, WorkOrderStatus
 from app.security import roles
 from app.services import notifications as notices
 from app.services import people, work_orders
 
+from . import badges
 from .access import scoped_rows
 from .base import VIEW_VERBS, ScopedModelView
 from .labels import LABELS
@@ -82,18 +83,8 @@ NOTIFICATION_LABELS = {
 
 
 # -- formatters -----------------------------------------------------------------------------
-def level_badge(level) -> Markup:
-    if level is None:
-        return Markup("")
-    css = "label-danger" if level == CardLevel.RED else "label-warning"
-    return Markup(f'<span class="label {css}">{escape(str(level))}</span>')
-
-
-def cleared_cell(value) -> Markup:
-    if value is None:
-        label = gettext("Not cleared")
-        return Markup(f'<span class="label label-danger">{escape(label)}</span>')
-    return Markup(f'<span class="text-muted">{escape(clock.display(value))}</span>')
+# Not cleared yet: a pending state (orange), not to be mistaken for the red card beside it.
+cleared_cell = badges.pending_or_time(_("Not cleared"), badges.ORANGE)
 
 
 def card_operations(card_id) -> Markup:
@@ -121,15 +112,6 @@ def _dispatch_button() -> str:
             f'<i class="fa fa-share-from-square"></i> {escape(label)}</a>')
 
 
-def status_badge(status) -> Markup:
-    if status is None:
-        return Markup("")
-    css = {WorkOrderStatus.OPEN: "label-primary", WorkOrderStatus.RETURNED: "label-warning",
-           WorkOrderStatus.REPLIED: "label-info", WorkOrderStatus.CLOSED: "label-success"}
-    return Markup(f'<span class="label {css.get(status, "label-default")}">'
-                  f'{escape(str(status))}</span>')
-
-
 def steps_cell(steps) -> Markup:
     """The history of a work order, one line per step (on the project page)."""
     lines = []
@@ -141,11 +123,7 @@ def steps_cell(steps) -> Markup:
     return Markup(f'<ol style="margin:0;padding-left:1.4em">{"".join(lines)}</ol>')
 
 
-def read_cell(value) -> Markup:
-    if value is None:
-        label = gettext("Unread")
-        return Markup(f'<span class="label label-primary">{escape(label)}</span>')
-    return Markup(f'<span class="text-muted">{escape(clock.display(value))}</span>')
+read_cell = badges.pending_or_time(_("Unread"), badges.BLUE)
 
 
 def open_link(notification_id) -> Markup:
@@ -211,7 +189,7 @@ class WarningCardView(ScopedModelView):
                       "raised_at", "cleared_at"]
     order_columns = ["level", "subject", "due_on", "raised_at", "cleared_at"]
     base_order = ("raised_at", "desc")
-    formatters_columns = {"level": level_badge, "cleared_at": cleared_cell,
+    formatters_columns = {"level": badges.state_badge, "cleared_at": cleared_cell,
                           "id": card_operations}
 
     @action("to_work_order", _("Turn into work order"), icon="fa-share-from-square",
@@ -283,7 +261,7 @@ class WorkOrderView(ScopedModelView):
                       "escalation_count"]
     order_columns = ["title", "status", "reply_due_on", "escalation_count", "created_at"]
     base_order = ("created_at", "desc")
-    formatters_columns = {"status": status_badge, "steps": steps_cell}
+    formatters_columns = {"status": badges.state_badge, "steps": steps_cell}
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

@@ -37,6 +37,7 @@ from app.workflow import actions, engine, links
 from app.workflow import fields as action_fields
 from app.workflow.definition import DefinitionError
 
+from . import badges
 from .access import get_in_scope_or_404
 from .base import API_VERBS, VIEW_VERBS, ScopedModelRestApi, ScopedModelView, display_value
 from .downloads import send_download
@@ -117,9 +118,7 @@ def current_cell(instance) -> Markup:
 def status_cell(status) -> Markup:
     if isinstance(status, str) and not isinstance(status, WorkflowInstanceStatus):
         status = next((s for s in WorkflowInstanceStatus if status in (s.name, s.value)), status)
-    css = {"RUNNING": "label-primary", "COMPLETED": "label-success"}.get(
-        getattr(status, "name", ""), "label-default")
-    return Markup(f'<span class="label {css}">{escape(getattr(status, "value", status))}</span>')
+    return badges.state_badge(status)
 
 
 def _act_value(a) -> str:

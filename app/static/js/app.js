@@ -1,4 +1,5 @@
-// Select2 in the user's language, and type-ahead selects for large tables.
+// Select2 and the date pickers in the user's language, and type-ahead selects for large
+// tables.
 (function () {
   var zh = {
     errorLoading: function () { return "无法载入结果。"; },
@@ -14,6 +15,21 @@
   // Set before FAB's own scripts build their selects (they run on DOM ready).
   if (lang.indexOf("zh") === 0 && $.fn.select2) {
     $.fn.select2.defaults.set("language", zh);
+  }
+  // Date pickers: the zh-CN locale file (base.html loads it for the Chinese UI) before
+  // FAB's scripts create the pickers; English is the picker's own default.
+  if ($.fn.datepicker) {
+    $.fn.datepicker.defaults.format = "yyyy-mm-dd";
+    $.fn.datepicker.defaults.todayHighlight = true;
+    $.fn.datepicker.defaults.autoclose = true;
+    if (lang.indexOf("zh") === 0 && $.fn.datepicker.dates["zh-CN"]) {
+      $.fn.datepicker.defaults.language = "zh-CN";
+    }
+    // FAB's filter panel calls datetimepicker(), a plugin it no longer ships: without
+    // this a date filter added from "Add filter" throws and gets no picker.
+    if (!$.fn.datetimepicker) {
+      $.fn.datetimepicker = function () { return this.datepicker(); };
+    }
   }
   // A type-ahead select (widgets.AjaxSelectField): matches come from /lookup/<kind>.
   function ajaxSelect(el) {

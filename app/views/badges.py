@@ -1,0 +1,116 @@
+"""Coloured badges for the domain's states in lists and detail pages.
+
+One table says which tone a value has (done green, in progress blue, overdue and red
+cards red, yellow cards amber, waiting on someone orange, nothing happening grey), one
+function renders it; views use the formatters below in ``formatters_columns`` and never
+write badge HTML themselves. The tones are CSS classes of app/static/css/app.css.
+"""
+from __future__ import annotations
+
+import enum
+
+from markupsafe import Markup
+
+from app import clock
+from app.models import (
+    CardLevel,
+    DeliveryStatus,
+    ItemStatus,
+    JobStatus,
+    ProjectStatus,
+    WorkflowInstanceStatus,
+    WorkOrderStatus,
+)
+
+RED, YELLOW, ORANGE, GREEN, BLUE, TEAL, GREY = (
+    "red", "yellow", "orange", "green", "blue", "teal", "grey")
+TONES_USED = (RED, YELLOW, ORANGE, GREEN, BLUE, TEAL, GREY)
+
+TONES: dict[object, str] = {
+    # A red card is red, a yellow card yellow: the colours the bureau's rules name them by.
+    CardLevel.RED: RED,
+    CardLevel.YELLOW: YELLOW,
+    ItemStatus.NOT_STARTED: GREY,
+    ItemStatus.ACCEPTED: BLUE,
+    ItemStatus.CORRECTING: ORANGE,  # waiting for the applicant's corrections
+    ItemStatus.ACCEPTED_WITH_GAPS: TEAL,
+    ItemStatus.FINISHED: GREEN,
+    ItemStatus.REFUSED: RED,
+    ItemStatus.WITHDRAWN: GREY,
+    ProjectStatus.ACTIVE: BLUE,
+    ProjectStatus.COMPLETED: GREEN,
+    ProjectStatus.TERMINATED: GREY,
+    WorkOrderStatus.OPEN: BLUE,
+    WorkOrderStatus.REPLIED: TEAL,
+    WorkOrderStatus.RETURNED: ORANGE,
+    WorkOrderStatus.CLOSED: GREEN,
+    JobStatus.QUEUED: GREY,
+    JobStatus.STARTED: BLUE,
+    JobStatus.FINISHED: GREEN,
+    JobStatus.FAILED: RED,
+    DeliveryStatus.PENDING: GREY,
+    DeliveryStatus.SENT: GREEN,
+    DeliveryStatus.FAILED: RED,
+    WorkflowInstanceStatus.RUNNING: BLUE,
+    WorkflowInstanceStatus.COMPLETED: GREEN,
+    WorkflowInstanceStatus.CANCELLED: GREY,
+}
+
+
+# FAB hands list formatters an enum's value (its Chinese label), detail pages the member:
+# both are found, by the label's own text (the same label means the same tone everywhere,
+# a test checks).
+_BY_LABEL = {str.__str__(member.value): tone for member, tone in TONES.items()}
+
+
+def css_class(tone: str) -> str:
+    return f"app-badge app-badge-{tone}"
+
+
+def tone_of(value) -> str:
+    tone = TONES.get(value) if isinstance(value, enum.Enum) else None
+    if tone is None and isinstance(value, str):
+        tone = _BY_LABEL.get(str.__str__(value))
+    return tone or GREY
+
+
+def badge(text, tone: str) -> Markup:
+    """``text`` in a badge of ``tone`` (escaped)."""
+    return Markup('<span class="%s">%s</span>') % (css_class(tone), str(text))
+
+
+def state_badge(value) -> Markup:
+    """A status or card level in its tone; empty for no value."""
+    if value is None or value == "":
+        return Markup("")
+    return badge(value, tone_of(value))
+
+
+def overdue_badge(days) -> Markup:
+    """Working days overdue: a red badge when late, nothing otherwise."""
+    if not days:
+        return Markup("")
+    return badge(days, RED)
+
+
+def remaining_cell(days) -> Markup:
+    """Working days left, a plain number (the yellow card is what warns)."""
+    if days is None:
+        return Markup("")
+    return Markup('<span class="app-nowrap">%s</span>') % days
+
+
+def pending_or_time(label, tone: str):
+    """A formatter for a timestamp that marks a pending step: the badge ``label`` (a lazy
+    translation) while the value is empty (not cleared, unread), else the time in Beijing
+    time, muted."""
+    def cell(value) -> Markup:
+        if value is None:
+            return badge(label, tone)
+        return Markup('<span class="text-muted app-nowrap">%s</span>') % clock.display(value)
+
+    return cell
+
+
+__all__ = ["TONES", "badge", "state_badge", "overdue_badge", "remaining_cell",
+           "pending_or_time"]
