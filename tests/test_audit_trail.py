@@ -111,6 +111,28 @@ def test_old_records_without_a_label_still_read(app):
     assert entry.where == "10.0.0.1"
 
 
+def test_structured_values_read_as_text_not_as_a_python_dict(app):
+    """A JSON column (a measure's settings, a step's inputs) reads "key：value" and
+    "label：text"; records kept as a repr string before read the same."""
+    settings = {"time_limits": {"apply": 2, "review": 3}, "require_land_right": True}
+    inputs = [{"name": "units", "label": "报装单位", "text": "供水、供电"}]
+    for before, after in ((None, settings), (repr({"time_limits": {"apply": 2}}),
+                                               repr(settings))):
+        record = AuditRecord(id=2, at=dt.datetime(2026, 12, 1, 2, 12, 5), user_id=None,
+                             username="system", ip=None, action="update",
+                             model="MeasureSetting", object_id="3",
+                             changes={"params": [before, after]})
+        with app.app_context():
+            what = audit_text.describe(record, labels={"MeasureSetting": {"params": "参数"}}).what
+        assert "{'" not in what and "{" not in what, what
+        assert "time_limits：apply：2；review：3；require_land_right：是" in what, what
+    record = AuditRecord(id=3, at=dt.datetime(2026, 12, 1, 2, 12, 5), user_id=None,
+                         username="system", ip=None, action="update", model="WorkflowStep",
+                         object_id="4", changes={"fields": [None, inputs]})
+    with app.app_context():
+        assert "报装单位：供水、供电" in audit_text.describe(record).what
+
+
 # -- paging and filters ----------------------------------------------------------------------
 def _bulk(app, n: int, start: dt.datetime, **values):
     rows = [dict(at=start - dt.timedelta(seconds=i), user_id=None, username="bulk",

@@ -31,6 +31,10 @@ def _plain(value):
         return str(value)
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    if isinstance(value, dict):  # a JSON column: kept as a structure, read as text later
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
     return str(value)
 
 

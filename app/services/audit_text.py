@@ -10,6 +10,7 @@ rows that foreign keys in the changes point at (``related_names``, loaded once p
 """
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import decimal
 import enum
@@ -19,6 +20,7 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     DateTime,
@@ -256,11 +258,33 @@ def value_text(cls: type | None, key: str, raw: Any,
                 name = None
             if name:
                 return name
+    if isinstance(raw, str) and raw[:1] in "{[" and column is not None \
+            and isinstance(column.type, JSON):
+        try:  # records written before structures were kept as they are: their repr
+            raw = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            return raw
+    if isinstance(raw, (bool, list, dict)):
+        text = _structure_text(raw)
+        return text if len(text) <= STRUCTURE_CHARS else text[:STRUCTURE_CHARS] + "…"
+    return str(raw)
+
+
+STRUCTURE_CHARS = 300  # a JSON value's text in one sentence; the detail page repeats it
+
+
+def _structure_text(raw: Any) -> str:
+    """A JSON value (a measure's settings, a step's inputs) as a person reads it: the
+    inputs of a step as "label：text", settings as "key：value" — never a Python dict."""
     if isinstance(raw, bool):
         return gettext("Yes") if raw else gettext("No")
-    if isinstance(raw, (list, dict)):
-        return ", ".join(str(v) for v in (raw if isinstance(raw, list) else raw.values()))
-    return str(raw)
+    if isinstance(raw, dict):
+        if "label" in raw and ("text" in raw or "value" in raw):
+            return f"{raw['label']}：{_structure_text(raw.get('text', raw.get('value')))}"
+        return "；".join(f"{k}：{_structure_text(v)}" for k, v in raw.items())
+    if isinstance(raw, list):
+        return "、".join(_structure_text(v) for v in raw) or "—"
+    return "—" if raw is None or raw == "" else str(raw)
 
 
 def _object_text(record: AuditRecord) -> str:
