@@ -70,6 +70,9 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
 
     # One display format for stored (UTC) timestamps in every template.
     app.jinja_env.filters["beijing"] = clock.display
+    from .views import cells
+
+    cells.install(app)
     _register_error_pages(app)
     from .cli import register_cli
 

@@ -249,6 +249,31 @@ def test_main_lists_show_no_none_or_true(screens, login, on_today, username):
         assert not bad, (username, url, bad)
 
 
+@pytest.mark.parametrize("username,url", [("a_admin", "/users/list/"),
+                                          ("secadmin", "/roles/list/"),
+                                          ("a_admin", "/users/show/{a_clerk}")])
+def test_user_and_role_screens_read_without_none_true_or_brackets(app, world, login,
+                                                                   username, url):
+    """Values without a formatter of their own read through app/views/cells.py: FAB's
+    user and role screens too (no None, True, [角色] or a printed Python list)."""
+    from app.security import roles as declared
+
+    from . import factories as f
+
+    with app.app_context():
+        f.user("secadmin", [declared.SECURITY_ADMIN])
+    html = login(username).get(url.format(a_clerk=world.a.users["clerk"].id)).get_data(
+        as_text=True)
+    cells = [_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", html, re.S)]
+    assert cells
+    bad = [c for c in cells if c in ("None", "True", "False") or c.startswith("[")]
+    assert not bad, bad
+    if url == "/users/list/":
+        assert "录入员" in cells and "是" in cells
+    if url == "/roles/list/":
+        assert any(re.fullmatch(r"\d+ 项权限", c) for c in cells)
+
+
 # -- date pickers -------------------------------------------------------------------------
 
 def test_date_pickers_speak_the_ui_language(client, login):

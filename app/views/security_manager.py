@@ -29,6 +29,7 @@ from app.services import accounts
 from app.services.errors import DomainValidationError
 
 from .base import ListInterface
+from .roles import RoleView
 from .users import ScopedResetPasswordView, ScopedUserView
 
 
@@ -88,6 +89,7 @@ class AppSecurityManager(SecurityManager):
     userdbmodelview = ScopedUserView
     resetpasswordview = ScopedResetPasswordView
     resetmypasswordview = ChangeOwnPasswordView
+    rolemodelview = RoleView
 
     def __init__(self, appbuilder) -> None:
         current_app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_complexity)
