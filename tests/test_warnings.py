@@ -404,7 +404,7 @@ def test_cards_screen_is_scoped_and_offers_the_work_order(app, world, login):
     client = login("a_dispatcher")
     html = client.get("/warningcardview/list/?psize_WarningCardView=100").get_data(as_text=True)
     assert "甲县红牌事项" in html and "乙县红牌事项" not in html
-    assert f"/warningcardview/dispatch/{a_card}" in html
+    assert f"/warningcardview/dispatch/{a_card}" in html and '<td data-col="id">' in html
     assert client.get(f"/warningcardview/show/{a_card}").status_code == 200
     assert client.get(f"/warningcardview/show/{b_card}").status_code == 404
     assert client.get(f"/warningcardview/dispatch/{b_card}").status_code == 404
@@ -416,4 +416,6 @@ def test_cards_screen_is_scoped_and_offers_the_work_order(app, world, login):
     client = login("a_assistant")
     html = client.get("/warningcardview/list/?psize_WarningCardView=100").get_data(as_text=True)
     assert "甲县红牌事项" in html and f"/warningcardview/dispatch/{a_card}" not in html
+    # ... and sees no operations column, empty on every row.
+    assert '<td data-col="id">' not in html and "操作" not in html
     assert client.get(f"/warningcardview/dispatch/{a_card}").status_code == 403

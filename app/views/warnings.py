@@ -192,6 +192,15 @@ class WarningCardView(ScopedModelView):
     formatters_columns = {"level": badges.state_badge, "cleared_at": cleared_cell,
                           "id": card_operations}
 
+    def _get_list_widget(self, *args, **kwargs):
+        """Without the right to dispatch, the operations column would be empty on every
+        row: it is left out of the page (decided once, like the button itself)."""
+        widgets = super()._get_list_widget(*args, **kwargs)
+        if not _dispatch_button():
+            args_ = widgets["list"].template_args
+            args_["include_columns"] = [c for c in args_["include_columns"] if c != "id"]
+        return widgets
+
     @action("to_work_order", _("Turn into work order"), icon="fa-share-from-square",
             multiple=False, single=True)
     def to_work_order(self, item):
