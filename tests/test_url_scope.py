@@ -66,8 +66,9 @@ ALLOWED = {
     "CalendarDayView": "the national holiday schedule is the same for every region",
     "LedgerView.export": "the argument is a ledger kind (a registry key); the rows exported "
                          "are chosen by the user's scope (tests/test_ledger_registry.py)",
-    # FAB's security tables: no region, and only the system admin reaches them.
-    "RoleModelView": "FAB's roles table: not regional data, system admin only",
+    # FAB's security tables: no region, and only the security admin reaches them (app/security/duties.py).
+    "RoleView": "FAB's roles table (our subclass only formats it): not regional data, "
+                "security admin only (app/security/duties.py)",
     "PermissionModelView": "FAB's permissions table: not regional data, system admin only",
     "PermissionViewModelView": "FAB's permission table: not regional data, system admin only",
     "ViewMenuModelView": "FAB's resources table: not regional data, system admin only",
