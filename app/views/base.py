@@ -24,6 +24,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from app import clock
+from app.security.failures import ApiFailures, SafeInterface
+from app.security.input import relation_errors
 from app.security.scope import get_in_scope, is_in_scope, scope_condition
 from app.services.errors import DomainValidationError
 from app.services.saving import before_save, rules_for
@@ -207,7 +209,7 @@ def ensure_unique(datamodel, item) -> None:
 LARGE_TABLE_KINDS = ("project", "applicant")
 
 
-class ListInterface(SQLAInterface):
+class ListInterface(SafeInterface):
     """FAB's interface, loading the relations a list shows with its page: many-to-one
     relations joined into the page's SELECT, collections in one more SELECT for the whole
     page, so a list costs the same number of statements for 10 rows or 100."""
@@ -378,7 +380,7 @@ def may_list(view) -> bool:
             and view.appbuilder.sm.has_access(permission, view.class_permission_name))
 
 
-class ScopedModelRestApi(ModelRestApi):
+class ScopedModelRestApi(ApiFailures, ModelRestApi):
     """A REST API restricted to the user's data scope, with rule errors as 422."""
 
     base_filters = SCOPE_FILTERS
@@ -391,6 +393,8 @@ class ScopedModelRestApi(ModelRestApi):
     def __init__(self):
         self.add_query_rel_fields = with_scope(self.datamodel, self.add_query_rel_fields)
         self.edit_query_rel_fields = with_scope(self.datamodel, self.edit_query_rel_fields)
+        if type(self.datamodel) is SQLAInterface:  # no database detail in its errors
+            self.datamodel = SafeInterface(self.datamodel.obj, self.datamodel._session)
         super().__init__()
 
     def pre_add(self, item):
@@ -404,6 +408,9 @@ class ScopedModelRestApi(ModelRestApi):
         before_save(self.datamodel.session, item, created=False)
 
     def post_headless(self):
+        errors = relation_errors(self.datamodel, request.get_json(silent=True), self.add_columns)
+        if errors:
+            return self.response_422(message=errors)
         try:
             return super().post_headless()
         except DomainValidationError as err:
@@ -421,6 +428,9 @@ class ScopedModelRestApi(ModelRestApi):
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
             return self.response_400(message="Request is not a JSON object")
+        errors = relation_errors(self.datamodel, data, self.edit_columns)
+        if errors:
+            return self.response_422(message=errors)
         try:
             item = self.edit_model_schema.load(data, instance=item, partial=True)
         except SchemaValidationError as err:
@@ -433,8 +443,8 @@ class ScopedModelRestApi(ModelRestApi):
             return self.response_422(message=err.errors)
         try:
             self.datamodel.edit(item)
-        except DatabaseException as err:
-            return self.response_422(message=f"Database exception occurred: {err.__cause__}")
+        except DatabaseException as err:  # SafeInterface: a generic message, no SQL
+            return self.response_422(message=str(err))
         self.post_update(item)
         return self.response(200, result=self.edit_model_schema.dump(item, many=False))
 
