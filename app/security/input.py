@@ -74,9 +74,9 @@ def check_request(appbuilder) -> None:
     """Raise ``Refused`` for the first hostile part of the current request."""
     try:
         for name, value in _fields():
-            if NUL in name or NUL in value:
+            if NUL in (name or "") or NUL in (value or ""):
                 raise Refused(gettext("The field %(field)s contains a NUL character, which is "
-                                      "not allowed.", field=name.replace(NUL, "\\0")), name)
+                                      "not allowed.", field=(name or "").replace(NUL, "\\0")), name)
     except RequestEntityTooLarge:
         return  # over MAX_CONTENT_LENGTH: the view (or the app's 413 handler) says so
     if request.path.startswith("/api/"):
@@ -85,7 +85,7 @@ def check_request(appbuilder) -> None:
         _check_list_args(appbuilder)
 
 
-def _fields() -> Iterator[tuple[str, str]]:
+def _fields() -> Iterator[tuple[str | None, str | None]]:
     for source in (request.args, request.form):
         for name, values in source.lists():
             for value in values:
