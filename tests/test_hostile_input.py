@@ -286,3 +286,99 @@ def test_a_crash_is_a_generic_page_with_a_logged_reference(app, login, monkeypat
         assert "系统出错" in body
         assert _reference(body) in caplog.text
     assert "secret detail" in caplog.text  # the detail is in the log, for the operator
+
+
+# -- uploads: content checked, size capped before reading, downloads as attachments -------
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width`` × ``height`` pixels: a decompression bomb needs
+    no more than this to make a decoder allocate gigabytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture()
+def upload_measure(app, world):
+    from . import factories as f
+    from .test_workflow_attachments import simple_definition
+
+    yield from f.enabled_lowcode_measure(app, world, "upl", "上传测试举措", simple_definition)
+
+
+HOSTILE_UPLOADS = [
+    ("照片.jpg", b"<?php system($_GET['c']); ?>", "内容不是 .jpg 文件"),
+    ("图.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+     "内容不是 .png 文件"),
+    ("说明.doc", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>',
+     "含有脚本或网页代码"),
+    ("页面.xls", b"<html><script>alert(document.cookie)</script></html>", "含有脚本或网页代码"),
+    ("坏图.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "不是完好的 .png 图片"),
+    ("炸弹.png", _png_header_only(100_000, 100_000), "百万像素的上限"),
+]
+
+
+@pytest.mark.parametrize("name,content,message", HOSTILE_UPLOADS,
+                         ids=[u[0] for u in HOSTILE_UPLOADS])
+def test_an_upload_whose_content_does_not_fit_is_refused(app, world, upload_measure, login,
+                                                          name, content, message):
+    from . import factories as f
+    from .test_workflow_attachments import state, stored_files, transition
+
+    iid = f.start_on_county_a_project(app, world, upload_measure)
+    client = login("a_assistant")
+    resp = transition(client, iid, "submit|", "上传", [(name, content)])
+    body = resp.get_data(as_text=True)
+    assert message in body, body[-2000:]
+    assert state(app, iid) == "apply" and stored_files(app, iid) == []
+    # A real image of the same name is taken.
+    good = transition(client, iid, "submit|", "上传", [("现场照片.png", f.png_bytes())])
+    assert good.status_code == 302 and state(app, iid) == "review"
+
+
+def test_the_image_pixel_cap_is_a_setting(app, world, upload_measure, login, monkeypatch):
+    from . import factories as f
+    from .test_workflow_attachments import state, transition
+
+    iid = f.start_on_county_a_project(app, world, upload_measure)
+    client = login("a_assistant")
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_IMAGE_PIXELS", 1_000_000)
+    resp = transition(client, iid, "submit|", "大图", [("大图.png", f.png_bytes(1001, 1000))])
+    assert "百万像素的上限" in resp.get_data(as_text=True)
+    assert state(app, iid) == "apply"
+
+
+def test_a_200_mb_body_is_refused_with_413_before_it_is_read(app, login, api_token, client):
+    assert app.config["MAX_CONTENT_LENGTH"] == 100 * 1024 * 1024
+    signed_in = login("a_clerk")
+    huge = {"CONTENT_LENGTH": str(200 * 1024 * 1024)}
+    resp = signed_in.post("/projectview/add", data=b"name=x", environ_overrides=huge,
+                          content_type="application/x-www-form-urlencoded")
+    assert resp.status_code == 413
+    assert "上传的内容超过了 100.0 MB 的上限" in resp.get_data(as_text=True)
+    resp = client.post("/api/v1/project/", data=b"{}", environ_overrides=huge,
+                       content_type="application/json", headers=api_token("a_clerk"))
+    assert resp.status_code == 413 and "100.0 MB" in resp.json["message"]
+
+
+def test_every_download_is_an_attachment_with_nosniff(app, world, upload_measure, login):
+    from . import factories as f
+    from .test_workflow_attachments import download_links, transition
+
+    iid = f.start_on_county_a_project(app, world, upload_measure)
+    client = login("a_assistant")
+    assert transition(client, iid, "submit|", "照片",
+                      [("现场照片.png", f.png_bytes())]).status_code == 302
+    page = client.get(f"/projectworkflowsview/show/{iid}").get_data(as_text=True)
+    (link,) = download_links(page, iid)
+    resp = client.get(link)
+    assert resp.status_code == 200
+    assert resp.headers["Content-Disposition"].startswith("attachment")
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"

@@ -4,7 +4,7 @@ A database error (or any unexpected exception) is logged once with a short refer
 the user reads a generic message in their language carrying the same reference, never
 the SQL statement, its parameters or a stack trace (ASVS V7.4, 等保 8.1.4.4).
 
-- ``install(app)``: error handlers for SQLAlchemy errors and for 500s (screens: the
+- ``install(app)``: error handlers for SQLAlchemy errors, 500s and 413s (screens: the
   ``refused.html`` page; API: JSON);
 - ``SafeInterface``: FAB's SQLAInterface whose ``get`` answers "missing" for ids the
   primary key column cannot hold (FAB passed them to PostgreSQL, which failed) and whose
@@ -12,8 +12,9 @@ the SQL statement, its parameters or a stack trace (ASVS V7.4, 等保 8.1.4.4).
   screens flash ``str(exception)`` and its API puts ``exception.__cause__`` in a 422, both
   of which showed the statement;
 - ``ApiFailures``: the REST API's 500 (FAB's ``@safe`` catches everything and answers
-  "Fatal error" without a reference) with a reference, and a 400 for a DataError (a value
-  PostgreSQL cannot compare, such as a name where an id belongs).
+  "Fatal error" without a reference) with a reference, a 400 for a DataError (a value
+  PostgreSQL cannot compare, such as a name where an id belongs), and an HTTP error such
+  as a 413 left to the app's handler.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext
 from sqlalchemy import BigInteger, Integer, SmallInteger
 from sqlalchemy.exc import DataError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("app.failures")
 
@@ -67,6 +69,14 @@ def install(app: Flask, appbuilder) -> None:
             return jsonify(message=message, reference=reference), code
         return render_template("refused.html", code=code, message=message, reference=reference,
                                appbuilder=appbuilder, base_template=appbuilder.base_template), code
+
+    @app.errorhandler(413)
+    def _too_large(_err):
+        # Werkzeug refuses a body over MAX_CONTENT_LENGTH from its Content-Length, before
+        # reading it; the workflow screens answer this on their own page.
+        from app.services.workflow_files import upload_too_large_message
+
+        return page(413, upload_too_large_message(app.config.get("MAX_CONTENT_LENGTH")), None)
 
     @app.errorhandler(SQLAlchemyError)
     def _database_error(exc):
@@ -149,6 +159,8 @@ class ApiFailures:
 
     def response_500(self, message=None):
         exc = sys.exc_info()[1]
+        if isinstance(exc, HTTPException) and (exc.code or 500) < 500:
+            raise exc  # e.g. 413 while reading the body: the app's handler answers it
         _rollback()
         reference = log_failure(exc, "API request failed")
         if is_bad_value(exc):
