@@ -191,9 +191,14 @@ def test_an_id_larger_than_the_column_is_a_404(world, login, api_token, client, 
     assert client.delete(f"/api/v1/project/{pk}", headers=headers).status_code == 404
 
 
-def test_an_unknown_action_is_refused_not_a_500(client, login):
+def test_an_unknown_action_is_refused_not_a_500(app, client, login, monkeypatch):
+    # Anonymous, as in production (CSRF on): refused for the missing token.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     resp = client.post("/users/action_post", data={"action": "nosuch", "rowid": "1"})
-    assert resp.status_code in (302, 400, 403), resp.status_code  # anonymous: to the login
+    assert resp.status_code == 400, resp.status_code
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    resp = client.post("/users/action_post", data={"action": "nosuch", "rowid": "1"})
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
     admin = login("sysadmin")
     for url in ("/users/action_post", "/projectview/action_post"):
         resp = admin.post(url, data={"action": "nosuch", "rowid": "1"})
