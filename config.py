@@ -141,7 +141,10 @@ class Config:
         self.AUTH_ROLE_PUBLIC = "Public"
         self.AUTH_USER_REGISTRATION = False
         self.FAB_PASSWORD_COMPLEXITY_ENABLED = True
-        self.FAB_API_MAX_PAGE_SIZE = 100
+        # Largest page of a list: screens refuse a bigger psize_<View> with a 400
+        # (app/security/input.py), the API caps page_size at its own limit.
+        self.LIST_MAX_PAGE_SIZE = parse_int("LIST_MAX_PAGE_SIZE", 100, minimum=1)
+        self.FAB_API_MAX_PAGE_SIZE = parse_int("API_MAX_PAGE_SIZE", 100, minimum=1)
         self.JWT_ACCESS_TOKEN_EXPIRES = parse_int("JWT_ACCESS_TOKEN_EXPIRES", 3600, minimum=60)
         # Refresh tokens carry the user's session version: logout, a password change or
         # disabling the user revokes them (app/security/sessions.py).
@@ -214,6 +217,12 @@ class Config:
         self.WORKFLOW_ATTACHMENT_MAX_MB = parse_int("WORKFLOW_ATTACHMENT_MAX_MB", 20, minimum=1)
         self.WORKFLOW_ATTACHMENT_TYPES = parse_extensions(
             "WORKFLOW_ATTACHMENT_TYPES", "pdf,ofd,jpg,jpeg,png,doc,docx,xls,xlsx,zip")
+        # An uploaded image's header may not claim more pixels (decompression bombs).
+        self.UPLOAD_MAX_IMAGE_PIXELS = parse_int("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000,
+                                                 minimum=1)
+        # The largest request body in MB: refused with a 413 from its Content-Length,
+        # before anything is read or spooled to disk.
+        self.MAX_CONTENT_LENGTH = parse_int("MAX_REQUEST_MB", 100, minimum=1) * 1024 * 1024
 
 
 class TestConfig(Config):

@@ -82,17 +82,21 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
 
 def _install_security(app: Flask) -> None:
     """Sessions that end on the server, the API's CSRF rule, the login rate limit on the
-    JWT login too, security headers, and a Chinese 429 page (docs/architecture.md)."""
+    JWT login too, security headers, hostile input refused with a 400, failures shown
+    with a reference and no detail, and a Chinese 429 page (docs/architecture.md)."""
     from flask import jsonify, request
     from flask_babel import gettext
 
-    from .security import duties, headers, sessions
+    from .security import duties, failures, headers, sessions
+    from .security import input as hostile_input
     from .security.sync import menu_index
 
     sessions.install(app, appbuilder.sm.jwt_manager)
     duties.reserve_menus(menu_index(appbuilder))
     appbuilder.sm.limit_api_login(app)
     headers.install(app)
+    hostile_input.install(app, appbuilder)
+    failures.install(app, appbuilder)
 
     @app.errorhandler(429)
     def _too_many(_err):
@@ -140,5 +144,5 @@ def _register_error_pages(app: Flask) -> None:
                                    base_template=appbuilder.base_template), code
         return handler
 
-    for code in (403, 404, 500):
+    for code in (403, 404):  # 500: app/security/failures.py
         app.register_error_handler(code, page(code))

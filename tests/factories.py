@@ -176,3 +176,14 @@ def measure_set_in_county_a(app, world, key: str, params: dict | None = None):
     with app.app_context():
         measures.clear_setting(db.session, key, db.session.get(Region, world.a.region.id), None)
         db.session.commit()
+
+
+def png_bytes(width: int = 4, height: int = 4) -> bytes:
+    """A real (decodable) PNG image, for uploads."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "red").save(out, "PNG")
+    return out.getvalue()

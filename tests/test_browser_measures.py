@@ -158,7 +158,7 @@ def _run_until(page, state: str, label: str, shot, max_steps: int = 12,
         if notes:
             page.set_input_files("#attachments", files=[{
                 "name": "承诺书.pdf", "mimeType": "application/pdf",
-                "buffer": "申请人书面承诺书（测试）".encode()}])
+                "buffer": "%PDF-1.7\n申请人书面承诺书（测试）".encode()}])
         buttons = [button]
         buttons[0].click()
         page.wait_for_load_state()

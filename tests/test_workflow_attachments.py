@@ -139,7 +139,7 @@ def test_the_accepted_types_are_a_setting(app, world, measure, login, monkeypatc
 def test_a_good_file_is_kept_and_downloaded_only_in_scope(app, world, measure, login):
     iid = start(app, world, measure)
     client = login("a_assistant")
-    scan = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    scan = f.png_bytes()
     resp = transition(client, iid, "submit|", "材料齐全",
                       [("现场照片.png", scan), ("承诺书.pdf", PDF)])
     assert resp.status_code == 302

@@ -402,7 +402,7 @@ def test_the_api_takes_the_fields_as_context(app, world, gaps_on, client, api_to
     # multipart/form-data (with a file): the context as a JSON string.
     done = client.post(url, headers=headers, content_type="multipart/form-data", data={
         "action": "supply_gaps", "context": json.dumps({"item_id": str(item_ids[2])}),
-        "attachments": (io.BytesIO("补正材料".encode()), "规划核实意见.pdf")})
+        "attachments": (io.BytesIO("%PDF-1.7\n补正材料".encode()), "规划核实意见.pdf")})
     assert done.status_code == 200, done.get_data(as_text=True)
     with app.app_context():
         item = _item(item_ids[2])

@@ -94,7 +94,7 @@ def test_assistant_runs_a_measure_from_the_project_page(app, world, local_measur
     # Take "submit" with a comment and an attachment.
     resp = client.post(f"/projectworkflowsview/transition/{iid}", data={
         "act": "submit|", "comment": "材料齐全，提交审查",
-        "attachments": (io.BytesIO("承诺书内容".encode()), "承诺书.pdf")},
+        "attachments": (io.BytesIO("%PDF-1.7\n承诺书内容".encode()), "承诺书.pdf")},
         content_type="multipart/form-data")
     assert resp.status_code == 302
     page = client.get(f"/projectworkflowsview/show/{iid}").get_data(as_text=True)
@@ -103,7 +103,7 @@ def test_assistant_runs_a_measure_from_the_project_page(app, world, local_measur
     assert "提出申请 → 联合审查" in page and "a_assistant" in page
     link = re.search(rf'href="(/projectworkflowsview/file/{iid}/[^"]+)"', page).group(1)
     download = client.get(link)
-    assert download.status_code == 200 and download.data == "承诺书内容".encode()
+    assert download.status_code == 200 and download.data == "%PDF-1.7\n承诺书内容".encode()
 
     # A guarded action tried anyway: refused with the guard's reason.
     body = client.post(f"/projectworkflowsview/transition/{iid}",

@@ -5,9 +5,10 @@ looks the instance up scoped and serves a name only if one of its steps lists it
 
 Uploads are checked before anything is written: size (``WORKFLOW_ATTACHMENT_MAX_MB`` per
 file), extension (``WORKFLOW_ATTACHMENT_TYPES``) and a cheap look at the first bytes, so a
-program renamed to ``.pdf`` is refused. A refusal (``AttachmentRefused``) names the file and
-the limit in Chinese, then English, whatever the user's language (the same text serves the
-screen and API clients)."""
+program renamed to ``.pdf`` is refused; ``upload_content`` then looks inside (signatures
+that must be there, script or markup, images decoded within a pixel cap). A refusal
+(``AttachmentRefused``) names the file and the limit in Chinese, then English, whatever
+the user's language (the same text serves the screen and API clients)."""
 from __future__ import annotations
 
 import os
@@ -20,6 +21,7 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from app.models import WorkflowInstance
+from app.services import upload_content
 
 from .quoting import quoted
 
@@ -122,7 +124,25 @@ def problem(f: FileStorage) -> tuple[str, str] | None:
         return (f"附件{quoted(name)}的内容不是 .{ext} 文件，只接受 {'、'.join(types)} 文件",
                 f'The content of the attachment "{name}" is not a .{ext} file; accepted: '
                 f'{", ".join(types)}.')
-    return None
+    return _CONTENT_MESSAGES.get(upload_content.content_problem(f.stream, ext, kind),
+                                 lambda *_: None)(name, ext)
+
+
+_CONTENT_MESSAGES = {
+    "unsigned": lambda name, ext: (
+        f"附件“{name}”的内容不是 .{ext} 文件", f'The content of the attachment "{name}" is '
+        f"not a .{ext} file."),
+    "active": lambda name, ext: (
+        f"附件“{name}”含有脚本或网页代码，不能上传",
+        f'The attachment "{name}" contains script or web page code and cannot be uploaded.'),
+    "image": lambda name, ext: (
+        f"附件“{name}”不是完好的 .{ext} 图片", f'The attachment "{name}" is not a readable '
+        f".{ext} image."),
+    "bomb": lambda name, ext: (
+        f"附件“{name}”的图片尺寸超过 {upload_content.max_image_pixels() // 1_000_000} "
+        f"百万像素的上限", f'The image "{name}" is larger than the limit of '
+        f"{upload_content.max_image_pixels() // 1_000_000} megapixels."),
+}
 
 
 def check(files: Iterable) -> list:

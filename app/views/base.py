@@ -24,6 +24,8 @@ from sqlalchemy.orm import Load, joinedload, selectinload
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from app import clock
+from app.security.failures import ApiFailures, SafeInterface
+from app.security.input import relation_errors
 from app.security.scope import get_in_scope, is_in_scope, scope_condition
 from app.services.errors import DomainValidationError
 from app.services.saving import before_save, rules_for
@@ -211,7 +213,7 @@ def ensure_unique(datamodel, item, labels: dict | None = None) -> None:
 LARGE_TABLE_KINDS = ("project", "applicant")
 
 
-class ListInterface(SQLAInterface):
+class ListInterface(SafeInterface):
     """FAB's interface with a list query whose cost does not grow with the table, the page
     number or the page size:
 
@@ -446,7 +448,7 @@ def may_list(view) -> bool:
             and view.appbuilder.sm.has_access(permission, view.class_permission_name))
 
 
-class ScopedModelRestApi(CheckedListRoute, ModelRestApi):
+class ScopedModelRestApi(ApiFailures, CheckedListRoute, ModelRestApi):
     """A REST API restricted to the user's data scope, with rule errors as 422, and lists
     read with ``ListInterface`` (see there)."""
 
@@ -462,7 +464,7 @@ class ScopedModelRestApi(CheckedListRoute, ModelRestApi):
     def __init__(self):
         self.add_query_rel_fields = with_scope(self.datamodel, self.add_query_rel_fields)
         self.edit_query_rel_fields = with_scope(self.datamodel, self.edit_query_rel_fields)
-        if type(self.datamodel) is SQLAInterface:
+        if type(self.datamodel) is SQLAInterface:  # no database detail in its errors
             self.datamodel = ListInterface(self.datamodel.obj, self.datamodel._session)
         super().__init__()
 
@@ -477,6 +479,9 @@ class ScopedModelRestApi(CheckedListRoute, ModelRestApi):
         before_save(self.datamodel.session, item, created=False)
 
     def post_headless(self):
+        errors = relation_errors(self.datamodel, request.get_json(silent=True), self.add_columns)
+        if errors:
+            return self.response_422(message=errors)
         try:
             return super().post_headless()
         except DomainValidationError as err:
@@ -494,6 +499,9 @@ class ScopedModelRestApi(CheckedListRoute, ModelRestApi):
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
             return self.response_400(message="Request is not a JSON object")
+        errors = relation_errors(self.datamodel, data, self.edit_columns)
+        if errors:
+            return self.response_422(message=errors)
         try:
             item = self.edit_model_schema.load(data, instance=item, partial=True)
         except SchemaValidationError as err:
@@ -506,8 +514,8 @@ class ScopedModelRestApi(CheckedListRoute, ModelRestApi):
             return self.response_422(message=err.errors)
         try:
             self.datamodel.edit(item)
-        except DatabaseException as err:
-            return self.response_422(message=f"Database exception occurred: {err.__cause__}")
+        except DatabaseException as err:  # SafeInterface: a generic message, no SQL
+            return self.response_422(message=str(err))
         self.post_update(item)
         return self.response(200, result=self.edit_model_schema.dump(item, many=False))
 

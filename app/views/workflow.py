@@ -417,6 +417,65 @@ class WorkflowInstanceApi(ScopedModelRestApi):
         that is not a JSON object; 422 when a field is wrong (``message`` maps each field's
         name to its message; nothing is done) or the action is refused (``message`` is the
         reason); 413 for an upload over the limit.
+        ---
+        post:
+          summary: Take an action on a workflow instance
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema:
+              type: integer
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    action: {type: string}
+                    comment: {type: string}
+                    branch: {type: string, nullable: true}
+                    context:
+                      type: object
+                      nullable: true
+                      description: the values of the action's fields
+                  required: [action]
+              multipart/form-data:
+                schema:
+                  type: object
+                  properties:
+                    action: {type: string}
+                    comment: {type: string}
+                    branch: {type: string}
+                    context:
+                      type: string
+                      description: the context object as a JSON string
+                    attachments:
+                      type: array
+                      items: {type: string, format: binary}
+                  required: [action]
+          responses:
+            200:
+              description: the instance after the step, and the step
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      result: {type: object}
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+            413:
+              description: the upload is over the size limit
+            422:
+              $ref: '#/components/responses/422'
+            500:
+              $ref: '#/components/responses/500'
         """
         instance = get_in_scope(db.session, WorkflowInstance, pk)
         if instance is None:
@@ -466,7 +525,49 @@ class WorkflowInstanceApi(ScopedModelRestApi):
     @protect()
     @safe
     def cancel(self, pk):
-        """Stop a running measure; ``comment`` (the reason) is required."""
+        """Stop a running measure; ``comment`` (the reason) is required.
+        ---
+        post:
+          summary: Cancel a running workflow instance
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema:
+              type: integer
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    comment:
+                      type: string
+                      description: the reason for cancelling
+                  required: [comment]
+          responses:
+            200:
+              description: the instance, cancelled, and the cancelling step
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      result: {type: object}
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+            500:
+              $ref: '#/components/responses/500'
+        """
         instance = get_in_scope(db.session, WorkflowInstance, pk)
         if instance is None:
             return self.response_404()
