@@ -9,6 +9,7 @@ from app.security import roles
 from .approvals import ProjectItemsView
 from .base import LevelIn, ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
+from .service_plans import ProjectIntakeView, ProjectPlansView
 from .warnings import ProjectCardsView, ProjectWorkOrdersView
 from .widgets import AjaxSelectField
 from .workflow import ProjectWorkflowsView
@@ -80,7 +81,7 @@ class ProjectView(ScopedModelView):
         "town": [["level", LevelIn, (RegionLevel.TOWN,)]],
     }
     related_views = [ProjectItemsView, ProjectAssistantView, ServiceTeamView, ProjectCardsView,
-                     ProjectWorkOrdersView, ProjectWorkflowsView]
+                     ProjectWorkOrdersView, ProjectWorkflowsView, ProjectIntakeView, ProjectPlansView]
     base_order = ("code", "asc")
 
 
