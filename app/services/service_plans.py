@@ -91,7 +91,7 @@ FIELD_LABELS = {
     "floor_area_wan_m2": _l("Floor area (10k m²)"),
     "land_nature": _l("Land nature"),
     "list_level": _l("Key project level"),
-    "main_use_scale": _l("Main use and scale"),
+    "main_use_scale": _l("Main use and scale of the project"),
     "approval_status": _l("Approval status of the project"),
     "covers_land": _l("Covers: project, land use and planning"),
     "covers_engineering": _l("Covers: construction engineering permit"),

@@ -23,8 +23,9 @@ from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _
 from flask_wtf.file import FileField
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import Optional as OptionalValue
 
 from app import clock
 from app.extensions import db
@@ -39,6 +40,7 @@ from app.models import (
     ServicePlan,
 )
 from app.security import roles
+from app.security.scope import get_in_scope
 from app.services import service_plans as plans
 from app.services import workflow_files
 from app.services.errors import DomainValidationError
@@ -100,12 +102,28 @@ class LetterForm(DynamicForm):
     letter = FileField(_("Letter of entrustment"))
 
 
+class _IntakeDates:
+    """The intake's date rules next to their fields (the same check as the API's)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, form, field) -> None:
+        probe = IntakeRecord(**{n: form[n].data for n in (
+            "first_contact_on", "entrusted_on", "intent_agreed_on") if n in form})
+        try:
+            plans.check_intake(probe, clock.today())
+        except DomainValidationError as err:
+            if self.name in err.errors:
+                raise ValidationError(str(err.errors[self.name])) from None
+
+
 class IntakeChecks:
     def pre_add(self, item):
         super().pre_add(item)
         plans.check_intake(item, clock.today())
         if item.contacted_by_id is None and item.contacted_by is None:
-            item.contacted_by_id = g.user.id
+            item.contacted_by = g.user
 
     def pre_update(self, item):
         super().pre_update(item)
@@ -127,6 +145,8 @@ class IntakeRecordView(IntakeChecks, ScopedModelView):
                     "intent_agreed_on"]
     add_columns = edit_columns = INTAKE_FORM
     show_columns = INTAKE_FORM
+    validators_columns = {n: [_IntakeDates(n)] for n in (
+        "first_contact_on", "entrusted_on", "intent_agreed_on")}
     search_columns = ["project", "first_contact_on", "entrusted_on"]
     add_form_extra_fields = edit_form_extra_fields = {
         "project": AjaxSelectField(_("Project"), "project", validators=[DataRequired()])}
@@ -312,10 +332,8 @@ class PlanOpinionView(ScopedModelView):
                     return redirect(url_for("PlanOpinionView.list"))
             else:
                 flash(gettext("Please write the department's opinion."), "danger")
-        widgets = {"edit": FormWidget(form=form, include_cols=["answer"], exclude_cols=[],
-                                      fieldsets=[])}
         return self.render_template(
-            "service_plans/opinion_answer.html", widgets=widgets, opinion=opinion,
+            "service_plans/opinion_answer.html", form=form, opinion=opinion,
             plan=opinion.plan, sections=plans.sections(opinion.plan),
             title=gettext("Opinion on the service plan") + f"：{opinion.plan.project_name}")
 
@@ -340,6 +358,10 @@ class ServicePlanView(ScopedModelView):
     show_columns = ["code", "version", "status"] + PLAN_FORM
     related_views = [PlanAssistantView, PlanItemView]
     base_order = ("code", "asc")
+
+    # Ticks are optional (a non-null boolean would make FAB's checkbox required).
+    edit_form_extra_fields = {c: BooleanField(PLAN_LABELS[c], validators=[OptionalValue()])
+                              for c in PLAN_FORM if c.startswith(("covers_", "does_"))}
 
     def pre_update(self, item):
         super().pre_update(item)
@@ -385,7 +407,7 @@ class ServicePlanView(ScopedModelView):
         current = plan.status != PlanStatus.SUPERSEDED
         return self.render_template(
             self.show_template, pk=plan.id, title=self.show_title,
-            widgets={"show": lambda: ""}, related_views=self._related_views, plan=plan,
+            widgets=self._show(plan.id), related_views=self._related_views, plan=plan,
             sections=plans.sections(plan), versions=plans.versions(db.session, plan),
             form=SignForm(),
             can_edit=may_write and current and not plan.any_signature,
@@ -520,7 +542,9 @@ class ServicePlanApi(ScopedModelRestApi):
             422:
               description: refused (signed twice, another company, superseded version)
         """
-        plan = get_in_scope_or_404(ServicePlan, pk)
+        plan = get_in_scope(db.session, ServicePlan, pk)
+        if plan is None:
+            return self.response_404()
         try:
             side = plans.sign_plan(db.session, plan, g.user)
             db.session.commit()
