@@ -27,7 +27,7 @@ from app.security.scope import Scope, get_in_scope
 from . import xlsx
 from .errors import DomainValidationError
 from .jobs import temp_path
-from .service_plans import SERVICES, sections
+from .service_plans import SERVICES, plan_title, sections
 
 # Seven columns: section, label, value, label, value, label, value (width in digits).
 WIDTHS = (4.5, 13, 16, 10, 15, 10, 16)
@@ -82,7 +82,7 @@ def _span_width(first: int, last: int) -> float:
 
 def _plan_grid(plan: ServicePlan) -> Grid:
     g = Grid()
-    g.put(0, 0, f"{plan.project_name}项目行政审批帮办服务方案", "title", last_col=6)
+    g.put(0, 0, plan_title(plan), "title", last_col=6)
     g.heights[0] = 40
     g.put(1, 0, f"服务方案编码：{plan.code}　　第 {plan.version} 版　{plan.status}",
           "right", last_col=6)
@@ -168,6 +168,7 @@ def _plan_grid(plan: ServicePlan) -> Grid:
         stage_first = r
         if not items:
             g.put(r, 2, "本方案不涉及本阶段的审批事项。", "value", last_col=6)
+            g.height(r, [(STAGE_TITLES[stage], WIDTHS[1])])
             r += 1
         for item in items:
             materials = "\n".join(

@@ -154,6 +154,12 @@ def sections(plan: ServicePlan) -> list[tuple[PlanStage, list[PlanItem]]]:
     return [(stage, [i for i in plan.items if i.stage == stage]) for stage in PlanStage]
 
 
+def plan_title(plan: ServicePlan) -> str:
+    """附录A's "XXXX项目行政审批帮办服务方案", for a name that may itself end in 项目."""
+    name = plan.project_name[:-2] if plan.project_name.endswith("项目") else plan.project_name
+    return f"{name}项目行政审批帮办服务方案"
+
+
 def approval_status_text(project: Project) -> str:
     """项目行政审批现状, derived from the project's items (the assistant may reword it)."""
     items = sorted(project.items, key=lambda i: (i.stage.seq if i.stage else 0, i.id or 0))

@@ -23,6 +23,7 @@ from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _
 from flask_wtf.file import FileField
+from markupsafe import Markup, escape
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 from wtforms.validators import Optional as OptionalValue
@@ -300,17 +301,26 @@ class PlanAssistantView(PlanRowChecks, ScopedModelView):
     base_order = ("seq", "asc")
 
 
+def answer_link(opinion_id) -> Markup:
+    """An "answer" button on each row (the officer's form checks who may answer)."""
+    url = url_for("PlanOpinionView.answer", pk=opinion_id)
+    label = gettext("Answer")
+    return Markup(f'<a class="btn btn-xs btn-primary plan-opinion-answer" '
+                  f'href="{escape(url)}"><i class="fa fa-reply"></i> {escape(label)}</a>')
+
+
 class PlanOpinionView(ScopedModelView):
     datamodel = SQLAInterface(PlanOpinion)
     class_permission_name = roles.SERVICE_PLAN
     exclude_route_methods = {"add", "edit", "delete"}
     method_permission_name = {**VIEW_VERBS, "answer": "answer"}
     base_permissions = ["can_read", "can_write", "can_answer"]
-    label_columns = ROW_LABELS
+    label_columns = {**ROW_LABELS, "id": _("Operations")}
     list_title = _("Department opinions on service plans")
     show_title = _("Department opinion")
-    list_columns = ["plan", "org_unit", "requested_at", "answer", "answered_by", "answered_at"]
-    show_columns = list_columns
+    show_columns = ["plan", "org_unit", "requested_at", "answer", "answered_by", "answered_at"]
+    list_columns = show_columns + ["id"]
+    formatters_columns = {"id": answer_link}
     search_columns = ["org_unit", "answered_at"]
     base_order = ("requested_at", "desc")
 
@@ -409,6 +419,7 @@ class ServicePlanView(ScopedModelView):
             self.show_template, pk=plan.id, title=self.show_title,
             widgets=self._show(plan.id), related_views=self._related_views, plan=plan,
             sections=plans.sections(plan), versions=plans.versions(db.session, plan),
+            plan_title=plans.plan_title(plan),
             form=SignForm(),
             can_edit=may_write and current and not plan.any_signature,
             can_send=may_write and plan.status == PlanStatus.DRAFT,
