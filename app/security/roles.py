@@ -40,9 +40,10 @@ MEASURE = "Measure"  # innovation measures: enable/configure per region, low-cod
 WORKFLOW = "Workflow"  # running measures on projects (which transitions a role may take is
 #                        decided by each workflow definition, on top of this permission)
 INTAKE = "IntakeRecord"  # 对接需求 records
-SERVICE_PLAN = "ServicePlan"  # 帮办服务方案: write = draft/send/revise; can_sign, can_answer
+SERVICE_PLAN = "ServicePlan"  # 帮办服务方案: write = draft/send/revise; can_sign to sign
+PLAN_OPINION = "PlanOpinion"  # the departments' opinions on a draft; can_answer to answer
 _PLAN_SIGN = (("can_sign", SERVICE_PLAN),)
-_PLAN_ANSWER = (("can_answer", SERVICE_PLAN),)
+_PLAN_ANSWER = (("can_answer", PLAN_OPINION),)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ def _spec(name, key, rank, reads=(), writes=(), extra=()):
 
 
 _ALL_DOMAIN = (PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, REGION, ORG_UNIT, STAGE,
-               ITEM_TEMPLATE, CALENDAR, CARD, WORK_ORDER, MEASURE, WORKFLOW, INTAKE, SERVICE_PLAN)
+               ITEM_TEMPLATE, CALENDAR, CARD, WORK_ORDER, MEASURE, WORKFLOW, INTAKE, SERVICE_PLAN,
+               PLAN_OPINION)
 # What every signed-in user has of their own: notifications and jobs.
 _OWN = (NOTIFICATION, JOBS)
 
@@ -116,7 +118,7 @@ ROLES: tuple[RoleSpec, ...] = (
     # Department officers answer the work orders sent to their unit.
     _spec(DEPARTMENT, "dept", 30,
           reads=(PROJECT, APPROVAL_ITEM, REGION, ORG_UNIT, STAGE, CALENDAR, CARD, WORK_ORDER,
-                 WORKFLOW, SERVICE_PLAN),
+                 WORKFLOW, SERVICE_PLAN, PLAN_OPINION),
           writes=(APPROVAL_ITEM, WORKFLOW) + _OWN,
           extra=_SELF_SERVICE + (("can_reply", WORK_ORDER),) + _PLAN_ANSWER),
     # The company: its own projects, items, applicant record and measures (see the module

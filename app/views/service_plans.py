@@ -311,7 +311,7 @@ def answer_link(opinion_id) -> Markup:
 
 class PlanOpinionView(ScopedModelView):
     datamodel = SQLAInterface(PlanOpinion)
-    class_permission_name = roles.SERVICE_PLAN
+    class_permission_name = roles.PLAN_OPINION
     exclude_route_methods = {"add", "edit", "delete"}
     method_permission_name = {**VIEW_VERBS, "answer": "answer"}
     base_permissions = ["can_read", "can_write", "can_answer"]
@@ -368,6 +368,19 @@ class ServicePlanView(ScopedModelView):
     show_columns = ["code", "version", "status"] + PLAN_FORM
     related_views = [PlanAssistantView, PlanItemView]
     base_order = ("code", "asc")
+    # The form in 附录A's sections.
+    edit_fieldsets = [
+        (_("Applicant"), {"fields": ["applicant_name", "applicant_address", "applicant_nature",
+                                     "leader", "leader_title", "leader_phone"]}),
+        (_("Project"), {"fields": ["project_name", "project_address", "project_code",
+                                   "investment_wan", "funding_source", "floor_area_wan_m2",
+                                   "land_nature", "list_level", "main_use_scale",
+                                   "approval_status"]}),
+        (_("Service"), {"fields": [c for c in PLAN_FORM if c.startswith(("covers_", "does_"))
+                                   or c in ("other_stages", "coaching", "coordination",
+                                            "handling", "other_service")]}),
+        (_("Contacts and notes"), {"fields": ["contact_person", "contact_phone", "notes"]}),
+    ]
 
     # Ticks are optional (a non-null boolean would make FAB's checkbox required).
     edit_form_extra_fields = {c: BooleanField(PLAN_LABELS[c], validators=[OptionalValue()])
@@ -426,7 +439,7 @@ class ServicePlanView(ScopedModelView):
             can_revise=may_write and current and plan.any_signature,
             can_sign=side is not None and signed[side] is None
             and plan.status == PlanStatus.SIGNING,
-            opinions=plan.opinions if not sm.has_access("can_answer", roles.SERVICE_PLAN)
+            opinions=plan.opinions if not sm.has_access("can_answer", roles.PLAN_OPINION)
             or may_write else [o for o in plan.opinions if o.org_unit_id == g.user.org_unit_id],
             show_opinions=not _is_enterprise())
 
