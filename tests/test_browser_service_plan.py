@@ -111,5 +111,22 @@ def test_assistant_drafts_and_sends_the_plan_enterprise_and_assistant_sign_it(
         assert plan.status == PlanStatus.SIGNED and plan.leader_title == "总经理"
         assert plan.company_signed_by_id == world.a.users["company"].id
         assert plan.assistant_signed_by_id == world.a.users["assistant"].id
+    # -- a change after signing: a new version, and what changed --------------------------------
+    page.locator("#plan-revise").click()
+    expect(page.locator("#plan-status")).to_have_text("草稿")
+    expect(page.locator("#plan-title")).to_contain_text("版本 2")
+    with app.app_context():
+        v2 = db.session.scalars(select(ServicePlan).where(
+            ServicePlan.project_id == story.project_id, ServicePlan.version == 2)).one()
+        v2.notes = "企业每周一、周四向帮办员报送进度。"
+        v2_id = v2.id
+        db.session.commit()
+    page.locator("#plan-versions a", has_text="与上一版本的差异").click()
+    expect(page.locator("#diff-fields")).to_contain_text("企业每周一、周四向帮办员报送进度。")
+    shot("plan_versions_diff")
+    page.goto(f"{url}/serviceplanview/show/{plan_id}")
+    expect(page.locator("#plan-status")).to_have_text("已被新版本替代")
+    expect(page.locator("#plan-sign-company")).to_contain_text("a_company")
+    assert v2_id != plan_id
     assert browser_page.outside == [] and browser_page.js_errors == []
     assert [r for r in browser_page.bad_responses if "favicon" not in r] == []
