@@ -18,15 +18,21 @@ from app.models import (
     CalendarDay,
     CardLevel,
     CardSubject,
+    IntakeRecord,
     ItemCorrection,
     ItemTemplate,
     JobRecord,
     JobStatus,
     Notification,
     OrgUnit,
+    PlanAssistant,
+    PlanItem,
+    PlanMaterial,
+    PlanOpinion,
     Project,
     ProjectAssistant,
     Region,
+    ServicePlan,
     ServiceTeamMember,
     Stage,
     WarningCard,
@@ -86,8 +92,21 @@ def _samples(world, county):
          "states": [{"name": "s", "label": "开始"}, {"name": "e", "label": "结束", "final": True}],
          "transitions": [{"action": "go", "label": "办结", "from": "s", "to": "e",
                           "roles": ["assistant"]}]}, allow_duplicate=True)
+    # 对接需求 and 帮办服务方案, with a row of each kind and an opinion asked.
+    from app.services import service_plans
+
+    intake = IntakeRecord(project_id=project.id, needs=f"{county}县需求")
+    plan = service_plans.generate_plan(db.session, project, db.session.get(
+        AppUser, c.users["assistant"].id))
+    material = PlanMaterial(plan_item=plan.items[0], seq=1, name=f"{county}县材料")
+    opinion = PlanOpinion(plan=plan, org_unit_id=c.department.id,
+                          requested_at=dt.datetime(2026, 11, 2, 8, 0))
+    db.session.add_all([intake, material, opinion])
     db.session.commit()
     return {
+        IntakeRecord: intake.id, ServicePlan: plan.id, PlanMaterial: material.id,
+        PlanOpinion: opinion.id, PlanAssistant: plan.assistants[0].id,
+        PlanItem: plan.items[0].id,
         JobRecord: job.id,
         WorkflowDefinition: local_measure.id,
         WorkflowInstance: measure_run.id,

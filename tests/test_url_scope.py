@@ -28,15 +28,21 @@ from app.models import (
     AuditRecord,
     CardLevel,
     CardSubject,
+    IntakeRecord,
     ItemCorrection,
     ItemTemplate,
     JobRecord,
     JobStatus,
     Notification,
     OrgUnit,
+    PlanAssistant,
+    PlanItem,
+    PlanMaterial,
+    PlanOpinion,
     Project,
     ProjectAssistant,
     Region,
+    ServicePlan,
     ServiceTeamMember,
     Stage,
     WarningCard,
@@ -84,6 +90,8 @@ ALLOWED_METHODS = {
 POST_ONLY_METHODS = {"delete", "action"}
 # Rules whose id names another model than their view's datamodel (or that have none).
 ENDPOINT_MODELS: dict[str, type] = {}
+# ServicePlanView's "add" takes no id (the project comes from the form); its other rules
+# name a plan, found through the view's datamodel.
 # Values for path arguments that are not the object id.
 OTHER_ARGS = {"filename": "x.txt", "name": "x.pdf"}
 # GET rules whose county-a control call may answer 404 for a reason other than the scope.
@@ -238,6 +246,22 @@ def _samples(world, county: str, files_dir: Path) -> dict:
     from app.workflow import engine
 
     run = engine.start(db.session, project, f"url_{county}", definition, allow_duplicate=True)
+    # 对接需求 and 帮办服务方案: a plan with a row of each kind and an opinion asked.
+    from app.services import service_plans
+
+    intake = IntakeRecord(project_id=project.id, needs=f"{county}县URL需求",
+                          letter_file="abcdef12-x.pdf")
+    plan = service_plans.generate_plan(db.session, project, db.session.get(
+        AppUser, c.users["assistant"].id))
+    plan_item = plan.items[0]
+    material = PlanMaterial(plan_item=plan_item, seq=1, name=f"{county}县URL材料")
+    opinion = PlanOpinion(plan=plan, org_unit_id=c.department.id,
+                          requested_at=dt.datetime(2026, 11, 2, 8, 0))
+    db.session.add_all([intake, material, opinion])
+    db.session.flush()
+    letters = files_dir / "intake" / str(intake.id)
+    letters.mkdir(parents=True, exist_ok=True)
+    (letters / "abcdef12-x.pdf").write_bytes(b"%PDF-1.4 url")
     db.session.commit()
     return {
         Project: project.id, ApprovalItem: item.id, Applicant: c.applicant.id,
@@ -248,6 +272,8 @@ def _samples(world, county: str, files_dir: Path) -> dict:
         AppUser: c.users["assistant"].id, JobRecord: job.id, WarningCard: card.id,
         WorkOrder: order.id, Notification: notice.id, ItemCorrection: correction.id,
         WorkflowDefinition: local.id, WorkflowInstance: run.id,
+        IntakeRecord: intake.id, ServicePlan: plan.id, PlanAssistant: plan.assistants[0].id,
+        PlanItem: plan_item.id, PlanMaterial: material.id, PlanOpinion: opinion.id,
         AuditRecord: db.session.scalar(select(AuditRecord.id).where(
             AuditRecord.model == "Project", AuditRecord.object_id == str(project.id))),
     }

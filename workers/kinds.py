@@ -12,7 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _
+
 from app import ledgers
+from app.services import service_plan_xlsx
 
 
 @dataclass(frozen=True)
@@ -25,8 +28,11 @@ class JobKind:
     timeout: int = 3600
 
 
-# The kinds that are not ledgers: none yet (imports, reports will come here).
-JOB_KINDS: dict[str, JobKind] = {}
+# The kinds that are not ledgers.
+JOB_KINDS: dict[str, JobKind] = {
+    "service_plan_xlsx": JobKind("service_plan_xlsx", "exports", service_plan_xlsx.run_job,
+                                 _("Service plan (Excel)"), timeout=600),
+}
 
 
 def _ledger_kind(ledger: ledgers.LedgerKind) -> JobKind:

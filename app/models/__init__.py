@@ -10,6 +10,16 @@ from .jobs import JobRecord  # noqa: F401
 from .notifications import Delivery, Notification  # noqa: F401
 from .projects import Project, ProjectAssistant, ServiceTeamMember  # noqa: F401
 from .regions import OrgUnit, Region  # noqa: F401
+from .service_plans import (  # noqa: F401
+                       IntakeRecord,
+                       PlanAssistant,
+                       PlanItem,
+                       PlanMaterial,
+                       PlanOpinion,
+                       PlanStage,
+                       PlanStatus,
+                       ServicePlan,
+)
 from .stages import STANDARD_STAGES, Stage  # noqa: F401
 from .users import AppUser, PasswordHistory  # noqa: F401
 from .warnings import WarningCard, WorkOrder, WorkOrderStep  # noqa: F401

@@ -39,6 +39,11 @@ LEDGER = "Ledger"  # starting Excel ledger exports
 MEASURE = "Measure"  # innovation measures: enable/configure per region, low-code definitions
 WORKFLOW = "Workflow"  # running measures on projects (which transitions a role may take is
 #                        decided by each workflow definition, on top of this permission)
+INTAKE = "IntakeRecord"  # 对接需求 records
+SERVICE_PLAN = "ServicePlan"  # 帮办服务方案: write = draft/send/revise; can_sign to sign
+PLAN_OPINION = "PlanOpinion"  # the departments' opinions on a draft; can_answer to answer
+_PLAN_SIGN = (("can_sign", SERVICE_PLAN),)
+_PLAN_ANSWER = (("can_answer", PLAN_OPINION),)
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,8 @@ def _spec(name, key, rank, reads=(), writes=(), extra=()):
 
 
 _ALL_DOMAIN = (PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, REGION, ORG_UNIT, STAGE,
-               ITEM_TEMPLATE, CALENDAR, CARD, WORK_ORDER, MEASURE, WORKFLOW)
+               ITEM_TEMPLATE, CALENDAR, CARD, WORK_ORDER, MEASURE, WORKFLOW, INTAKE, SERVICE_PLAN,
+               PLAN_OPINION)
 # What every signed-in user has of their own: notifications and jobs.
 _OWN = (NOTIFICATION, JOBS)
 
@@ -102,8 +108,8 @@ ROLES: tuple[RoleSpec, ...] = (
     _spec(DISPATCHER, "dispatcher", 60, reads=_ALL_DOMAIN,
           writes=(CARD, WORK_ORDER, LEDGER, WORKFLOW) + _OWN, extra=_SELF_SERVICE),
     _spec(ASSISTANT, "assistant", 40, reads=_ALL_DOMAIN,
-          writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM, LEDGER, WORKFLOW) + _OWN,
-          extra=_SELF_SERVICE),
+          writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM, LEDGER, WORKFLOW, INTAKE, SERVICE_PLAN)
+          + _OWN, extra=_SELF_SERVICE + _PLAN_SIGN),
     # Clerks and companies write workflows: the measures' definitions give them steps
     # (role keys "clerk" and "company"); which steps, the definition decides.
     _spec(CLERK, "clerk", 40, reads=_ALL_DOMAIN,
@@ -112,12 +118,14 @@ ROLES: tuple[RoleSpec, ...] = (
     # Department officers answer the work orders sent to their unit.
     _spec(DEPARTMENT, "dept", 30,
           reads=(PROJECT, APPROVAL_ITEM, REGION, ORG_UNIT, STAGE, CALENDAR, CARD, WORK_ORDER,
-                 WORKFLOW),
-          writes=(APPROVAL_ITEM, WORKFLOW) + _OWN, extra=_SELF_SERVICE + (("can_reply", WORK_ORDER),)),
+                 WORKFLOW, SERVICE_PLAN, PLAN_OPINION),
+          writes=(APPROVAL_ITEM, WORKFLOW) + _OWN,
+          extra=_SELF_SERVICE + (("can_reply", WORK_ORDER),) + _PLAN_ANSWER),
     # The company: its own projects, items, applicant record and measures (see the module
     # docstring of app.security.scope); none of the internal supervision (cards, work orders).
-    _spec(ENTERPRISE, "company", 10, reads=(PROJECT, APPROVAL_ITEM, APPLICANT, WORKFLOW) + _OWN,
-          writes=(WORKFLOW,) + _OWN, extra=_SELF_SERVICE),
+    _spec(ENTERPRISE, "company", 10,
+          reads=(PROJECT, APPROVAL_ITEM, APPLICANT, WORKFLOW, SERVICE_PLAN) + _OWN,
+          writes=(WORKFLOW,) + _OWN, extra=_SELF_SERVICE + _PLAN_SIGN),
 )
 
 ROLES_BY_NAME = {r.name: r for r in ROLES}

@@ -21,7 +21,8 @@ project page's tabs, which show only what the user may read): the internal super
 red/yellow cards, work orders and their steps (departments' replies), the audit trail —
 and the bureau's organisation: other users, the project's assistants and service team,
 regions, departments, templates, stages, measure settings and definitions.
-(Its service plan will be added with the plan model.)
+Its service plans (every version, with their rows) are shown to it; the intake record and
+the departments' opinions on a draft plan are the bureau's own.
 """
 from __future__ import annotations
 
@@ -39,15 +40,21 @@ from app.models import (
     AuditRecord,
     CalendarDay,
     Delivery,
+    IntakeRecord,
     ItemCorrection,
     ItemTemplate,
     JobRecord,
     MeasureSetting,
     Notification,
     OrgUnit,
+    PlanAssistant,
+    PlanItem,
+    PlanMaterial,
+    PlanOpinion,
     Project,
     ProjectAssistant,
     Region,
+    ServicePlan,
     ServiceTeamMember,
     Stage,
     WarningCard,
@@ -196,6 +203,21 @@ _RULES: dict[type, Callable[[Scope], Any]] = {
     WorkflowStep: lambda s: WorkflowStep.instance_id.in_(
         select(WorkflowInstance.id).where(WorkflowInstance.project_id.in_(
             select(Project.id).where(s.projects())))),
+    # 对接需求 and 帮办服务方案 (app/services/service_plans.py): a plan and its rows with the
+    # project; the intake record and the departments' opinions are staff only, a department
+    # officer sees the opinion asked of their own unit.
+    IntakeRecord: _enterprise_blocked(lambda s: IntakeRecord.project_id.in_(
+        select(Project.id).where(s.projects()))),
+    ServicePlan: lambda s: ServicePlan.project_id.in_(select(Project.id).where(s.projects())),
+    PlanAssistant: lambda s: PlanAssistant.plan_id.in_(
+        select(ServicePlan.id).where(_RULES[ServicePlan](s))),
+    PlanItem: lambda s: PlanItem.plan_id.in_(
+        select(ServicePlan.id).where(_RULES[ServicePlan](s))),
+    PlanMaterial: lambda s: PlanMaterial.plan_item_id.in_(
+        select(PlanItem.id).where(_RULES[PlanItem](s))),
+    PlanOpinion: _enterprise_blocked(lambda s: (
+        PlanOpinion.plan_id.in_(select(ServicePlan.id).where(_RULES[ServicePlan](s)))
+        & (PlanOpinion.org_unit_id == s.user.org_unit_id if s.department_only else True))),
     # The national holiday schedule is the same for everyone.
     CalendarDay: lambda s: true(),
     # What a user started or was sent is theirs alone.

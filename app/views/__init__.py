@@ -18,6 +18,18 @@ from .lookup import LookupView
 from .measures import MeasureView, WorkflowDefinitionView
 from .projects import ProjectApi, ProjectAssistantView, ProjectView, ServiceTeamView
 from .regions import ApplicantApi, ApplicantView, OrgUnitApi, OrgUnitView, RegionApi, RegionView
+from .service_plans import (
+    IntakeRecordApi,
+    IntakeRecordView,
+    PlanAssistantView,
+    PlanItemView,
+    PlanMaterialView,
+    PlanOpinionView,
+    ProjectIntakeView,
+    ProjectPlansView,
+    ServicePlanApi,
+    ServicePlanView,
+)
 from .warnings import (
     NotificationView,
     ProjectCardsView,
@@ -40,6 +52,16 @@ def register_views(appbuilder) -> None:
                         icon="fa-list-check", category=PROJECTS)
     appbuilder.add_view(ApplicantView, "Applicants", label=_("Applicants"),
                         icon="fa-industry", category=PROJECTS)
+    # 对接需求 and 帮办服务方案 (app/views/service_plans.py).
+    appbuilder.add_view(IntakeRecordView, "Intake records", label=_("Intake records"),
+                        icon="fa-handshake", category=PROJECTS)
+    appbuilder.add_view(ServicePlanView, "Service plans", label=_("Service plans"),
+                        icon="fa-file-signature", category=PROJECTS)
+    appbuilder.add_view(PlanOpinionView, "Plan opinions", label=_("Department opinions on plans"),
+                        icon="fa-comments", category=PROJECTS)
+    for view in (ProjectIntakeView, ProjectPlansView, PlanAssistantView, PlanItemView,
+                 PlanMaterialView):
+        appbuilder.add_view_no_menu(view)
     appbuilder.add_view_no_menu(ProjectItemsView)
     appbuilder.add_view_no_menu(ProjectAssistantView)
     appbuilder.add_view_no_menu(ServiceTeamView)
@@ -79,7 +101,7 @@ def register_views(appbuilder) -> None:
                         category_icon="fa-eye")
 
     for api in (ProjectApi, ApprovalItemApi, ItemTemplateApi, RegionApi, OrgUnitApi, ApplicantApi,
-                WorkflowInstanceApi):
+                WorkflowInstanceApi, ServicePlanApi, IntakeRecordApi):
         appbuilder.add_api(api)
 
     # Every string of a page from the request's catalogue, found once (see catalogue.py).

@@ -12,6 +12,7 @@ from .approvals import ProjectItemsView
 from .base import LevelIn, ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
 from .pickers import AssistantField
+from .service_plans import ProjectIntakeView, ProjectPlansView
 from .warnings import ProjectCardsView, ProjectWorkOrdersView
 from .widgets import AjaxSelectField
 from .workflow import ProjectWorkflowsView
@@ -99,7 +100,7 @@ class ProjectView(ScopedModelView):
         "town": [["level", LevelIn, (RegionLevel.TOWN,)]],
     }
     related_views = [ProjectItemsView, ProjectAssistantView, ServiceTeamView, ProjectCardsView,
-                     ProjectWorkOrdersView, ProjectWorkflowsView]
+                     ProjectWorkOrdersView, ProjectWorkflowsView, ProjectIntakeView, ProjectPlansView]
     base_order = ("code", "asc")
 
 
