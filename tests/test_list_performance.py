@@ -47,8 +47,8 @@ SCREENS = [
     ("users", "ScopedUserView", "/users/list/", "admin"),
     ("audit", "AuditRecordView", "/auditrecordview/list/", "auditor"),
 ]
-REST_LISTS = ["approval_item", "applicant", "item_template", "org_unit", "project", "region",
-              "workflow_instance"]
+REST_LISTS = ["approval_item", "applicant", "intake_record", "item_template", "org_unit", "project",
+              "region", "service_plan", "workflow_instance"]
 
 
 def _rest_lists() -> list[str]:
