@@ -90,6 +90,18 @@ def test_a_registered_ledger_is_a_cli_choice_and_exports(app, world, regions_led
     result = runner.invoke(export_command, ["regions", "--out", str(tmp_path / "all.xlsx")])
     assert result.exit_code == 0, result.output
     assert _names(tmp_path / "all.xlsx") == ["测试市", "甲县", "甲县第一镇", "乙县", "乙县第一镇"]
+    # Exports from the command line are audited too (the actor is the system).
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import AuditRecord
+
+    with app.app_context():
+        exports = db.session.scalars(select(AuditRecord).where(
+            AuditRecord.action == "export", AuditRecord.model == "Ledger")
+            .order_by(AuditRecord.id)).all()
+        assert [(e.username, e.object_id, e.changes["rows"]) for e in exports] == [
+            ("system", "regions", 2), ("system", "regions", 5)]
 
 
 def test_an_unregistered_ledger_is_not_a_cli_choice(app, tmp_path):

@@ -64,4 +64,11 @@ def export_command(kind: str, region_code: str | None, out: str,
         raise click.ClickException(str(err)) from None
     finally:
         db.session.rollback()  # read-only: end the transaction
+    # An export from the server's command line is audited like one started on a screen.
+    from app.services import audit
+
+    audit.record_event(db.session, "export", "Ledger", kind,
+                       {"file": str(out), "rows": rows,
+                        "region": region_code or None}, object_label=kind)
+    db.session.commit()
     click.echo(f"{rows} rows → {out}")
