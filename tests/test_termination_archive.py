@@ -114,6 +114,38 @@ def test_the_dispatcher_terminates_the_service(app, world, login):
             db.session.rollback()
 
 
+def test_the_screens_and_the_api_refuse_edits_of_a_terminated_project(app, world, login,
+                                                                      api_token):
+    pid = _project(app, world)
+    with app.app_context():
+        from app.models import AppUser
+        from app.services import termination
+
+        termination.terminate(db.session, _get(Project, pid),
+                              db.session.get(AppUser, world.a.users["dispatcher"].id),
+                              "MATERIALS_UNFIXABLE", "", "2026-11-20")
+        db.session.commit()
+        item_id = db.session.scalars(select(ApprovalItem.id).where(
+            ApprovalItem.project_id == pid)).first()
+    resp = app.test_client().put(f"/api/v1/project/{pid}", json={"next_steps": "继续"},
+                                 headers=api_token("a_assistant"))
+    assert resp.status_code == 422, resp.get_data(as_text=True)
+    resp = app.test_client().put(f"/api/v1/approval_item/{item_id}", json={"result": "x"},
+                                 headers=api_token("a_assistant"))
+    assert resp.status_code == 422
+    client = login("a_assistant")
+    resp = client.post(f"/approvalitemview/edit/{item_id}", data={"result": "改"},
+                       follow_redirects=True)
+    assert resp.status_code < 500
+    resp = client.post(f"/projectitemsview/delete/{item_id}", follow_redirects=True)
+    assert resp.status_code < 500
+    with app.app_context():
+        project = _get(Project, pid)
+        assert project.next_steps is None and project.status == ProjectStatus.TERMINATED
+        item = _get(ApprovalItem, item_id)
+        assert item is not None and item.result != "改" and item.status == ItemStatus.WITHDRAWN
+
+
 def test_terminating_without_a_reason_or_by_others_is_refused(app, world, login):
     pid = _project(app, world)
     client = login("a_dispatcher")
