@@ -255,3 +255,41 @@ def test_the_api_uploads_and_closes_with_the_same_checks(app, world, api_token):
     assert other.status_code == 200 and not set(ids) & {r["id"] for r in other.json["result"]}
     assert app.test_client().get("/api/v1/archive_file/",
                                  headers=api_token("a_company")).status_code == 403
+
+
+def test_a_terminated_project_cannot_be_deleted_and_the_region_sets_the_checklist(
+        app, world, login):
+    pid = _project(app, world)
+    with app.app_context():
+        from app.models import AppUser
+        from app.services import termination
+
+        termination.terminate(db.session, _get(Project, pid),
+                              db.session.get(AppUser, world.a.users["dispatcher"].id),
+                              "APPLICANT_REQUEST", "", "2026-11-20")
+        db.session.commit()
+        db.session.delete(_get(Project, pid))
+        try:
+            db.session.flush()
+            raise AssertionError("a terminated project was deleted")
+        except DomainValidationError:
+            db.session.rollback()
+        assert _get(Project, pid) is not None
+    # The region's form chooses the required categories (the system admin edits regions).
+    client = login("sysadmin")
+    form = client.get(f"/regionview/edit/{world.a.region.id}").get_data(as_text=True)
+    assert 'name="archive_required"' in form and 'name="intake_days"' in form
+    with app.app_context():
+        region = db.session.get(Region, world.a.region.id)
+        data = {"code": region.code, "name": region.name, "level": region.level.name,
+                "parent": region.parent_id, "warning_days": region.warning_days,
+                "intake_days": 5, "archive_required": ["PLAN", "CERTIFICATE"]}
+    resp = client.post(f"/regionview/edit/{world.a.region.id}", data=data)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 302, html[html.find('alert alert-danger') - 600:][:900]
+    with app.app_context():
+        db.session.expire_all()
+        region = db.session.get(Region, world.a.region.id)
+        assert region.intake_days == 5 and region.archive_required == ["PLAN", "CERTIFICATE"]
+    text = login("a_assistant").post(f"/archive/{pid}/close").get_data(as_text=True)
+    assert "缺少：服务方案、证照" in text

@@ -34,7 +34,7 @@ DEFAULT_REQUIRED = (ArchiveCategory.PLAN, ArchiveCategory.LEDGER, ArchiveCategor
 
 def required_categories(project: Project) -> list[ArchiveCategory]:
     names = settings_region(project).archive_required
-    if names is None:
+    if not names:  # nothing chosen in the region's form: the categories of seed 004
         return list(DEFAULT_REQUIRED)
     return [ArchiveCategory[n] for n in names if n in ArchiveCategory.__members__]
 

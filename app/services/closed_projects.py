@@ -104,7 +104,8 @@ def _refused(session: Session, obj: Any) -> Project | None:
             return None
         if was_archived(obj):
             return obj
-        if was_terminated(obj) and _changed_columns(obj) - ARCHIVE_COLUMNS:
+        if was_terminated(obj) and (obj in session.deleted
+                                    or _changed_columns(obj) - ARCHIVE_COLUMNS):
             return obj
         return None
     find = PROJECT_OF.get(type(obj))

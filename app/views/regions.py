@@ -1,7 +1,7 @@
 """Screens and API for the region tree, departments/units and applicants."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
-from wtforms import SelectMultipleField
+from wtforms import BooleanField, SelectMultipleField
 from wtforms.validators import Optional
 
 from app.models import Applicant, ArchiveCategory, OrgUnit, Region
@@ -32,6 +32,8 @@ class RegionView(ScopedModelView):
             _("Archive categories required"), choices=ArchiveCategory.choices,
             validators=[Optional()],
             description=_("Nothing chosen: 服务方案, 台账 and 评价资料.")),
+        # An unticked box is "no", not a missing value (FAB would require it).
+        "commitment_allowed": BooleanField(_("告知承诺 allowed"), validators=[Optional()]),
     }
 
 
