@@ -115,3 +115,37 @@ def test_a_department_officer_accepts_asks_for_corrections_and_finishes(app, wor
             Notification.user_id == world.a.users["company"].id,
             Notification.event_key.like(f"result:{item_id}:%")))
     assert browser_page.outside == [] and browser_page.js_errors == []
+
+
+def test_an_assistant_sees_my_projects_and_the_archive_checklist(app, world, browser_page,
+                                                               tmp_path):
+    with app.app_context():
+        c = world.a
+        project = f.project(db.session.get(Region, c.region.id),
+                            db.session.get(Applicant, c.applicant.id), name="浏览器归档项目")
+        db.session.add(ProjectAssistant(project=project, user_id=c.users["assistant"].id,
+                                        is_lead=True))
+        db.session.commit()
+        project_id = project.id
+    page, url = browser_page.page, browser_page.url
+    shot = _shooter(page, tmp_path)
+    page.goto(f"{url}/login/")
+    page.fill("#username", "a_assistant")
+    page.fill("#password", PASSWORD)
+    page.locator("form [type=submit]").first.click()
+    page.wait_for_url(lambda u: "/login" not in u)
+    page.goto(f"{url}/myprojects/")
+    expect(page.locator(f'.my-project[data-project-id="{project_id}"]')).to_contain_text(
+        "浏览器归档项目")
+    shot("my_projects")
+    page.goto(f"{url}/projectview/show/{project_id}")
+    page.click("#open-archive")
+    page.select_option("#category", "PLAN")
+    page.set_input_files("#files", files=[{"name": "服务方案.pdf", "mimeType": "application/pdf",
+                                           "buffer": b"%PDF-1.4\n"}])
+    page.click("#do-upload")
+    expect(page.locator("#archive-files")).to_contain_text("服务方案.pdf")
+    page.click("#do-close")
+    expect(page.locator(".archive-refusal")).to_contain_text("缺少：台账、评价资料")
+    shot("archive_refused")
+    assert browser_page.outside == [] and browser_page.js_errors == []
