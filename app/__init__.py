@@ -27,12 +27,13 @@ def create_app(config: Config | None = None, web: bool = True) -> Flask:
 
     from . import models  # noqa: F401  (register every table with the metadata)
     from .security import duties
-    from .services import applicants, audit, items
+    from .services import applicants, audit, closed_projects, items
 
     db.init_app(app)
     with app.app_context():
         audit.install(db.session)
         items.install(db.session)
+        closed_projects.install(db.session)
         duties.install(db.session)
         applicants.install(db.session)
     if not web:

@@ -14,12 +14,15 @@ from app.models import (
     Applicant,
     ApprovalItem,
     AppUser,
+    ArchiveCategory,
+    ArchiveFile,
     AuditRecord,
     CalendarDay,
     CardLevel,
     CardSubject,
     IntakeRecord,
     ItemCorrection,
+    ItemMaterial,
     ItemTemplate,
     JobRecord,
     JobStatus,
@@ -83,7 +86,14 @@ def _samples(world, county):
                                {"name": "b", "label": "办结", "final": True}],
                     "transitions": [{"action": "go", "from": "a", "to": "b",
                                      "roles": ["assistant"]}]})
-    db.session.add_all([job, card, order, notice, correction, local_measure])
+    item_material = ItemMaterial(item_id=project.items[0].id, name=f"{county}县材料")
+    archived = ArchiveFile(project_id=project.id, category=ArchiveCategory.PLAN,
+                           stored_name=f"scope-{county}.pdf", filename="方案.pdf", size=0)
+    # The list of projects without a lead assistant shows only such projects.
+    unassigned = f.project(db.session.get(Region, c.region.id),
+                           db.session.get(Applicant, c.applicant.id), name=f"{county}县待配项目")
+    db.session.add_all([job, card, order, notice, correction, local_measure, item_material,
+                        archived])
     from app.workflow import engine
 
     measure_run = engine.start(
@@ -107,6 +117,9 @@ def _samples(world, county):
         IntakeRecord: intake.id, ServicePlan: plan.id, PlanMaterial: material.id,
         PlanOpinion: opinion.id, PlanAssistant: plan.assistants[0].id,
         PlanItem: plan.items[0].id,
+        "ProjectsWithoutLeadView": unassigned.id,
+        ItemMaterial: item_material.id,
+        ArchiveFile: archived.id,
         JobRecord: job.id,
         WorkflowDefinition: local_measure.id,
         WorkflowInstance: measure_run.id,
@@ -177,7 +190,8 @@ def test_scope_over_all_screens(app, world, samples, login):
         if model in SHARED:
             continue
         assert model in samples["b"], f"add a county-b sample of {model.__name__} to test_scope"
-        b_id, a_id = samples["b"][model], samples["a"][model]
+        b_id, a_id = samples["b"].get(name, samples["b"][model]), samples["a"].get(
+            name, samples["a"][model])
         assert b_id is not None and a_id is not None, model.__name__
         base = f"/{view.route_base.strip('/')}"
         actor = _actor_for(view.class_permission_name)

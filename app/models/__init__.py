@@ -1,11 +1,13 @@
 """All models, imported in dependency order so metadata is complete for Alembic."""
 from .applicants import Applicant  # noqa: F401
 from .approvals import ApprovalItem, ItemTemplate  # noqa: F401
+from .archive import ArchiveFile  # noqa: F401
 from .audit import AuditRecord  # noqa: F401
 from .base import Model  # noqa: F401
 from .calendar import CalendarDay  # noqa: F401
 from .corrections import ItemCorrection  # noqa: F401
 from .enums import *  # noqa: F401,F403
+from .item_materials import ItemMaterial  # noqa: F401
 from .jobs import JobRecord  # noqa: F401
 from .notifications import Delivery, Notification  # noqa: F401
 from .projects import Project, ProjectAssistant, ServiceTeamMember  # noqa: F401

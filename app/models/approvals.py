@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -89,6 +90,19 @@ class ApprovalItem(ItemFieldsMixin, TimestampMixin, Model):
     # 容缺受理: what is missing, and the date the applicant promised to supply it.
     gap_materials: Mapped[str | None] = mapped_column(Text)
     gap_promised_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Planned dates (from the service plan; the later 数轴图 draws them).
+    planned_start_on: Mapped[dt.date | None] = mapped_column(Date)
+    planned_finish_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The person in charge on the department's side.
+    responsible_person: Mapped[str | None] = mapped_column(String(64))
+    responsible_phone: Mapped[str | None] = mapped_column(String(32))
+    # 不予许可: the department's reason; 告知承诺: the applicant's commitment.
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    commitment: Mapped[str | None] = mapped_column(Text)
+    # 告知结果: when the enterprise was told the result, whom, and who told it.
+    result_told_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    result_told_to: Mapped[str | None] = mapped_column(Text)
+    result_told_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
 
     project: Mapped[Project] = relationship(Project, back_populates="items")
     stage: Mapped[Stage] = relationship(Stage)
@@ -96,6 +110,8 @@ class ApprovalItem(ItemFieldsMixin, TimestampMixin, Model):
     template: Mapped[ItemTemplate | None] = relationship(ItemTemplate)
     corrections: Mapped[list[ItemCorrection]] = relationship(  # noqa: F821
         back_populates="item", cascade="all, delete-orphan", order_by="ItemCorrection.requested_on")
+    material_rows: Mapped[list[ItemMaterial]] = relationship(  # noqa: F821
+        back_populates="item", cascade="all, delete-orphan", order_by="ItemMaterial.id")
 
     def __repr__(self) -> str:
         return self.name

@@ -146,6 +146,7 @@ class CardSubject(LabelledEnum):
     GAP_PROMISE = "容缺承诺"
     WORK_ORDER = "工单回复"
     WORKFLOW = "创新举措环节"
+    INTAKE = "待配帮办员"  # a project on the list without a lead assistant (对接需求)
 
 
 class WorkOrderStatus(LabelledEnum):
@@ -172,3 +173,22 @@ class WorkflowInstanceStatus(LabelledEnum):
     RUNNING = "进行中"
     COMPLETED = "已完成"
     CANCELLED = "已取消"
+
+
+class MaterialStatus(LabelledEnum):
+    """A material of an approval item's checklist (材料清单)."""
+
+    RECEIVED = "已收到"
+    MISSING = "缺少"
+    DEFERRED = "容缺"  # accepted without it, the applicant promised a date
+
+
+class ArchiveCategory(LabelledEnum):
+    """资料归档: what an archive file is (seed 004 「资料归档」)."""
+
+    PLAN = "服务方案"
+    LEDGER = "台账"
+    EVALUATION = "评价资料"
+    CERTIFICATE = "证照"
+    SITE_PHOTO = "现场照片"
+    OTHER = "其他"

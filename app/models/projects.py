@@ -58,6 +58,12 @@ class Project(TimestampMixin, Model):
                                                 default=ProjectStatus.ACTIVE, index=True)
     termination_reason: Mapped[TerminationReason | None] = enum_column(TerminationReason)
     termination_note: Mapped[str | None] = mapped_column(Text)
+    # 终止服务: when it was decided and by whom (app.services.termination).
+    terminated_on: Mapped[dt.date | None] = mapped_column(Date)
+    terminated_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    # 资料归档: the archive closed (completed or after termination); read-only from then.
+    archived_on: Mapped[dt.date | None] = mapped_column(Date)
+    archived_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
     # 存在问题 / 下步计划: what blocks the project and what is done next, kept up to date by
     # the assistant for the progress meetings (columns of the 重大项目推进台账).
     problems: Mapped[str | None] = mapped_column(Text)

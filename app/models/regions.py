@@ -1,7 +1,7 @@
 """The region tree (city → county → town/park) and the units that belong to a region."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, TimestampMixin, enum_column
@@ -20,6 +20,17 @@ class Region(TimestampMixin, Model):
     # Materialised path "/1/4/9/": a subtree is one indexed prefix match.
     path: Mapped[str] = mapped_column(String(255), nullable=False, default="", index=True)
     warning_days: Mapped[int] = mapped_column(Integer, nullable=False, default=2)
+    # 对接需求: working days a project may stay without a lead assistant before the
+    # dispatcher gets a card.
+    intake_days: Mapped[int] = mapped_column(Integer, nullable=False, default=3,
+                                             server_default="3")
+    # 告知承诺制: whether departments of this region may approve on the applicant's
+    # written commitment.
+    commitment_allowed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                     server_default="0")
+    # 资料归档: the archive categories (ArchiveCategory names) a project must hold before
+    # it is closed; None means the default of app.services.archive.
+    archive_required: Mapped[list | None] = mapped_column(JSON)
 
     parent: Mapped[Region | None] = relationship(
         "Region", remote_side=[id], back_populates="children"

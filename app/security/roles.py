@@ -37,6 +37,10 @@ NOTIFICATION = "Notification"  # a user's own in-app notifications
 JOBS = "JobRecord"  # a user's own background jobs and their files (download centre)
 LEDGER = "Ledger"  # starting Excel ledger exports
 MEASURE = "Measure"  # innovation measures: enable/configure per region, low-code definitions
+ITEM_ACTION = "ItemAction"  # 受理/补正/办结/不予许可/告知承诺 on an item (department officers)
+ITEM_MATERIAL = "ItemMaterial"  # an item's materials checklist
+ARCHIVE = "ProjectArchive"  # 资料归档: archive files and closing a project
+TERMINATION = "ProjectTermination"  # 终止服务 (dispatcher, bureau admin)
 WORKFLOW = "Workflow"  # running measures on projects (which transitions a role may take is
 #                        decided by each workflow definition, on top of this permission)
 INTAKE = "IntakeRecord"  # 对接需求 records
@@ -63,7 +67,7 @@ def _spec(name, key, rank, reads=(), writes=(), extra=()):
 
 _ALL_DOMAIN = (PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, REGION, ORG_UNIT, STAGE,
                ITEM_TEMPLATE, CALENDAR, CARD, WORK_ORDER, MEASURE, WORKFLOW, INTAKE, SERVICE_PLAN,
-               PLAN_OPINION)
+               PLAN_OPINION, ITEM_MATERIAL, ARCHIVE)
 # What every signed-in user has of their own: notifications and jobs.
 _OWN = (NOTIFICATION, JOBS)
 
@@ -102,29 +106,33 @@ ROLES: tuple[RoleSpec, ...] = (
              ("can_this_form_post", "ScopedResetPasswordView"))),
     _spec(BUREAU_ADMIN, "admin", 80,
           reads=_ALL_DOMAIN,
-          writes=(ITEM_TEMPLATE, STAGE, USERS, CALENDAR, LEDGER, MEASURE) + _OWN,
+          writes=(ITEM_TEMPLATE, STAGE, USERS, CALENDAR, LEDGER, MEASURE, TERMINATION) + _OWN,
           extra=_SELF_SERVICE + (("can_this_form_get", "ScopedResetPasswordView"),
                                  ("can_this_form_post", "ScopedResetPasswordView"))),
     _spec(DISPATCHER, "dispatcher", 60, reads=_ALL_DOMAIN,
-          writes=(CARD, WORK_ORDER, LEDGER, WORKFLOW) + _OWN, extra=_SELF_SERVICE),
+          writes=(CARD, WORK_ORDER, LEDGER, WORKFLOW, ARCHIVE, TERMINATION) + _OWN,
+          extra=_SELF_SERVICE),
     _spec(ASSISTANT, "assistant", 40, reads=_ALL_DOMAIN,
-          writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM, LEDGER, WORKFLOW, INTAKE, SERVICE_PLAN)
-          + _OWN, extra=_SELF_SERVICE + _PLAN_SIGN),
+          writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM, LEDGER, WORKFLOW, INTAKE, SERVICE_PLAN,
+                  ITEM_MATERIAL, ARCHIVE) + _OWN,
+          extra=_SELF_SERVICE + _PLAN_SIGN),
     # Clerks and companies write workflows: the measures' definitions give them steps
     # (role keys "clerk" and "company"); which steps, the definition decides.
     _spec(CLERK, "clerk", 40, reads=_ALL_DOMAIN,
-          writes=(PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, LEDGER, WORKFLOW) + _OWN,
+          writes=(PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, LEDGER, WORKFLOW,
+                  ITEM_MATERIAL, ARCHIVE) + _OWN,
           extra=_SELF_SERVICE),
-    # Department officers answer the work orders sent to their unit.
+    # Department officers answer the work orders sent to their unit, and act on their
+    # items through the item actions (no free edit of an item's status and dates).
     _spec(DEPARTMENT, "dept", 30,
           reads=(PROJECT, APPROVAL_ITEM, REGION, ORG_UNIT, STAGE, CALENDAR, CARD, WORK_ORDER,
                  WORKFLOW, SERVICE_PLAN, PLAN_OPINION),
-          writes=(APPROVAL_ITEM, WORKFLOW) + _OWN,
+          writes=(ITEM_ACTION, ITEM_MATERIAL, WORKFLOW) + _OWN,
           extra=_SELF_SERVICE + (("can_reply", WORK_ORDER),) + _PLAN_ANSWER),
     # The company: its own projects, items, applicant record and measures (see the module
     # docstring of app.security.scope); none of the internal supervision (cards, work orders).
     _spec(ENTERPRISE, "company", 10,
-          reads=(PROJECT, APPROVAL_ITEM, APPLICANT, WORKFLOW, SERVICE_PLAN) + _OWN,
+          reads=(PROJECT, APPROVAL_ITEM, APPLICANT, WORKFLOW, SERVICE_PLAN, ITEM_MATERIAL) + _OWN,
           writes=(WORKFLOW,) + _OWN, extra=_SELF_SERVICE + _PLAN_SIGN),
 )
 

@@ -37,11 +37,13 @@ from app.models import (
     Applicant,
     ApprovalItem,
     AppUser,
+    ArchiveFile,
     AuditRecord,
     CalendarDay,
     Delivery,
     IntakeRecord,
     ItemCorrection,
+    ItemMaterial,
     ItemTemplate,
     JobRecord,
     MeasureSetting,
@@ -181,6 +183,11 @@ _RULES: dict[type, Callable[[Scope], Any]] = {
     ItemTemplate: _enterprise_blocked(lambda s: s.by_region(ItemTemplate.region_id)),
     Stage: _enterprise_blocked(_stage_rule),
     ItemCorrection: lambda s: ItemCorrection.item_id.in_(select(ApprovalItem.id).where(s.items())),
+    # The materials checklist concerns what the company supplies: it sees its own.
+    ItemMaterial: lambda s: ItemMaterial.item_id.in_(select(ApprovalItem.id).where(s.items())),
+    # 资料归档 is the bureau's record of its service: staff of the project's region only.
+    ArchiveFile: lambda s: false() if (s.enterprise or s.department_only) else
+    ArchiveFile.project_id.in_(select(Project.id).where(s.projects())),
     # Cards and work orders are the bureau's internal supervision: never the company's.
     WarningCard: _enterprise_blocked(lambda s: (
         WarningCard.project_id.in_(select(Project.id).where(s.projects()))

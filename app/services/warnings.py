@@ -215,6 +215,13 @@ def _scan(session: Session, today: dt.date) -> ScanResult:
     from app.workflow.cards import raise_workflow_cards
 
     new_ids += raise_workflow_cards(session, today, result=result, notify=False)["raised_ids"]
+    # Projects still without a lead assistant (对接需求, app/services/intake_cards.py).
+    from .intake_cards import raise_intake_cards
+
+    intake_ids, intake_cleared = raise_intake_cards(session, today, now)
+    new_ids += intake_ids
+    result.raised[(CardSubject.INTAKE.name, CardLevel.RED.name)] += len(intake_ids)
+    result.cleared[(CardSubject.INTAKE.name, CardLevel.RED.name)] += intake_cleared
     result.raised_ids = new_ids
     result.notifications = notify_cards(session, new_ids, now)
     return result

@@ -12,11 +12,19 @@ from .approvals import (
 )
 from .audit import AuditRecordView
 from .calendar import CalendarDayView, ItemCorrectionView
+from .item_actions import ItemActionApi, ItemActionView, ItemMaterialView
 from .jobs import JobRecordView
 from .ledgers import LedgerView
 from .lookup import LookupView
 from .measures import MeasureView, WorkflowDefinitionView
-from .projects import ProjectApi, ProjectAssistantView, ProjectView, ServiceTeamView
+from .process import ArchiveFileApi, ArchiveView, MyProjectsView, TerminationView
+from .projects import (
+    ProjectApi,
+    ProjectAssistantView,
+    ProjectsWithoutLeadView,
+    ProjectView,
+    ServiceTeamView,
+)
 from .regions import ApplicantApi, ApplicantView, OrgUnitApi, OrgUnitView, RegionApi, RegionView
 from .service_plans import (
     IntakeRecordApi,
@@ -48,8 +56,17 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(ProjectView, "Major projects", label=_("Major projects"),
                         icon="fa-building", category=PROJECTS, category_label=_("Projects"),
                         category_icon="fa-folder-open")
+    appbuilder.add_view(MyProjectsView, "My projects", label=_("My projects"),
+                        icon="fa-user-check", category=PROJECTS)
+    appbuilder.add_view(ProjectsWithoutLeadView, "Projects without a lead assistant",
+                        label=_("Projects without a lead assistant"), icon="fa-user-xmark",
+                        category=PROJECTS)
     appbuilder.add_view(ApprovalItemView, "Approval items", label=_("Approval items"),
                         icon="fa-list-check", category=PROJECTS)
+    appbuilder.add_view_no_menu(ItemActionView)
+    appbuilder.add_view_no_menu(ItemMaterialView)
+    appbuilder.add_view_no_menu(ArchiveView)
+    appbuilder.add_view_no_menu(TerminationView)
     appbuilder.add_view(ApplicantView, "Applicants", label=_("Applicants"),
                         icon="fa-industry", category=PROJECTS)
     # 对接需求 and 帮办服务方案 (app/views/service_plans.py).
@@ -101,7 +118,8 @@ def register_views(appbuilder) -> None:
                         category_icon="fa-eye")
 
     for api in (ProjectApi, ApprovalItemApi, ItemTemplateApi, RegionApi, OrgUnitApi, ApplicantApi,
-                WorkflowInstanceApi, ServicePlanApi, IntakeRecordApi):
+                WorkflowInstanceApi, ServicePlanApi, IntakeRecordApi, ItemActionApi,
+                ArchiveFileApi):
         appbuilder.add_api(api)
 
     # Every string of a page from the request's catalogue, found once (see catalogue.py).

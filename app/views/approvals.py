@@ -14,13 +14,17 @@ from app.services import item_codes, items
 from . import badges
 from .base import ScopedModelRestApi, ScopedModelView
 from .calendar import DEADLINE_FORMATTERS, DEADLINE_LABELS, ItemCorrectionView
+from .item_actions import ItemMaterialView
 from .labels import LABELS
 from .widgets import AjaxSelectField
 
 ITEM_FORM = ["project", "stage", "name", "department", "time_limit_days", "status",
              "accepted_on", "due_on", "finished_on", "result", "certificate_no",
              "fees_yuan", "fee_mode", "division_of_labour", "materials",
-             "gap_materials", "gap_promised_on"]
+             "gap_materials", "gap_promised_on", "planned_start_on", "planned_finish_on",
+             "responsible_person", "responsible_phone"]
+# What the actions record (app/services/item_actions.py): shown, never typed in a form.
+ACTION_RECORD = ["refusal_reason", "commitment", "result_told_at", "result_told_to"]
 
 
 def _measure_links(links) -> Markup:
@@ -52,7 +56,9 @@ def action_needed_first(direction: str = "asc") -> list:
 class ApprovalItemView(ScopedModelView):
     datamodel = SQLAInterface(ApprovalItem)
     class_permission_name = roles.APPROVAL_ITEM
-    related_views = [ItemCorrectionView]
+    related_views = [ItemCorrectionView, ItemMaterialView]
+    # The page leads department officers to the item's actions (受理, 补正, 办结 …).
+    show_template = "process/item_show.html"
     label_columns = {**LABELS, **DEADLINE_LABELS, "workflow_links": _("Innovation measures")}
     formatters_columns = {**DEADLINE_FORMATTERS, "status": badges.state_badge,
                           "workflow_links": _measure_links}
@@ -67,7 +73,8 @@ class ApprovalItemView(ScopedModelView):
     search_columns = ["project", "stage", "name", "department", "status", "accepted_on",
                       "due_on"]
     add_columns = edit_columns = ITEM_FORM
-    show_columns = ITEM_FORM + ["remaining_working_days", "overdue_working_days", "template",
+    show_columns = ITEM_FORM + ACTION_RECORD + [
+                                "remaining_working_days", "overdue_working_days", "template",
                                 "workflow_links", "created_at", "updated_at"]
     list_orders = {"action_needed": action_needed_first}
     base_order = ("action_needed", "asc")
@@ -136,7 +143,8 @@ class ApprovalItemApi(ScopedModelRestApi):
                     "time_limit_days", "due_on", "finished_on"]
     show_columns = list_columns + ["result", "certificate_no", "fees_yuan", "fee_mode",
                                    "division_of_labour", "materials", "gap_materials",
-                                   "gap_promised_on"]
+                                   "gap_promised_on", "planned_start_on", "planned_finish_on",
+                                   "responsible_person", "responsible_phone"] + ACTION_RECORD
     add_columns = edit_columns = ITEM_FORM
     search_columns = ["project", "stage", "name", "department", "status", "due_on"]
 

@@ -73,4 +73,17 @@ LABELS = {
     "changes": _("Changes (before → after)"),
     "problems": _("Problems"),
     "next_steps": _("Next steps"),
+    # The assistance process (issue 11).
+    "planned_finish_on": _("Planned finish"),
+    "responsible_person": _("Person in charge"),
+    "responsible_phone": _("Phone of the person in charge"),
+    "refusal_reason": _("Reason for refusal"),
+    "commitment": _("The applicant's commitment"),
+    "result_told_at": _("Result told at"),
+    "result_told_to": _("Result told to"),
+    "intake_days": _("Days to assign a lead assistant"),
+    "commitment_allowed": _("告知承诺 allowed"),
+    "archive_required": _("Archive categories required"),
+    "terminated_on": _("Terminated on"),
+    "archived_on": _("Archived on"),
 }

@@ -1,17 +1,23 @@
 """Screens and API for major projects, their assistants and service team."""
+from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _
 from wtforms import BooleanField
 from wtforms.validators import DataRequired, InputRequired
 
+from app.extensions import db
 from app.models import Project, ProjectAssistant, RegionLevel, ServiceTeamMember
 from app.security import roles
+from app.services import timeline
 
 from . import badges
+from .access import get_in_scope_or_404
 from .approvals import ProjectItemsView
-from .base import LevelIn, ScopedModelRestApi, ScopedModelView
+from .base import LevelIn, ScopedModelRestApi, ScopedModelView, display_value
 from .labels import LABELS
 from .pickers import AssistantField
+from .process import WITHOUT_LEAD_FILTERS
 from .service_plans import ProjectIntakeView, ProjectPlansView
 from .warnings import ProjectCardsView, ProjectWorkOrdersView
 from .widgets import AjaxSelectField
@@ -102,6 +108,26 @@ class ProjectView(ScopedModelView):
     related_views = [ProjectItemsView, ProjectAssistantView, ServiceTeamView, ProjectCardsView,
                      ProjectWorkOrdersView, ProjectWorkflowsView, ProjectIntakeView, ProjectPlansView]
     base_order = ("code", "asc")
+    # The page shows the process timeline above the fields (app/services/timeline.py).
+    show_template = "process/project_show.html"
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        project = get_in_scope_or_404(Project, pk)
+        widgets = self._show(project.id)
+        return self.render_template(
+            self.show_template, pk=project.id, title=self.show_title, widgets=widgets,
+            related_views=self._related_views, project=project,
+            timeline=timeline.timeline(db.session, project), when=display_value)
+
+
+class ProjectsWithoutLeadView(ProjectView):
+    """对接需求: projects in progress that have no lead assistant yet, for the dispatcher."""
+
+    base_filters = WITHOUT_LEAD_FILTERS
+    list_title = _("Projects without a lead assistant")
+    list_template = "appbuilder/general/model/list.html"
 
 
 class ProjectApi(ScopedModelRestApi):

@@ -1,8 +1,10 @@
 """Screens and API for the region tree, departments/units and applicants."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
+from wtforms import BooleanField, SelectMultipleField
+from wtforms.validators import Optional
 
-from app.models import Applicant, OrgUnit, Region
+from app.models import Applicant, ArchiveCategory, OrgUnit, Region
 from app.security import roles
 from app.services import credit_codes
 
@@ -19,9 +21,22 @@ class RegionView(ScopedModelView):
     show_title = add_title = edit_title = _("Region")
     list_columns = ["code", "name", "level", "parent", "warning_days"]
     search_columns = ["code", "name", "level", "parent"]
-    add_columns = edit_columns = ["code", "name", "level", "parent", "warning_days"]
-    show_columns = ["code", "name", "level", "parent", "warning_days", "path"]
+    add_columns = edit_columns = ["code", "name", "level", "parent", "warning_days",
+                                  "intake_days", "commitment_allowed", "archive_required"]
+    show_columns = ["code", "name", "level", "parent", "warning_days", "intake_days",
+                    "commitment_allowed", "archive_required", "path"]
     base_order = ("path", "asc")
+    formatters_columns = {"archive_required": lambda names: "、".join(
+        str(ArchiveCategory[n].value) for n in names or [] if n in ArchiveCategory.__members__)}
+    # 资料归档: the categories a project must hold before it is closed (empty: the default).
+    add_form_extra_fields = edit_form_extra_fields = {
+        "archive_required": SelectMultipleField(
+            _("Archive categories required"), choices=ArchiveCategory.choices,
+            validators=[Optional()],
+            description=_("Nothing chosen: 服务方案, 台账 and 评价资料.")),
+        # An unticked box is "no", not a missing value (FAB would require it).
+        "commitment_allowed": BooleanField(_("告知承诺 allowed"), validators=[Optional()]),
+    }
 
 
 class OrgUnitView(ScopedModelView):
