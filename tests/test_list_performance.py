@@ -47,8 +47,12 @@ SCREENS = [
     ("users", "ScopedUserView", "/users/list/", "admin"),
     ("audit", "AuditRecordView", "/auditrecordview/list/", "auditor"),
 ]
-REST_LISTS = ["approval_item", "applicant", "intake_record", "item_template", "org_unit", "project",
-              "region", "service_plan", "workflow_instance"]
+REST_LISTS = ["approval_item", "approval_item_action", "applicant", "archive_file",
+              "intake_record", "item_template", "org_unit", "project", "region", "service_plan",
+              "workflow_instance"]
+
+# Who reads each REST list (the dispatcher unless the resource is another role's).
+REST_ACTORS = {"approval_item_action": "a_dept"}
 
 
 def _rest_lists() -> list[str]:
@@ -141,7 +145,7 @@ def _pages(app, world) -> dict:
     pages = {name: (users[who], {size: _url(view, path, size) for size in SIZES})
              for name, view, path, who in SCREENS}
     for resource in REST_LISTS:
-        pages[f"api {resource}"] = ("a_dispatcher",
+        pages[f"api {resource}"] = (REST_ACTORS.get(resource, "a_dispatcher"),
                                     {size: _api_url(resource, size) for size in SIZES})
     return pages
 

@@ -606,3 +606,33 @@ def test_materials_rows_are_kept_per_item(app, world, story):
         count = db.session.scalar(select(func.count(PlanMaterial.id)).join(PlanItem).where(
             PlanItem.plan_id == plan_id))
         assert count == 5
+
+
+def test_the_timeline_reaches_the_plan_when_both_sides_signed(app, world, story):
+    """制定方案 on the project's timeline (app/services/timeline.py) comes from the plan's
+    signatures: not reached while unsigned, then the later signature's time and both names."""
+    from app.services import timeline
+
+    def plan_step():
+        with app.app_context():
+            db.session.expire_all()
+            project = db.session.get(Project, story.project_id)
+            return {m.key: m for m in timeline.timeline(db.session, project)}["plan"]
+
+    plan_id = _ready_to_sign(app, world, story)
+    assert plan_step().when is None
+    with app.app_context():
+        plan = db.session.get(ServicePlan, plan_id)
+        plans.sign_plan(db.session, plan, _user(world, "company"))
+        db.session.commit()
+    assert plan_step().when is None  # one side only
+    with app.app_context():
+        plans.sign_plan(db.session, db.session.get(ServicePlan, plan_id),
+                        _user(world, "assistant"))
+        db.session.commit()
+        plan = db.session.get(ServicePlan, plan_id)
+        signed_at = max(plan.company_signed_at, plan.assistant_signed_at)
+        signers = {plan.assistant_signer, plan.company_signer}
+    step = plan_step()
+    assert step.when == signed_at
+    assert set(step.who.split("、")) == signers

@@ -11,7 +11,8 @@ lead assistant's assignment).
 What the sources here read:
 
 * ``intake`` (对接需求): the first lead assistant's assignment (``assigned_on``);
-* ``plan`` (制定方案): none yet — the service plan's module provides it;
+* ``intake`` and ``plan`` (制定方案) from the service plan's module (``plan_milestones``):
+  the intake record's first contact, and when both sides signed the first version;
 * ``declare`` (指导申报): the first item accepted (受理), by whom (the audit record of the
   action, else the item's department);
 * ``coordinate`` (协调办理): the first coordination on record — a work order dispatched, a
@@ -43,6 +44,7 @@ from app.models import (
 )
 
 from .people import person_name
+from .service_plans import plan_milestones
 
 When = dt.date | dt.datetime
 Reached = tuple[When, str]
@@ -140,7 +142,10 @@ def closure_milestones(session: Session, project: Project) -> dict[str, Reached]
     return out
 
 
-SOURCES: list[Source] = [assignment_milestones, item_milestones, closure_milestones]
+# The service plan's intake record and signatures (app/services/service_plans.py) come
+# after the assignment, so an intake record's first contact overrides the fallback.
+SOURCES: list[Source] = [assignment_milestones, plan_milestones, item_milestones,
+                         closure_milestones]
 
 
 def timeline(session: Session, project: Project) -> list[Milestone]:
