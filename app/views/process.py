@@ -7,7 +7,7 @@ and ``close_project``; rows come through the scoped accessor; one commit per req
 """
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.api import protect, safe
 from flask_appbuilder.models.filters import BaseFilter
@@ -39,6 +39,7 @@ from app.services.errors import DomainValidationError
 
 from .access import ScopedBaseView
 from .base import SCOPE_FILTERS, ScopedModelRestApi, display_value
+from .downloads import send_download
 
 
 class CsrfOnly(FlaskForm):
@@ -211,8 +212,7 @@ class ArchiveView(ScopedBaseView):
         path = archive.path_of(row)
         if path is None:
             abort(404)
-        return send_file(path, as_attachment=True, download_name=row.filename,
-                         mimetype="application/octet-stream")
+        return send_download(path, row.filename, "ArchiveFile", row.id)
 
 
 class ArchiveFileApi(ScopedModelRestApi):

@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.api import protect, safe
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget
@@ -50,6 +50,7 @@ from workers.base import QueueUnavailable
 
 from .access import get_in_scope_or_404
 from .base import API_VERBS, VIEW_VERBS, ScopedModelRestApi, ScopedModelView
+from .downloads import send_download
 from .labels import LABELS
 from .widgets import AjaxSelectField
 
@@ -201,8 +202,8 @@ class IntakeRecordView(IntakeChecks, ScopedModelView):
         path = plans.letter_path(intake)
         if path is None:
             abort(404)
-        return send_file(path, as_attachment=True,
-                         download_name=workflow_files.display_name(intake.letter_file))
+        return send_download(path, workflow_files.display_name(intake.letter_file),
+                             "IntakeRecord", intake.id)
 
 
 class ProjectIntakeView(IntakeRecordView):
