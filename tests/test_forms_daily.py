@@ -247,7 +247,8 @@ def test_new_users_need_no_email(app, world, login):
         assert resp.status_code == 302, _field_error(resp.get_data(as_text=True), "email")
     with app.app_context():
         users = db.session.scalars(select(AppUser).where(
-            AppUser.username.in_(["a_no_mail_1", "a_no_mail_2"]))).all()
+            AppUser.username.in_(["a_no_mail_1", "a_no_mail_2"]))
+            .order_by(AppUser.username)).all()  # users[0] is a_no_mail_1, edited below
         assert [u.email for u in users] == [None, None]
         uid = users[0].id
     resp = client.post(f"/users/edit/{uid}", data={

@@ -55,8 +55,11 @@ def screens(app, world):
         dept = db.session.get(OrgUnit, a.department.id)
         applicant = db.session.get(Applicant, a.applicant.id)
         project = f.project(region, applicant, name="屏幕测试项目", code="SCREENS-0001")
-        f.project(region, applicant, name="屏幕测试终止项目", code="SCREENS-0002",
-                  status=ProjectStatus.TERMINATED)
+        ended = f.project(region, applicant, name="屏幕测试终止项目", code="SCREENS-0002")
+        # Terminated once its rows exist: a terminated project's rows are read-only
+        # (app/services/closed_projects.py).
+        ended.status = ProjectStatus.TERMINATED
+        db.session.flush()
         rows = {
             "已办结": dict(status=ItemStatus.FINISHED, accepted_on=D(2026, 10, 1),
                         due_on=D(2026, 10, 9), finished_on=D(2026, 10, 8)),

@@ -122,6 +122,42 @@ class ItemActionApi(ScopedModelRestApi):
     @protect()
     @safe
     def act(self, pk, action):
+        """Take a department action on an approval item (app/services/item_actions.py):
+        the same command as the screen; 422 with a message per field when refused.
+        ---
+        post:
+          summary: Act on an approval item (受理, 要求补正, 补正到达, 办结, 不予许可, 告知承诺)
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema:
+              type: integer
+          - in: path
+            name: action
+            required: true
+            schema:
+              type: string
+              enum: [accept, request_correction, correction_arrived, finish, refuse, commit]
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  description: the action's fields (on as YYYY-MM-DD, result, note, ...)
+          responses:
+            200:
+              description: the item after the action
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
         item = get_in_scope(db.session, ApprovalItem, pk)
         if item is None:
             return self.response_404()

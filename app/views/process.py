@@ -235,6 +235,34 @@ class ArchiveFileApi(ScopedModelRestApi):
     @protect()
     @safe
     def upload(self):
+        """Add files to a project's archive (the same checks as the screen).
+        ---
+        post:
+          summary: Upload archive files of a project
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  properties:
+                    project_id: {type: integer}
+                    category: {type: string}
+                    note: {type: string}
+                    files:
+                      type: array
+                      items: {type: string, format: binary}
+                  required: [project_id, category, files]
+          responses:
+            201:
+              description: the files added
+            401:
+              $ref: '#/components/responses/401'
+            413:
+              description: the request is too large
+            422:
+              $ref: '#/components/responses/422'
+        """
         try:
             form, files = request.form, request.files.getlist("files")
         except RequestEntityTooLarge:
@@ -258,6 +286,26 @@ class ArchiveFileApi(ScopedModelRestApi):
     @protect()
     @safe
     def close(self, project_id):
+        """Close a project's archive (资料归档) once its checklist is complete.
+        ---
+        post:
+          summary: Close a project as archived
+          parameters:
+          - in: path
+            name: project_id
+            required: true
+            schema:
+              type: integer
+          responses:
+            200:
+              description: the project after closing
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
         project = get_in_scope(db.session, Project, project_id)
         if project is None:
             return self.response_404()
