@@ -243,7 +243,7 @@ def _plain_order(view) -> tuple[str, str]:
     columns = view.datamodel.obj.__table__.c
     for expr in named(direction):
         key = getattr(getattr(expr, "element", None), "key", None)
-        if key in columns:
+        if isinstance(key, str) and key in columns:
             return key, direction
     return "id", direction
 
