@@ -75,6 +75,17 @@ def prepare_users(app, count: int) -> list[str]:
             user.region_id = places[n % 3]
             user.must_change_password = False
             db.session.commit()
+        # The server runs with production settings, which refuse to start while `admin`
+        # keeps the demo's well-known password (app/services/admin_account.py): give it a
+        # random one in this benchmark database, as `ADMIN_PASSWORD=… flask init` would.
+        import secrets
+
+        from app.services import admin_account
+
+        admin = db.session.scalar(select(AppUser).where(AppUser.username == "admin"))
+        if admin is not None and admin_account.has_default_password(admin):
+            admin_account.ensure_admin(db.session, "Bench#" + secrets.token_hex(12))
+            db.session.commit()
     return names
 
 
