@@ -218,3 +218,14 @@ def test_measures_are_switched_on_and_two_run(session):
         assert [s.username for s in inst.steps] == ["a_assistant", "a_assistant"]
     assert running["pile_first"].tokens["main"]["state"] == "review"
     assert running["joint_utility"].params["units"] == ["water", "power", "gas"]
+
+
+def test_finished_demo_items_were_told_to_the_company(demo_run):
+    """告知结果: every item the demo finished says when and to whom the result was told
+    (otherwise 我的项目 lists every finished item as waiting to be told)."""
+    _, engine = demo_run
+    with engine.connect() as conn:
+        finished, untold = conn.execute(text(
+            "SELECT count(*), count(*) FILTER (WHERE result_told_at IS NULL "
+            "OR result_told_to IS NULL) FROM approval_item WHERE status = 'FINISHED'")).one()
+    assert finished > 0 and untold == 0

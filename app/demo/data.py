@@ -513,7 +513,13 @@ def _schedule_items(project: Project, spec: ProjectSpec, county: CountySpec,
         item.certificate_no = _certificate(tpl.certificate if tpl else None,
                                            project=project.code, county=county,
                                            day=day_done, n=next(counter))
+        told(item)
         return item.accepted_on
+
+    def told(item) -> None:
+        # 告知结果: the company was told on the day the item was finished (17:00 Beijing).
+        item.result_told_at = dt.datetime.combine(item.finished_on, dt.time(9, 0))
+        item.result_told_to = project.contact_person or project.applicant.name
 
     # Stages before the current one (all of them for a completed project), walked backwards.
     cursor = _prev_working_day(current_start - dt.timedelta(
@@ -555,6 +561,7 @@ def _schedule_items(project: Project, spec: ProjectSpec, county: CountySpec,
             item.certificate_no = _certificate(tpl.certificate if tpl else None,
                                                project=project.code, county=county,
                                                day=item.finished_on, n=next(counter))
+            told(item)
             continue
         kind = (spec.serial + i) % 3
         if kind == 0:
@@ -817,6 +824,8 @@ def _bulk_items(project_id: int, n: int, county: dict, per_project: int, current
             division_of_labour=tpl["division_of_labour"], status=status, accepted_on=accepted,
             due_on=due, finished_on=finished,
             result="准予许可" if status == ItemStatus.FINISHED else None, certificate_no=None,
+            result_told_at=dt.datetime.combine(finished, dt.time(9, 0)) if finished else None,
+            result_told_to="项目联系人" if finished else None,
             gap_materials="部分材料容缺，承诺后补" if status == ItemStatus.ACCEPTED_WITH_GAPS else None,
             gap_promised_on=(_plus_working(accepted, 10)
                              if status == ItemStatus.ACCEPTED_WITH_GAPS else None),
