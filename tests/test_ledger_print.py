@@ -9,9 +9,7 @@ only where LibreOffice is not installed (CI installs it: .ci/run)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +28,7 @@ from app.views.labels import LABELS
 from app.views.projects import ProjectView
 
 from . import factories as f
+from .printing import soffice_or_skip
 
 AS_OF = dt.date(2026, 11, 23)
 A3_LANDSCAPE_PT = (420 / 25.4 * 72, 297 / 25.4 * 72)
@@ -166,22 +165,13 @@ WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="
 PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">')
 
 
-def _soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
 def _cjk(text: str) -> bool:
     return bool(text) and all(0x4E00 <= ord(ch) <= 0x9FFF for ch in text)
 
 
 def _render(xlsx_path: Path, out: Path) -> SimpleNamespace:
     """The workbook printed by LibreOffice to PDF, read back word by word (with boxes)."""
-    soffice = _soffice()
-    if soffice is None:
-        # CI installs libreoffice-calc (.ci/run): there a missing LibreOffice is a failure.
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice is not installed; .ci/run should have installed it")
-        pytest.skip("LibreOffice is not installed (CI installs libreoffice-calc)")
+    soffice = soffice_or_skip()
     # A profile of its own: another LibreOffice running on the machine cannot interfere.
     profile = (out / "profile").as_uri()
     subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",

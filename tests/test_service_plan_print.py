@@ -19,6 +19,7 @@ from app.models import ServicePlan
 from app.services import service_plan_xlsx as plan_xlsx
 from app.services import xlsx
 
+from .printing import soffice_or_skip
 from .test_service_plan import _signed, story  # noqa: F401  (the fixture)
 
 A4_PORTRAIT_PT = (210 / 25.4 * 72, 297 / 25.4 * 72)
@@ -106,16 +107,8 @@ def test_the_workbook_has_appendix_a_sections_merged_cells_and_signature_lines(p
 PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">')
 
 
-def _soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
 def test_printed_by_libreoffice_on_a4_portrait_with_the_signature_lines(printed, tmp_path):
-    soffice = _soffice()
-    if soffice is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice is not installed; .ci/run should have installed it")
-        pytest.skip("LibreOffice is not installed (CI installs libreoffice-calc)")
+    soffice = soffice_or_skip()
     profile = (tmp_path / "profile").as_uri()
     subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
                     "--convert-to", "pdf", "--outdir", str(tmp_path), str(printed.path)],
