@@ -47,6 +47,7 @@ class OrgUnitKind(LabelledEnum):
     DEPARTMENT = "审批部门"
     UTILITY = "市政公用服务单位"
     AGENCY = "帮办代办服务机构"
+    INTERMEDIARY = "中介服务机构"  # 测绘、设计、评估…: an owner unit of coordination requests
 
 
 class ApplicantNature(LabelledEnum):
@@ -147,6 +148,9 @@ class CardSubject(LabelledEnum):
     WORK_ORDER = "工单回复"
     WORKFLOW = "创新举措环节"
     INTAKE = "待配帮办员"  # a project on the list without a lead assistant (对接需求)
+    DAILY_REPORT = "日志未报送"  # 每日报送: an assistant's project without a work log
+    COORDINATION = "协调事项"  # a coordination request past its deadline
+    DECISION = "议定事项"  # a meeting decision past its due date
 
 
 class WorkOrderStatus(LabelledEnum):

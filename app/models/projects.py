@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Integer,
     Numeric,
@@ -36,6 +37,10 @@ class Project(TimestampMixin, Model):
     code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     address: Mapped[str | None] = mapped_column(String(255))
+    # The site's position (WGS-84 degrees), when known: a site photo's GPS is measured
+    # against it ("距项目地址约 300 米").
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False, index=True)
     # Optional town/street/park inside the region; scope follows the deepest of the two.
     town_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)

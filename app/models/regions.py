@@ -31,6 +31,18 @@ class Region(TimestampMixin, Model):
     # 资料归档: the archive categories (ArchiveCategory names) a project must hold before
     # it is closed; None means the default of app.services.archive.
     archive_required: Mapped[list | None] = mapped_column(JSON)
+    # 每日报送: working days an assistant's active project may go without a work log
+    # before a reminder (then a card to the dispatcher the next working day).
+    daily_report_days: Mapped[int] = mapped_column(Integer, nullable=False, default=1,
+                                                   server_default="1")
+    # Whether site photos are served without their EXIF capture time and GPS position
+    # (the record keeps both; only the served copy is stripped).
+    photo_strip_location: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                       server_default="0")
+    # 第十四条: a coordination request leaves this region upwards only after the sign-off of
+    # the region's 分管领导.
+    escalation_signoff: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                     server_default="0")
 
     parent: Mapped[Region | None] = relationship(
         "Region", remote_side=[id], back_populates="children"
