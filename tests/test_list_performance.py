@@ -207,3 +207,35 @@ def test_search_forms_list_no_project_as_an_option(app, world, measured, login, 
     assert len(ids) == MORE
     values = {int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', html)}
     assert not values & ids, path
+
+
+def test_the_item_list_order_is_read_from_its_index(app, world, measured):
+    """The item list's default order (what needs action first) is served by
+    ix_approval_item_action_order: the page's id query of a real request, explained with
+    sorting discouraged, reads that index instead of sorting. If the view's ORDER BY and
+    the index's expressions drift apart, PostgreSQL can only sort, and this fails."""
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "ORDER BY CASE WHEN" in statement and statement.lstrip().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    client = app.test_client()
+    _login(client, "a_dispatcher")
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert client.get("/approvalitemview/list/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert seen, "the item list did not order by its default order"
+    statement, parameters = seen[0]
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("EXPLAIN " + statement, parameters)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        raw.rollback()
+    assert "ix_approval_item_action_order" in plan, plan

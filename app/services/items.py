@@ -24,11 +24,12 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.models import ApprovalItem, ItemCorrection, ItemStatus
+from app.models.approvals import ITEM_DONE_STATUSES
 
 from . import deadlines
 from .rules import ITEM_RULES, check_object
 
-DONE = (ItemStatus.FINISHED, ItemStatus.REFUSED, ItemStatus.WITHDRAWN)
+DONE = ITEM_DONE_STATUSES
 # The calendar a flush computes due dates with, when a command has one newer than the
 # cache (a calendar edit not yet committed): ``session.info[CALENDAR_KEY]``.
 CALENDAR_KEY = deadlines.CALENDAR_KEY

@@ -3,13 +3,13 @@ from flask import url_for
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
 from markupsafe import Markup
-from sqlalchemy import case
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional
 
 from app.models import ApprovalItem, ItemTemplate, Stage
+from app.models.approvals import action_needed_keys
 from app.security import roles
-from app.services import item_codes, items
+from app.services import item_codes
 
 from . import badges
 from .base import ScopedModelRestApi, ScopedModelView
@@ -43,14 +43,8 @@ def _measure_links(links) -> Markup:
 
 
 def action_needed_first(direction: str = "asc") -> list:
-    """The item list's default order, what needs action first: open items by due date (the
-    overdue ones have the earliest dates, so they lead, then the ones due soonest), then
-    open items with no due date yet, then the items that are done (办结, refused,
-    withdrawn). The id keeps pages stable."""
-    done = ApprovalItem.status.in_(items.DONE)
-    return [case((done, 1), else_=0),
-            case((ApprovalItem.due_on.is_(None), 1), else_=0),
-            ApprovalItem.due_on.asc(), ApprovalItem.id.asc()]
+    """What needs action first (``action_needed_keys``, served by its index)."""
+    return [key.asc() for key in action_needed_keys()]
 
 
 class ApprovalItemView(ScopedModelView):
