@@ -18,6 +18,7 @@ from sqlalchemy import Date, Integer, Numeric, String, or_, select
 from sqlalchemy import Enum as SAEnum
 
 from app.models import Region
+from app.services import text_match
 from app.services.quoting import quoted
 
 from .errors import LedgerFilterError
@@ -112,17 +113,17 @@ def _condition(column, op: str, value):
     if op == "lt":
         return column < value
     if op == "sw":
-        return column.ilike(value + "%")
+        return text_match.like(column, value + "%", value)
     if op == "nsw":
-        return ~column.ilike(value + "%")
+        return ~text_match.like(column, value + "%", value)
     if op == "ew":
-        return column.ilike("%" + value)
+        return text_match.like(column, "%" + value, value)
     if op == "new":
-        return ~column.ilike("%" + value)
+        return ~text_match.like(column, "%" + value, value)
     if op == "ct":
-        return column.ilike("%" + value + "%")
+        return text_match.like(column, "%" + value + "%", value)
     if op == "nct":
-        return ~column.ilike("%" + value + "%")
+        return ~text_match.like(column, "%" + value + "%", value)
     raise AssertionError(op)
 
 

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Applicant, AppUser, OrgUnit, Project, Region, Stage
 from app.security import roles
 from app.security.scope import get_in_scope, select_in_scope
+from app.services import text_match
 
 from .access import ScopedBaseView
 
@@ -30,7 +31,8 @@ class Lookup:
         return get_in_scope(session, self.model, pk)
 
     def matches(self, session, term: str, limit: int = LIMIT):
-        where = [or_(*[col.ilike(f"%{term}%") for col in self.search])] if term else []
+        where = ([or_(*[text_match.like(col, f"%{term}%", term) for col in self.search])]
+                 if term else [])
         stmt = select_in_scope(self.model, *where).order_by(*self.order).limit(limit)
         return list(session.scalars(stmt))
 

@@ -17,12 +17,16 @@ branch_labels = None
 depends_on = None
 
 
+KEYS = [sa.text("(CASE WHEN (status IN ('FINISHED', 'REFUSED', 'WITHDRAWN')) THEN 1 ELSE 0 END)"),
+        sa.text("(CASE WHEN (due_on IS NULL) THEN 1 ELSE 0 END)"), "due_on", "id"]
+
+
 def upgrade():
-    op.create_index(
-        "ix_approval_item_action_order", "approval_item",
-        [sa.text("(CASE WHEN (status IN ('FINISHED', 'REFUSED', 'WITHDRAWN')) THEN 1 ELSE 0 END)"),
-         sa.text("(CASE WHEN (due_on IS NULL) THEN 1 ELSE 0 END)"), "due_on", "id"])
+    op.create_index("ix_approval_item_action_order", "approval_item", KEYS)
+    # The same order under the list's status filter.
+    op.create_index("ix_approval_item_status_action_order", "approval_item", ["status"] + KEYS)
 
 
 def downgrade():
+    op.drop_index("ix_approval_item_status_action_order", table_name="approval_item")
     op.drop_index("ix_approval_item_action_order", table_name="approval_item")
