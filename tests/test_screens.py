@@ -405,3 +405,17 @@ def test_run_py_prints_the_address_it_really_listens_on(app, monkeypatch):
     monkeypatch.setenv("PORT", "http")
     with pytest.raises(ConfigError, match="PORT"):
         listen(app)
+
+
+def test_each_row_buttons_point_at_their_own_row(app, world, login):
+    """The row buttons are rendered once per page for a placeholder id and each row's id
+    put in: every row's show / edit / delete link names that row, none the placeholder."""
+    html = login("a_admin").get("/users/list/?psize_ScopedUserView=100").get_data(as_text=True)
+    assert "__row_pk__" not in html
+    rows = re.findall(r'<input id="(\d+)" class="action_check"[^>]*>(.*?)</tr>', html, re.S)
+    assert len(rows) >= 3, "the users list shows its rows with their checkboxes"
+    for pk, row in rows:
+        links = set(re.findall(r'href="/users/(show|edit)/(\d+)', row))
+        links |= set(re.findall(r'/users/(delete)/(\d+)', row))
+        assert {kind for kind, _ in links} >= {"show", "edit"}, row[:300]
+        assert {n for _, n in links} == {pk}, (pk, links)
