@@ -74,6 +74,9 @@ class ApprovalItem(ItemFieldsMixin, TimestampMixin, Model):
         # The list's order by due date (with the id FAB adds) and its status filter.
         Index("ix_approval_item_due_on_id", "due_on", "id"),
         Index("ix_approval_item_status_due_on", "status", "due_on", "id"),
+        # A name search ("%施工%") cannot seek, but counting its matches reads this index
+        # (6 MB at 100,000 items, index-only) instead of the whole table (35 MB).
+        Index("ix_approval_item_name_project", "name", "project_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
