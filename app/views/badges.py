@@ -61,7 +61,7 @@ TONES: dict[object, str] = {
     # assistant's proposal waiting for the dispatcher.
     WorkOrderOrigin.CARD: YELLOW,
     WorkOrderOrigin.MANUAL: TEAL,
-    **{category: BLUE for category in UrgeCategory},
+    **{category: GREY for category in UrgeCategory},  # a tag, not a state
     UrgeProposalStatus.PENDING: ORANGE,
     UrgeProposalStatus.DISPATCHED: GREEN,
     UrgeProposalStatus.DECLINED: GREY,

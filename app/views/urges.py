@@ -124,7 +124,7 @@ PROPOSAL_LABELS = {
     "project": _("Project"),
     "item": _("Approval item"),
     "org_unit": _("Unit"),
-    "category": _("Category"),
+    "category": _("Problem category"),
     "request": _("Request"),
     "due_days": _("Reply within (working days)"),
     "status": _("Status"),

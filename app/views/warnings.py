@@ -71,7 +71,7 @@ WORK_ORDER_LABELS = {
     "steps": _("Steps"),
     "created_at": _("Dispatched at"),
     "origin": _("Origin"),
-    "category": _("Category"),
+    "category": _("Problem category"),
     "item": _("Approval item"),
 }
 
