@@ -62,7 +62,9 @@ class UrgeView(ScopedBaseView):
     route_base = "/urge"
     class_permission_name = roles.URGE
     method_permission_name = {"item": "write"}
-    base_permissions = ["can_write"]
+    # The resource's verbs, as the proposals' screen declares them (FAB syncs a resource's
+    # permissions from each view that names it).
+    base_permissions = ["can_read", "can_write"]
     default_view = "item"
 
     def _render(self, item, values, errors=None, status=200):
