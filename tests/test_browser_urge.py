@@ -83,3 +83,40 @@ def test_dispatcher_urges_an_item_and_the_department_replies(app, world, browser
     with app.app_context():
         assert db.session.get(WorkOrder, wo_id).status == WorkOrderStatus.REPLIED
     assert not browser_page.js_errors and not browser_page.outside
+
+
+def test_the_dispatcher_finds_an_assistants_proposal_and_dispatches_it(
+        app, world, browser_page, tmp_path):  # noqa: F811
+    with app.app_context():
+        pid = new_project(world, name="新能源电池项目")
+        item_id = new_item(world, pid, name="施工许可证核发", due_on=dt.date(2026, 11, 20))
+    page, url = browser_page.page, browser_page.url
+    base = _shooter(page, tmp_path)
+
+    def shot(name):
+        return base(f"urge_proposal_{name}")
+
+    _sign_in(page, url, "a_assistant")
+    page.goto(f"{url}/urge/item/{item_id}")
+    expect(page.locator("#urge-proposing")).to_be_visible()
+    page.locator("input[name=category][value=MATERIALS]").check()
+    page.fill("#request", "企业补正材料已提交三天，请部门尽快审查")
+    shot("assistant_form")
+    page.locator("#do-urge").click()
+    page.wait_for_url(lambda u: "/urgeproposalview/show/" in u)
+    expect(page.locator("body")).to_contain_text("催办申请已提交调度员")
+
+    _sign_in(page, url, "a_dispatcher")
+    page.goto(f"{url}/urgeproposalview/list/")
+    row = page.locator("tr", has_text="施工许可证核发")
+    expect(row.locator("td[data-col=status]")).to_contain_text("待调度")
+    shot("dispatcher_list")
+    row.locator("a[href*='/urgeproposalview/show/']").first.click()
+    expect(page.locator("#proposal-dispatch")).to_be_visible()
+    shot("dispatcher_proposal")
+    page.locator("#do-dispatch").click()
+    page.wait_for_url(lambda u: "/workorderview/show/" in u)
+    with app.app_context():
+        wo = db.session.scalars(select(WorkOrder).where(WorkOrder.item_id == item_id)).one()
+        assert wo.origin == WorkOrderOrigin.MANUAL and wo.category.name == "MATERIALS"
+    assert not browser_page.js_errors and not browser_page.outside
