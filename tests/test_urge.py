@@ -357,6 +357,30 @@ def test_the_api_raises_proposes_and_decides_with_field_messages(app, world, cli
     assert resp.status_code == 403
 
 
+@pytest.mark.parametrize("odd", [
+    {}, {"item": {}}, {"item": True, "org_unit": [], "category": {}, "due_days": {}},
+    {"project": "1e9", "org_unit": 10**30, "due_days": 1e309, "request": 5},
+    {"item": -1}, {"project": 0, "reply_due_on": "2026-02-30", "category": None},
+])
+def test_odd_json_is_answered_with_a_message_never_a_server_error(app, world, client,
+                                                                   api_token, odd):
+    with app.app_context():
+        item_id = _item(world, name="怪异输入事项")
+        pid = _propose(world, item_id).id
+        db.session.commit()
+    headers = api_token("a_dispatcher")
+    resp = client.post("/api/v1/urge/raise", headers=headers, json=odd)
+    assert resp.status_code in (404, 422), (odd, resp.get_data(as_text=True))
+    for url in (f"/api/v1/urge/{pid}/dispatch", f"/api/v1/urge/{pid}/decline"):
+        resp = client.post(url, headers=headers, json=odd)
+        # (A dispatch without usable changes dispatches the proposal as it stands: 200.)
+        assert resp.status_code in (200, 400, 404, 422), (url, odd, resp.get_data(as_text=True))
+    for body in ("[1]", "not json", "null"):
+        resp = client.post("/api/v1/urge/raise", headers={
+            **headers, "Content-Type": "application/json"}, data=body)
+        assert resp.status_code == 400, body
+
+
 # -- scope ------------------------------------------------------------------------------------
 def test_another_countys_item_is_not_found_and_the_enterprise_is_refused(app, world, login):
     with app.app_context():
