@@ -49,7 +49,7 @@ SCREENS = [
 ]
 REST_LISTS = ["approval_item", "approval_item_action", "applicant", "archive_file",
               "intake_record", "item_template", "org_unit", "project", "region", "service_plan",
-              "workflow_instance"]
+              "urge", "workflow_instance"]
 
 # Who reads each REST list (the dispatcher unless the resource is another role's).
 REST_ACTORS = {"approval_item_action": "a_dept"}

@@ -38,6 +38,8 @@ from app.models import (
     ServicePlan,
     ServiceTeamMember,
     Stage,
+    UrgeCategory,
+    UrgeProposal,
     WarningCard,
     WorkflowDefinition,
     WorkflowInstance,
@@ -111,9 +113,13 @@ def _samples(world, county):
     material = PlanMaterial(plan_item=plan.items[0], seq=1, name=f"{county}县材料")
     opinion = PlanOpinion(plan=plan, org_unit_id=c.department.id,
                           requested_at=dt.datetime(2026, 11, 2, 8, 0))
-    db.session.add_all([intake, material, opinion])
+    urge = UrgeProposal(project_id=project.id, item_id=project.items[0].id,
+                        org_unit_id=c.department.id, title=f"{county}县催办", request="催办",
+                        category=UrgeCategory.OTHER, due_days=3)
+    db.session.add_all([intake, material, opinion, urge])
     db.session.commit()
     return {
+        UrgeProposal: urge.id,
         IntakeRecord: intake.id, ServicePlan: plan.id, PlanMaterial: material.id,
         PlanOpinion: opinion.id, PlanAssistant: plan.assistants[0].id,
         PlanItem: plan.items[0].id,

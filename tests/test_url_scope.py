@@ -48,6 +48,8 @@ from app.models import (
     ServicePlan,
     ServiceTeamMember,
     Stage,
+    UrgeCategory,
+    UrgeProposal,
     WarningCard,
     WorkflowDefinition,
     WorkflowInstance,
@@ -102,6 +104,7 @@ ENDPOINT_MODELS: dict[str, type] = {
     "ArchiveView.file": ArchiveFile,
     "TerminationView.form": Project,
     "ArchiveFileApi.close": Project,
+    "UrgeView.item": ApprovalItem,  # 催办 on an item (app/views/urges.py)
 }
 # ServicePlanView's "add" takes no id (the project comes from the form); its other rules
 # name a plan, found through the view's datamodel.
@@ -283,6 +286,10 @@ def _samples(world, county: str, files_dir: Path) -> dict:
     opinion = PlanOpinion(plan=plan, org_unit_id=c.department.id,
                           requested_at=dt.datetime(2026, 11, 2, 8, 0))
     db.session.add_all([intake, material, opinion])
+    urge = UrgeProposal(project_id=project.id, item_id=item.id, org_unit_id=c.department.id,
+                        title=f"{county}县URL催办", request="催办", category=UrgeCategory.OTHER,
+                        due_days=3)
+    db.session.add(urge)
     db.session.flush()
     letters = files_dir / "intake" / str(intake.id)
     letters.mkdir(parents=True, exist_ok=True)
@@ -299,7 +306,7 @@ def _samples(world, county: str, files_dir: Path) -> dict:
         WorkflowDefinition: local.id, WorkflowInstance: run.id,
         IntakeRecord: intake.id, ServicePlan: plan.id, PlanAssistant: plan.assistants[0].id,
         PlanItem: plan_item.id, PlanMaterial: material.id, PlanOpinion: opinion.id,
-        ItemMaterial: item_material.id, ArchiveFile: archived.id,
+        ItemMaterial: item_material.id, ArchiveFile: archived.id, UrgeProposal: urge.id,
         AuditRecord: db.session.scalar(select(AuditRecord.id).where(
             AuditRecord.model == "Project", AuditRecord.object_id == str(project.id))),
     }

@@ -700,6 +700,10 @@ def load_demo(session: Session, password: str) -> str:
 
     loader.created += load_demo_measures(session, city, county_rows[COUNTIES[0].key]["region"],
                                          users[f"{COUNTIES[0].key}_assistant"])
+    from .urges import load_demo_urges  # 催办 (app/demo/urges.py)
+    loader.created += load_demo_urges(session, county_rows[COUNTIES[0].key]["region"],
+                                      users[f"{COUNTIES[0].key}_dispatcher"],
+                                      users[f"{COUNTIES[0].key}_assistant"])
     session.flush()
     return _summary(session, loader.created)
 

@@ -196,3 +196,28 @@ class ArchiveCategory(LabelledEnum):
     CERTIFICATE = "证照"
     SITE_PHOTO = "现场照片"
     OTHER = "其他"
+
+
+class WorkOrderOrigin(LabelledEnum):
+    """Where a work order came from: a red/yellow card, or a 催办 raised by hand."""
+
+    CARD = "红黄牌预警"
+    MANUAL = "人工催办"
+
+
+class UrgeCategory(LabelledEnum):
+    """Why a 催办 is raised (the triage of seed 003 第十五条 「分类处置」)."""
+
+    BEHIND_SCHEDULE = "进度滞后"
+    MATERIALS = "材料问题"
+    COORDINATION = "部门协调"
+    ENTERPRISE = "企业原因"
+    OTHER = "其他"
+
+
+class UrgeProposalStatus(LabelledEnum):
+    """An assistant's 催办 proposal, waiting for the dispatcher's decision."""
+
+    PENDING = "待调度"
+    DISPATCHED = "已派单"
+    DECLINED = "不予派单"

@@ -1,4 +1,5 @@
-"""Red/yellow cards (红黄牌) and the work orders (工单) dispatched from them."""
+"""Red/yellow cards (红黄牌) and the work orders (工单) dispatched from them, or raised by
+hand as a 催办 on an approval item (``origin`` MANUAL, ``item_id``, ``category``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .approvals import ApprovalItem
 from .base import Model, TimestampMixin, enum_column, utcnow
-from .enums import CardLevel, CardSubject, WorkOrderStatus
+from .enums import CardLevel, CardSubject, UrgeCategory, WorkOrderOrigin, WorkOrderStatus
 from .projects import Project
 from .regions import OrgUnit, Region
 
@@ -83,8 +85,17 @@ class WorkOrder(TimestampMixin, Model):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     escalation_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    # A card's work order, or a 催办 raised by hand (app/services/urges.py); a hand-raised
+    # one names the approval item it chases (if any) and its triage category.
+    origin: Mapped[WorkOrderOrigin] = enum_column(
+        WorkOrderOrigin, nullable=False, default=WorkOrderOrigin.CARD,
+        server_default=WorkOrderOrigin.CARD.name, index=True)
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("approval_item.id", ondelete="SET NULL"), index=True)
+    category: Mapped[UrgeCategory | None] = enum_column(UrgeCategory, index=True)
 
     card: Mapped[WarningCard | None] = relationship(WarningCard)
+    item: Mapped[ApprovalItem | None] = relationship(ApprovalItem)
     project: Mapped[Project] = relationship(Project)
     org_unit: Mapped[OrgUnit] = relationship(OrgUnit)
     region: Mapped[Region] = relationship(Region)

@@ -46,6 +46,7 @@ WORKFLOW = "Workflow"  # running measures on projects (which transitions a role 
 INTAKE = "IntakeRecord"  # 对接需求 records
 SERVICE_PLAN = "ServicePlan"  # 帮办服务方案: write = draft/send/revise; can_sign to sign
 PLAN_OPINION = "PlanOpinion"  # the departments' opinions on a draft; can_answer to answer
+URGE = "Urge"  # 催办 by hand: a dispatcher raises a work order, an assistant proposes one
 _PLAN_SIGN = (("can_sign", SERVICE_PLAN),)
 _PLAN_ANSWER = (("can_answer", PLAN_OPINION),)
 
@@ -110,11 +111,11 @@ ROLES: tuple[RoleSpec, ...] = (
           extra=_SELF_SERVICE + (("can_this_form_get", "ScopedResetPasswordView"),
                                  ("can_this_form_post", "ScopedResetPasswordView"))),
     _spec(DISPATCHER, "dispatcher", 60, reads=_ALL_DOMAIN,
-          writes=(CARD, WORK_ORDER, LEDGER, WORKFLOW, ARCHIVE, TERMINATION) + _OWN,
+          writes=(CARD, WORK_ORDER, LEDGER, WORKFLOW, ARCHIVE, TERMINATION, URGE) + _OWN,
           extra=_SELF_SERVICE),
     _spec(ASSISTANT, "assistant", 40, reads=_ALL_DOMAIN,
           writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM, LEDGER, WORKFLOW, INTAKE, SERVICE_PLAN,
-                  ITEM_MATERIAL, ARCHIVE) + _OWN,
+                  ITEM_MATERIAL, ARCHIVE, URGE) + _OWN,
           extra=_SELF_SERVICE + _PLAN_SIGN),
     # Clerks and companies write workflows: the measures' definitions give them steps
     # (role keys "clerk" and "company"); which steps, the definition decides.

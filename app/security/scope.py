@@ -59,6 +59,7 @@ from app.models import (
     ServicePlan,
     ServiceTeamMember,
     Stage,
+    UrgeProposal,
     WarningCard,
     WorkflowDefinition,
     WorkflowInstance,
@@ -197,6 +198,10 @@ _RULES: dict[type, Callable[[Scope], Any]] = {
         & (WorkOrder.org_unit_id == s.user.org_unit_id if s.department_only else True))),
     WorkOrderStep: lambda s: WorkOrderStep.work_order_id.in_(
         select(WorkOrder.id).where(_RULES[WorkOrder](s))),
+    # An assistant's 催办 proposal is the bureau's own, before it reaches any unit: staff of
+    # the project's region, never the company nor the departments (app/services/urges.py).
+    UrgeProposal: lambda s: false() if (s.enterprise or s.department_only) else
+    UrgeProposal.project_id.in_(select(Project.id).where(s.projects())),
     # Measure settings and local definitions: the region's own, those of its subtree, and
     # those inherited from the regions above it.
     MeasureSetting: _enterprise_blocked(lambda s: or_(

@@ -70,6 +70,7 @@ NOUNS: Mapping[str, Any] = {
     "WorkflowStep": lazy_gettext("Measure step"),
     "WorkflowItemLink": lazy_gettext("Measure and item link"),
     "AuditRecord": lazy_gettext("Audit record"),
+    "UrgeProposal": lazy_gettext("Urge proposal"),
 }
 
 # Actions the filter offers, with how each reads there.

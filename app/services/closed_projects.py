@@ -29,6 +29,7 @@ from app.models import (
     ProjectAssistant,
     ProjectStatus,
     ServiceTeamMember,
+    UrgeProposal,
     WorkflowInstance,
     WorkflowStep,
     WorkOrder,
@@ -57,6 +58,7 @@ PROJECT_OF: dict[type, Callable[[Any], Any]] = {
     WorkflowStep: _via_instance,
     WorkOrder: lambda r: r.project,
     ArchiveFile: lambda r: r.project,
+    UrgeProposal: lambda r: r.project,
 }
 # Columns of a project that may change after termination (the archiving).
 ARCHIVE_COLUMNS = {"archived_on", "archived_by_id", "updated_at"}

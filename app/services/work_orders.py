@@ -174,11 +174,18 @@ def dispatch(session: Session, card_id: int, org_unit_id: int, reply_due_on: dt.
                    created_by_id=getattr(user, "id", None))
     session.add(wo)
     session.flush()
-    _step(session, wo, DISPATCH, user, request)
-    notify(session, unit_officer_ids(session, unit.id), f"wo:{wo.id}:dispatch",
-           f"【工单】{wo.title}"[:255],
-           f"{request}\n回复期限：{reply_due_on.isoformat()}", _link(wo))
+    record_dispatch(session, wo, user)
     return wo
+
+
+def record_dispatch(session: Session, wo: WorkOrder, user: AppUser | None,
+                    heading: str = "工单") -> None:
+    """A new work order's dispatch step and the notice to its unit's officers (for a
+    card's work order and for a 催办 raised by hand, app/services/urges.py)."""
+    _step(session, wo, DISPATCH, user, wo.request)
+    notify(session, unit_officer_ids(session, wo.org_unit_id), f"wo:{wo.id}:dispatch",
+           f"【{heading}】{wo.title}"[:255],
+           f"{wo.request}\n回复期限：{wo.reply_due_on.isoformat()}", _link(wo))
 
 
 def reply(session: Session, wo_id: int, text: str, user: AppUser) -> WorkOrder:
@@ -279,5 +286,6 @@ def step_label(action: str) -> str:
     return str(label) if label is not None else action
 
 
-__all__ = ["dispatch", "reply", "close", "send_back", "escalate_overdue", "WorkOrderError",
-           "NotAllowed", "WrongState", "InvalidInput", "NotFound", "can_manage", "can_reply"]
+__all__ = ["dispatch", "record_dispatch", "reply", "close", "send_back", "escalate_overdue",
+           "WorkOrderError", "NotAllowed", "WrongState", "InvalidInput", "NotFound",
+           "can_manage", "can_reply"]

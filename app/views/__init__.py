@@ -38,6 +38,7 @@ from .service_plans import (
     ServicePlanApi,
     ServicePlanView,
 )
+from .urges import UrgeApi, UrgeProposalView, UrgeView
 from .warnings import (
     NotificationView,
     ProjectCardsView,
@@ -105,6 +106,9 @@ def register_views(appbuilder) -> None:
                         icon="fa-triangle-exclamation", category=PROJECTS)
     appbuilder.add_view(WorkOrderView, "Work orders", label=_("Work orders"),
                         icon="fa-clipboard-check", category=PROJECTS)
+    appbuilder.add_view(UrgeProposalView, "Urge proposals", label=_("Urge proposals"),
+                        icon="fa-bullhorn", category=PROJECTS)
+    appbuilder.add_view_no_menu(UrgeView)
     appbuilder.add_view(NotificationView, "Notifications", label=_("Notifications"),
                         icon="fa-bell", category=PROJECTS)
     appbuilder.add_view_no_menu(ProjectCardsView)
@@ -121,6 +125,7 @@ def register_views(appbuilder) -> None:
                 WorkflowInstanceApi, ServicePlanApi, IntakeRecordApi, ItemActionApi,
                 ArchiveFileApi):
         appbuilder.add_api(api)
+    appbuilder.add_api(UrgeApi)
 
     # Every string of a page from the request's catalogue, found once (see catalogue.py).
     from flask import current_app

@@ -18,7 +18,10 @@ from app.models import (
     ItemStatus,
     JobStatus,
     ProjectStatus,
+    UrgeCategory,
+    UrgeProposalStatus,
     WorkflowInstanceStatus,
+    WorkOrderOrigin,
     WorkOrderStatus,
 )
 
@@ -54,6 +57,14 @@ TONES: dict[object, str] = {
     WorkflowInstanceStatus.RUNNING: BLUE,
     WorkflowInstanceStatus.COMPLETED: GREEN,
     WorkflowInstanceStatus.CANCELLED: GREY,
+    # 催办 by hand (app/services/urges.py): where a work order came from, why, and an
+    # assistant's proposal waiting for the dispatcher.
+    WorkOrderOrigin.CARD: YELLOW,
+    WorkOrderOrigin.MANUAL: TEAL,
+    **{category: GREY for category in UrgeCategory},  # a tag, not a state
+    UrgeProposalStatus.PENDING: ORANGE,
+    UrgeProposalStatus.DISPATCHED: GREEN,
+    UrgeProposalStatus.DECLINED: GREY,
 }
 
 

@@ -70,6 +70,9 @@ WORK_ORDER_LABELS = {
     "escalation_count": _("Escalations"),
     "steps": _("Steps"),
     "created_at": _("Dispatched at"),
+    "origin": _("Origin"),
+    "category": _("Problem category"),
+    "item": _("Approval item"),
 }
 
 NOTIFICATION_LABELS = {
@@ -261,16 +264,18 @@ class WorkOrderView(ScopedModelView):
     list_title = _("Work orders")
     show_title = _("Work order")
     show_template = "warnings/work_order_show.html"
-    list_columns = ["title", "project", "org_unit", "region", "status", "reply_due_on",
-                    "escalation_count", "created_at"]
-    show_columns = ["title", "project", "card", "org_unit", "region", "status", "request",
-                    "reply_due_on", "reply", "replied_at", "closed_at", "escalation_count",
-                    "created_at"]
-    search_columns = ["title", "project", "org_unit", "region", "status", "reply_due_on",
-                      "escalation_count"]
+    list_template = "ledger_list.html"  # the list with its "export ledger" button (工单台账)
+    list_columns = ["title", "project", "org_unit", "region", "origin", "category", "status",
+                    "reply_due_on", "escalation_count", "created_at"]
+    show_columns = ["title", "project", "origin", "category", "item", "card", "org_unit",
+                    "region", "status", "request", "reply_due_on", "reply", "replied_at",
+                    "closed_at", "escalation_count", "created_at"]
+    search_columns = ["title", "project", "org_unit", "region", "origin", "category", "status",
+                      "reply_due_on", "escalation_count"]
     order_columns = ["title", "status", "reply_due_on", "escalation_count", "created_at"]
     base_order = ("created_at", "desc")
-    formatters_columns = {"status": badges.state_badge, "steps": steps_cell}
+    formatters_columns = {"status": badges.state_badge, "steps": steps_cell,
+                          "origin": badges.state_badge, "category": badges.state_badge}
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
@@ -344,8 +349,8 @@ class WorkOrderView(ScopedModelView):
 class ProjectWorkOrdersView(WorkOrderView):
     """The work-orders tab of a project's page, with each order's steps."""
 
-    list_columns = ["title", "org_unit", "region", "status", "reply_due_on",
-                    "escalation_count", "steps"]
+    list_columns = ["title", "org_unit", "region", "origin", "category", "status",
+                    "reply_due_on", "escalation_count", "steps"]
 
 
 # -- notifications -----------------------------------------------------------------------------
