@@ -1,7 +1,7 @@
 """urge work orders: 催办 raised by hand (origin, item, category) and assistants' proposals
 
 Revision ID: c3d1a0e5f704
-Revises: b2e4f6a8c0d1
+Revises: b2e4f6a8c0d2
 Create Date: 2026-12-04 18:14:41.926314
 
 Issue 12: a dispatcher raises a work order by hand on an approval item; an assistant
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c3d1a0e5f704'
-down_revision = 'b2e4f6a8c0d1'
+down_revision = 'b2e4f6a8c0d2'
 branch_labels = None
 depends_on = None
 
