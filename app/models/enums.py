@@ -196,3 +196,13 @@ class ArchiveCategory(LabelledEnum):
     CERTIFICATE = "证照"
     SITE_PHOTO = "现场照片"
     OTHER = "其他"
+
+
+class WorkLogKind(LabelledEnum):
+    """帮办代办日志: how the assistant worked that day (seed 003 第八条)."""
+
+    VISIT = "上门"
+    PHONE = "电话"
+    MEETING = "会议"
+    ONLINE = "网上"
+    OTHER = "其他"
