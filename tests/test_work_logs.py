@@ -369,6 +369,12 @@ def _daily(app, pid, user_id):
         return reminders, [c for c in cards if c.cleared_at is None], cards
 
 
+def _daily_reports_on(app, world, county="a", days=1):
+    with app.app_context():
+        db.session.get(Region, getattr(world, county).region.id).daily_report_days = days
+        db.session.commit()
+
+
 def _scan(app, day):
     with app.app_context():
         calendar.invalidate()
@@ -380,6 +386,7 @@ def test_daily_report_reminds_then_cards_over_the_national_day_week(app, world,
                                                                     seeded_calendar):  # noqa: F811
     # The last log on Wed 2026-09-30; 10-01 … 10-07 are holidays, Sat 10-10 is worked.
     pid = _project(app, world, assigned=D(2026, 9, 30))
+    _daily_reports_on(app, world)
     uid = world.a.users["assistant"].id
     for day in (D(2026, 10, 2), D(2026, 10, 5), D(2026, 10, 8)):
         _scan(app, day)
@@ -412,12 +419,14 @@ def test_daily_report_reminds_then_cards_over_the_national_day_week(app, world,
 
 
 def test_a_county_with_zero_days_sends_no_daily_reminders(app, world, seeded_calendar):  # noqa: F811
-    pid = _project(app, world, county="b", assigned=D(2026, 11, 2))
-    with app.app_context():
-        db.session.get(Region, world.b.region.id).daily_report_days = 0
-        db.session.commit()
+    off = _project(app, world, county="b", assigned=D(2026, 11, 2))
+    on = _project(app, world, county="a", assigned=D(2026, 11, 2))
+    _daily_reports_on(app, world, "a", 2)
+    _daily_reports_on(app, world, "b", 0)
     _scan(app, D(2026, 11, 20))
-    assert _daily(app, pid, world.b.users["assistant"].id)[:2] == ([], [])
+    assert _daily(app, off, world.b.users["assistant"].id)[:2] == ([], [])
+    reminders, [card], _ = _daily(app, on, world.a.users["assistant"].id)
+    assert len(reminders) == 1 and card.due_on == D(2026, 11, 4)  # two working days
 
 
 def test_the_dispatcher_sees_who_reported_today(app, world, login):
