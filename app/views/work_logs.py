@@ -383,7 +383,9 @@ class DailyReportView(ScopedBaseView):
     route_base = "/dailyreport"
     class_permission_name = roles.WORK_LOG
     method_permission_name = {"today": "read"}
-    base_permissions = ["can_read"]
+    # Both verbs, as the log screens: FAB drops a resource's permissions that the last view
+    # registered under its name does not list.
+    base_permissions = ["can_read", "can_write"]
     default_view = "today"
 
     @expose("/")
