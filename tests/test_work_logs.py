@@ -448,3 +448,40 @@ def test_the_dispatcher_sees_who_reported_today(app, world, login):
     # Another county's projects are not listed; a bad date is said next to the field.
     other = login("b_dispatcher").get("/dailyreport/?day=2026-13-01").get_data(as_text=True)
     assert f'data-project="{reported}"' not in other and "YYYY-MM-DD" in other
+
+
+def test_the_author_edits_a_log_removes_a_photo_and_adds_one(app, world, login):
+    pid = _project(app, world)
+    client = login("a_assistant")
+    _post(client, pid, photos=[(jpeg(), "old.jpg")])
+    [log] = _logs(app, pid)
+    with app.app_context():
+        old = db.session.get(WorkLog, log.id).photos[0]
+        old_id, old_file = old.id, _photos_dir(app, pid) / old.stored_name
+    form = client.get(f"/worklogview/edit/{log.id}").get_data(as_text=True)
+    assert "现场踏勘，核对用地红线" in form and f'value="{old_id}"' in form
+    resp = client.post(f"/worklogview/edit/{log.id}", data={
+        "logged_on": "2026-12-01", "kind": "MEETING", "content": "改为会议协调",
+        "remove_photo": [str(old_id)], "photos": [(io.BytesIO(jpeg()), "new.jpg")]},
+        content_type="multipart/form-data")
+    assert resp.status_code == 302
+    with app.app_context():
+        log = db.session.get(WorkLog, log.id)
+        assert (log.kind, log.content) == (WorkLogKind.MEETING, "改为会议协调")
+        assert [p.filename for p in log.photos] == ["new.jpg"]
+    assert not old_file.exists()
+    # A bad edit keeps what was typed and changes nothing.
+    resp = client.post(f"/worklogview/edit/{log.id}", data={
+        "logged_on": "2026-12-01", "kind": "MEETING", "content": "再改",
+        "photos": [(io.BytesIO(PHP_AS_JPG), "x.jpg")]}, content_type="multipart/form-data")
+    assert resp.status_code == 200 and "再改" in resp.get_data(as_text=True)
+    assert _logs(app, pid)[0].content == "改为会议协调"
+    # Another assistant of the project is sent back to the log; a dispatcher may not edit.
+    with app.app_context():
+        other = f.user("a_assistant_second", [roles.ASSISTANT],
+                       region_=db.session.get(Region, world.a.region.id))
+        db.session.add(ProjectAssistant(project_id=pid, user_id=other.id, is_lead=False))
+        db.session.commit()
+    resp = login("a_assistant_second").get(f"/worklogview/edit/{log.id}")
+    assert resp.status_code == 302 and f"/worklogview/show/{log.id}" in resp.location
+    assert login("a_dispatcher").get(f"/worklogview/edit/{log.id}").status_code == 403
