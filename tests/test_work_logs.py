@@ -485,3 +485,43 @@ def test_the_author_edits_a_log_removes_a_photo_and_adds_one(app, world, login):
     resp = login("a_assistant_second").get(f"/worklogview/edit/{log.id}")
     assert resp.status_code == 302 and f"/worklogview/show/{log.id}" in resp.location
     assert login("a_dispatcher").get(f"/worklogview/edit/{log.id}").status_code == 403
+
+
+def test_the_region_form_sets_the_daily_days_and_the_photo_stripping(app, world, login):
+    client = login("sysadmin")
+    form = client.get(f"/regionview/edit/{world.a.region.id}").get_data(as_text=True)
+    assert 'name="daily_report_days"' in form and 'name="photo_strip_location"' in form
+    with app.app_context():
+        region = db.session.get(Region, world.a.region.id)
+        data = {"code": region.code, "name": region.name, "level": region.level.name,
+                "parent": region.parent_id, "warning_days": region.warning_days,
+                "intake_days": region.intake_days}
+    for days, strip in ((2, True), (0, False)):
+        posted = {**data, "daily_report_days": days}
+        if strip:
+            posted["photo_strip_location"] = "y"
+        resp = client.post(f"/regionview/edit/{world.a.region.id}", data=posted)
+        assert resp.status_code == 302, resp.get_data(as_text=True)[-2000:]
+        with app.app_context():
+            region = db.session.get(Region, world.a.region.id)
+            assert (region.daily_report_days, region.photo_strip_location) == (days, strip)
+
+
+def test_the_project_takes_its_site_position(app, world, client, api_token):
+    pid = _project(app, world, position=None)
+    headers = api_token("a_clerk")
+    resp = client.put(f"/api/v1/project/{pid}", headers=headers,
+                      json={"latitude": 95.0, "longitude": 119.58})
+    assert resp.status_code == 422 and "latitude" in resp.json["message"]
+    resp = client.put(f"/api/v1/project/{pid}", headers=headers,
+                      json={"latitude": SITE[0], "longitude": SITE[1]})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    with app.app_context():
+        project = db.session.get(Project, pid)
+        assert (project.latitude, project.longitude) == SITE
+
+
+def test_the_project_form_has_the_site_position(app, world, login):
+    page = login("a_clerk").get(f"/projectview/edit/{world.a.project.id}").get_data(
+        as_text=True)
+    assert 'name="latitude"' in page and 'name="longitude"' in page

@@ -40,6 +40,9 @@ class RegionView(ScopedModelView):
         # An unticked box is "no", not a missing value (FAB would require it).
         "commitment_allowed": BooleanField(_("告知承诺 allowed"), validators=[Optional()]),
     }
+    add_form_extra_fields = edit_form_extra_fields = {**add_form_extra_fields, **{
+        "photo_strip_location": BooleanField(LABELS["photo_strip_location"],
+                                             validators=[Optional()])}}
 
 
 class OrgUnitView(ScopedModelView):
