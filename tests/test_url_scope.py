@@ -110,6 +110,8 @@ ENDPOINT_MODELS: dict[str, type] = {
     "WorkLogView.thumbnail": WorkLogPhoto,
     "ProjectWorkLogsView.photo": WorkLogPhoto,
     "ProjectWorkLogsView.thumbnail": WorkLogPhoto,
+    "WorkLogApi.photo": WorkLogPhoto,
+    "WorkLogApi.thumbnail": WorkLogPhoto,
 }
 # ServicePlanView's "add" takes no id (the project comes from the form); its other rules
 # name a plan, found through the view's datamodel.

@@ -165,7 +165,14 @@ def test_the_api_records_a_log_with_the_same_command(app, world, client, api_tok
     assert resp.status_code == 201, resp.get_data(as_text=True)
     [photo] = resp.json["result"]["photos"]
     assert photo["taken_at"] == "2026-12-01T10:12:05"
-    assert photo["url"] == f"/worklogview/photo/{photo['id']}"  # the screens' scoped route
+    assert photo["url"] == f"/worklogview/photo/{photo['id']}"  # the screens' route
+    download = client.get(photo["api_url"], headers=headers)
+    assert download.status_code == 200 and download.mimetype == "image/jpeg"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert client.get(f"/api/v1/work_log/thumbnail/{photo['id']}",
+                      headers=headers).status_code == 200
+    other = api_token("b_dispatcher")
+    assert client.get(f"/api/v1/work_log/photo/{photo['id']}", headers=other).status_code == 404
     # Refusals name their fields; nothing is saved.
     resp = client.post("/api/v1/work_log/record", headers=headers, json={
         "project_id": pid, "logged_on": "2099-01-01", "kind": "WALK", "content": " "})

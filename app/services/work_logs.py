@@ -206,3 +206,9 @@ def served_photo(photo: WorkLogPhoto) -> bytes | None:
         return data
     return site_photos.with_exif(data, site_photos.exif_block(
         photo.taken_at, photo.latitude, photo.longitude))
+
+
+def thumbnail_of(photo: WorkLogPhoto) -> bytes | None:
+    """The thumbnail's bytes (never any EXIF)."""
+    path = site_photos.path_of(photo.work_log.project_id, photo.thumb_name)
+    return path.read_bytes() if path is not None else None

@@ -177,24 +177,25 @@ class WorkLogView(ScopedModelView):
             strip=log.project.region.photo_strip_location)
 
     # -- the photos ---------------------------------------------------------------------------
-    def _send(self, photo: WorkLogPhoto, data: bytes | None, suffix: str):
-        if data is None:
-            abort(404)
-        stem = photo.filename.rsplit(".", 1)[0] if "." in photo.filename else photo.filename
-        return send_download(io.BytesIO(data), f"{stem}{suffix}.jpg", "WorkLogPhoto", photo.id)
-
     @expose("/photo/<int:pk>")
     @has_access
     def photo(self, pk):
         photo = self.get_or_404(WorkLogPhoto, pk)
-        return self._send(photo, work_logs.served_photo(photo), "")
+        return _send(photo, work_logs.served_photo(photo), "")
 
     @expose("/thumbnail/<int:pk>")
     @has_access
     def thumbnail(self, pk):
         photo = self.get_or_404(WorkLogPhoto, pk)
-        path = site_photos.path_of(photo.work_log.project_id, photo.thumb_name)
-        return self._send(photo, path.read_bytes() if path else None, "-thumb")
+        return _send(photo, work_logs.thumbnail_of(photo), "-thumb")
+
+
+def _send(photo: WorkLogPhoto, data: bytes | None, suffix: str):
+    """The photo's bytes through the one file sender, named after the upload."""
+    if data is None:
+        abort(404)
+    stem = photo.filename.rsplit(".", 1)[0] if "." in photo.filename else photo.filename
+    return send_download(io.BytesIO(data), f"{stem}{suffix}.jpg", "WorkLogPhoto", photo.id)
 
 
 def site_photos_too_large() -> str:
@@ -224,7 +225,9 @@ def _api_result(log: WorkLog) -> dict:
                         "taken_at": p.taken_at.isoformat() if p.taken_at else None,
                         "latitude": p.latitude, "longitude": p.longitude,
                         "url": url_for("WorkLogView.photo", pk=p.id),
-                        "thumbnail": url_for("WorkLogView.thumbnail", pk=p.id)}
+                        "thumbnail": url_for("WorkLogView.thumbnail", pk=p.id),
+                        "api_url": url_for("WorkLogApi.photo", pk=p.id),
+                        "api_thumbnail": url_for("WorkLogApi.thumbnail", pk=p.id)}
                        for p in log.photos]}
 
 
@@ -235,8 +238,10 @@ class WorkLogApi(ScopedModelRestApi):
     resource_name = "work_log"
     datamodel = SQLAInterface(WorkLog)
     class_permission_name = roles.WORK_LOG
-    include_route_methods = {"get", "get_list", "info", "record", "update"}
-    method_permission_name = {**API_VERBS, "record": "write", "update": "write"}
+    include_route_methods = {"get", "get_list", "info", "record", "update", "photo",
+                             "thumbnail"}
+    method_permission_name = {**API_VERBS, "record": "write", "update": "write",
+                              "photo": "read", "thumbnail": "read"}
     base_permissions = ["can_read", "can_write"]
     list_columns = ["id", "project.id", "project.name", "author.id", "logged_on", "kind",
                     "content", "people_met", "follow_ups"]
@@ -373,6 +378,62 @@ class WorkLogApi(ScopedModelRestApi):
             return self.response_422(message=err.errors)
         db.session.commit()
         return self.response(200, result=_api_result(log))
+
+    @expose("/photo/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    def photo(self, pk):
+        """A log's photo as the screens serve it (attachment; EXIF as the region allows).
+        ---
+        get:
+          summary: Download a site photo of a work log
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema:
+              type: integer
+          responses:
+            200:
+              description: the photo (image/jpeg)
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        photo = get_in_scope(db.session, WorkLogPhoto, pk)
+        data = work_logs.served_photo(photo) if photo is not None else None
+        if data is None:
+            return self.response_404()
+        return _send(photo, data, "")
+
+    @expose("/thumbnail/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    def thumbnail(self, pk):
+        """A log's photo thumbnail (no EXIF).
+        ---
+        get:
+          summary: Download the thumbnail of a site photo
+          parameters:
+          - in: path
+            name: pk
+            required: true
+            schema:
+              type: integer
+          responses:
+            200:
+              description: the thumbnail (image/jpeg)
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        photo = get_in_scope(db.session, WorkLogPhoto, pk)
+        data = work_logs.thumbnail_of(photo) if photo is not None else None
+        if data is None:
+            return self.response_404()
+        return _send(photo, data, "-thumb")
 
 
 # -- 今日报送 ---------------------------------------------------------------------------------
