@@ -101,6 +101,10 @@ def test_an_assistant_logs_a_site_visit_with_photos_on_a_phone(app, world, brows
         assert [p.filename for p in log.photos] == ["IMG_0101.jpg", "IMG_0102.jpg"]
         assert log.people_met == "施工单位项目经理李工"
 
+    page.goto(f"{url}/worklogview/list/")
+    expect(page.locator("body")).to_contain_text("到项目现场查看基坑开挖进度")
+    shot("log_list_on_phone")
+
     # The project's page has the 日志 tab with the log.
     page.goto(f"{url}/projectview/show/{pid}")
     page.locator("a[data-toggle=tab]", has_text="帮办代办日志").click()
