@@ -220,6 +220,8 @@ class Config:
         # An uploaded image's header may not claim more pixels (decompression bombs).
         self.UPLOAD_MAX_IMAGE_PIXELS = parse_int("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000,
                                                  minimum=1)
+        # A work log's site photo: largest upload in MB (re-encoded when stored).
+        self.WORK_LOG_PHOTO_MAX_MB = parse_int("WORK_LOG_PHOTO_MAX_MB", 15, minimum=1)
         # The largest request body in MB: refused with a 413 from its Content-Length,
         # before anything is read or spooled to disk.
         self.MAX_CONTENT_LENGTH = parse_int("MAX_REQUEST_MB", 100, minimum=1) * 1024 * 1024

@@ -90,7 +90,9 @@ def _ref(obj):
 
 
 def _county(key, name, code, city) -> County:
-    region = f.region(name, code, RegionLevel.COUNTY, city)
+    # No 每日报送 in the test world (its assistants never write logs): the tests of the daily
+    # report switch it on (tests/test_work_logs.py).
+    region = f.region(name, code, RegionLevel.COUNTY, city, daily_report_days=0)
     town = f.region(f"{name}第一镇", code + "001", RegionLevel.TOWN, region)
     dept = f.org_unit(region, f"{name}住房和城乡建设局")
     utility = f.org_unit(region, f"{name}供电公司", OrgUnitKind.UTILITY)

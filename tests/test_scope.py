@@ -43,6 +43,8 @@ from app.models import (
     WarningCard,
     WorkflowDefinition,
     WorkflowInstance,
+    WorkLog,
+    WorkLogKind,
     WorkOrder,
 )
 from app.security import roles
@@ -120,6 +122,15 @@ def _samples(world, county):
     db.session.commit()
     return {
         UrgeProposal: urge.id,
+    db.session.add_all([intake, material, opinion])
+    # 帮办代办日志: a log of the county's assistant.
+    log = WorkLog(project_id=project.id, author_id=c.users["assistant"].id,
+                  logged_on=dt.date(2026, 11, 2), kind=WorkLogKind.VISIT,
+                  content=f"{county}县日志")
+    db.session.add(log)
+    db.session.commit()
+    return {
+        WorkLog: log.id,
         IntakeRecord: intake.id, ServicePlan: plan.id, PlanMaterial: material.id,
         PlanOpinion: opinion.id, PlanAssistant: plan.assistants[0].id,
         PlanItem: plan.items[0].id,

@@ -283,7 +283,8 @@ def test_a_terminated_project_cannot_be_deleted_and_the_region_sets_the_checklis
         region = db.session.get(Region, world.a.region.id)
         data = {"code": region.code, "name": region.name, "level": region.level.name,
                 "parent": region.parent_id, "warning_days": region.warning_days,
-                "intake_days": 5, "archive_required": ["PLAN", "CERTIFICATE"]}
+                "intake_days": 5, "archive_required": ["PLAN", "CERTIFICATE"],
+                "daily_report_days": region.daily_report_days}
     resp = client.post(f"/regionview/edit/{world.a.region.id}", data=data)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 302, html[html.find('alert alert-danger') - 600:][:900]

@@ -53,6 +53,9 @@ from app.models import (
     WarningCard,
     WorkflowDefinition,
     WorkflowInstance,
+    WorkLog,
+    WorkLogKind,
+    WorkLogPhoto,
     WorkOrder,
 )
 from app.security import roles
@@ -105,6 +108,13 @@ ENDPOINT_MODELS: dict[str, type] = {
     "TerminationView.form": Project,
     "ArchiveFileApi.close": Project,
     "UrgeView.item": ApprovalItem,  # 催办 on an item (app/views/urges.py)
+    # 帮办代办日志 (issue 12): a log's photo and thumbnail by the photo's id.
+    "WorkLogView.photo": WorkLogPhoto,
+    "WorkLogView.thumbnail": WorkLogPhoto,
+    "ProjectWorkLogsView.photo": WorkLogPhoto,
+    "ProjectWorkLogsView.thumbnail": WorkLogPhoto,
+    "WorkLogApi.photo": WorkLogPhoto,
+    "WorkLogApi.thumbnail": WorkLogPhoto,
 }
 # ServicePlanView's "add" takes no id (the project comes from the form); its other rules
 # name a plan, found through the view's datamodel.
@@ -290,6 +300,18 @@ def _samples(world, county: str, files_dir: Path) -> dict:
                         title=f"{county}县URL催办", request="催办", category=UrgeCategory.OTHER,
                         due_days=3)
     db.session.add(urge)
+    # 帮办代办日志: a log of the county's assistant with one photo (files written).
+    stem = f"{county}".ljust(32, "0")
+    log = WorkLog(project_id=project.id, author_id=c.users["assistant"].id,
+                  logged_on=dt.date(2026, 11, 2), kind=WorkLogKind.VISIT,
+                  content=f"{county}县URL日志")
+    log.photos.append(WorkLogPhoto(stored_name=f"{stem}.jpg", thumb_name=f"{stem}-thumb.jpg",
+                                   filename="x.jpg"))
+    db.session.add(log)
+    photos = files_dir / "worklogs" / str(project.id)
+    photos.mkdir(parents=True, exist_ok=True)
+    for name in (f"{stem}.jpg", f"{stem}-thumb.jpg"):
+        (photos / name).write_bytes(b"\xff\xd8\xff\xe0url-scope")
     db.session.flush()
     letters = files_dir / "intake" / str(intake.id)
     letters.mkdir(parents=True, exist_ok=True)
@@ -307,6 +329,8 @@ def _samples(world, county: str, files_dir: Path) -> dict:
         IntakeRecord: intake.id, ServicePlan: plan.id, PlanAssistant: plan.assistants[0].id,
         PlanItem: plan_item.id, PlanMaterial: material.id, PlanOpinion: opinion.id,
         ItemMaterial: item_material.id, ArchiveFile: archived.id, UrgeProposal: urge.id,
+        ItemMaterial: item_material.id, ArchiveFile: archived.id,
+        WorkLog: log.id, WorkLogPhoto: log.photos[0].id,
         AuditRecord: db.session.scalar(select(AuditRecord.id).where(
             AuditRecord.model == "Project", AuditRecord.object_id == str(project.id))),
     }

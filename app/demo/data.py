@@ -704,6 +704,8 @@ def load_demo(session: Session, password: str) -> str:
     loader.created += load_demo_urges(session, county_rows[COUNTIES[0].key]["region"],
                                       users[f"{COUNTIES[0].key}_dispatcher"],
                                       users[f"{COUNTIES[0].key}_assistant"])
+    from .work_logs import load_demo_work_logs  # 帮办代办日志 (issue 12)
+    loader.created += load_demo_work_logs(session, county_rows[COUNTIES[0].key]["region"])
     session.flush()
     return _summary(session, loader.created)
 

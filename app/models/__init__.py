@@ -26,6 +26,7 @@ from .stages import STANDARD_STAGES, Stage  # noqa: F401
 from .urges import UrgeProposal  # noqa: F401
 from .users import AppUser, PasswordHistory  # noqa: F401
 from .warnings import WarningCard, WorkOrder, WorkOrderStep  # noqa: F401
+from .work_logs import WorkLog, WorkLogPhoto  # noqa: F401
 from .workflow import (  # noqa: F401
                        MeasureSetting,
                        WorkflowDefinition,

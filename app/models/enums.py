@@ -221,3 +221,11 @@ class UrgeProposalStatus(LabelledEnum):
     PENDING = "待调度"
     DISPATCHED = "已派单"
     DECLINED = "不予派单"
+class WorkLogKind(LabelledEnum):
+    """帮办代办日志: how the assistant worked that day (seed 003 第八条)."""
+
+    VISIT = "上门"
+    PHONE = "电话"
+    MEETING = "会议"
+    ONLINE = "网上"
+    OTHER = "其他"

@@ -47,6 +47,7 @@ INTAKE = "IntakeRecord"  # 对接需求 records
 SERVICE_PLAN = "ServicePlan"  # 帮办服务方案: write = draft/send/revise; can_sign to sign
 PLAN_OPINION = "PlanOpinion"  # the departments' opinions on a draft; can_answer to answer
 URGE = "Urge"  # 催办 by hand: a dispatcher raises a work order, an assistant proposes one
+WORK_LOG = "WorkLog"  # 帮办代办日志 and their photos; 今日报送 (read)
 _PLAN_SIGN = (("can_sign", SERVICE_PLAN),)
 _PLAN_ANSWER = (("can_answer", PLAN_OPINION),)
 
@@ -69,6 +70,7 @@ def _spec(name, key, rank, reads=(), writes=(), extra=()):
 _ALL_DOMAIN = (PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, REGION, ORG_UNIT, STAGE,
                ITEM_TEMPLATE, CALENDAR, CARD, WORK_ORDER, MEASURE, WORKFLOW, INTAKE, SERVICE_PLAN,
                PLAN_OPINION, ITEM_MATERIAL, ARCHIVE)
+_ALL_DOMAIN += (WORK_LOG,)  # read by the bureau's staff; written by the assistants
 # What every signed-in user has of their own: notifications and jobs.
 _OWN = (NOTIFICATION, JOBS)
 
@@ -116,6 +118,7 @@ ROLES: tuple[RoleSpec, ...] = (
     _spec(ASSISTANT, "assistant", 40, reads=_ALL_DOMAIN,
           writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM, LEDGER, WORKFLOW, INTAKE, SERVICE_PLAN,
                   ITEM_MATERIAL, ARCHIVE, URGE) + _OWN,
+                  ITEM_MATERIAL, ARCHIVE, WORK_LOG) + _OWN,
           extra=_SELF_SERVICE + _PLAN_SIGN),
     # Clerks and companies write workflows: the measures' definitions give them steps
     # (role keys "clerk" and "company"); which steps, the definition decides.

@@ -64,6 +64,8 @@ from app.models import (
     WorkflowDefinition,
     WorkflowInstance,
     WorkflowStep,
+    WorkLog,
+    WorkLogPhoto,
     WorkOrder,
     WorkOrderStep,
 )
@@ -230,6 +232,13 @@ _RULES: dict[type, Callable[[Scope], Any]] = {
     PlanOpinion: _enterprise_blocked(lambda s: (
         PlanOpinion.plan_id.in_(select(ServicePlan.id).where(_RULES[ServicePlan](s)))
         & (PlanOpinion.org_unit_id == s.user.org_unit_id if s.department_only else True))),
+    # 帮办代办日志 (app/services/work_logs.py): the bureau's own record of its service —
+    # whom the assistant met, what is followed up with which department — with the project;
+    # neither the company nor a department officer sees it (docs/domain.md §14).
+    WorkLog: lambda s: false() if (s.enterprise or s.department_only) else
+    WorkLog.project_id.in_(select(Project.id).where(s.projects())),
+    WorkLogPhoto: lambda s: WorkLogPhoto.work_log_id.in_(
+        select(WorkLog.id).where(_RULES[WorkLog](s))),
     # The national holiday schedule is the same for everyone.
     CalendarDay: lambda s: true(),
     # What a user started or was sent is theirs alone.

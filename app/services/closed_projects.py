@@ -32,6 +32,8 @@ from app.models import (
     UrgeProposal,
     WorkflowInstance,
     WorkflowStep,
+    WorkLog,
+    WorkLogPhoto,
     WorkOrder,
 )
 
@@ -59,6 +61,8 @@ PROJECT_OF: dict[type, Callable[[Any], Any]] = {
     WorkOrder: lambda r: r.project,
     ArchiveFile: lambda r: r.project,
     UrgeProposal: lambda r: r.project,
+    WorkLog: lambda r: r.project,
+    WorkLogPhoto: lambda r: r.work_log.project if r.work_log is not None else None,
 }
 # Columns of a project that may change after termination (the archiving).
 ARCHIVE_COLUMNS = {"archived_on", "archived_by_id", "updated_at"}

@@ -108,6 +108,15 @@ def _department_in_project_region(get: Getter) -> str | None:
     return str(_("The department must belong to the project's region or a region above it."))
 
 
+def _within(field: str, limit: float) -> Rule:
+    def check(get: Getter) -> str | None:
+        value = get(field)
+        if value is not None and not -limit <= value <= limit:
+            return str(_("Between -%(limit)s and %(limit)s degrees.", limit=int(limit)))
+        return None
+    return Rule(field, check)
+
+
 PROJECT_RULES = (
     Rule("town", _town_within_region),
     _nonnegative("investment_wan", _("Total investment")),
@@ -115,6 +124,7 @@ PROJECT_RULES = (
     Rule("planned_completion_on", _planned_order),
     Rule("termination_reason", _terminated_needs_reason),
     Rule("list_year", _list_year),
+    _within("latitude", 90), _within("longitude", 180),
 )
 
 ITEM_RULES = (

@@ -222,6 +222,13 @@ def _scan(session: Session, today: dt.date) -> ScanResult:
     new_ids += intake_ids
     result.raised[(CardSubject.INTAKE.name, CardLevel.RED.name)] += len(intake_ids)
     result.cleared[(CardSubject.INTAKE.name, CardLevel.RED.name)] += intake_cleared
+    # 每日报送: assistants without a work log (app/services/daily_reports.py).
+    from .daily_reports import scan as scan_daily_reports
+
+    daily_ids, daily_cleared, _reminders = scan_daily_reports(session, today, now)
+    new_ids += daily_ids
+    result.raised[(CardSubject.DAILY_REPORT.name, CardLevel.RED.name)] += len(daily_ids)
+    result.cleared[(CardSubject.DAILY_REPORT.name, CardLevel.RED.name)] += daily_cleared
     result.raised_ids = new_ids
     result.notifications = notify_cards(session, new_ids, now)
     return result

@@ -46,6 +46,7 @@ from .warnings import (
     WarningCardView,
     WorkOrderView,
 )
+from .work_logs import DailyReportView, ProjectWorkLogsView, WorkLogApi, WorkLogView
 from .workflow import ProjectWorkflowsView, WorkflowInstanceApi
 
 PROJECTS = "Projects"
@@ -114,6 +115,13 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(ProjectCardsView)
     appbuilder.add_view_no_menu(ProjectWorkOrdersView)
     appbuilder.add_view_no_menu(ProjectWorkflowsView)
+    # 帮办代办日志 and 今日报送 (app/views/work_logs.py).
+    appbuilder.add_view(WorkLogView, "Work logs", label=_("Work logs"), icon="fa-book",
+                        category=PROJECTS)
+    appbuilder.add_view(DailyReportView, "Daily report", label=_("Daily report"),
+                        icon="fa-calendar-check", category=PROJECTS)
+    appbuilder.add_view_no_menu(ProjectWorkLogsView)
+    appbuilder.add_api(WorkLogApi)
     appbuilder.add_view(JobRecordView, "My jobs", label=_("My jobs"), icon="fa-download",
                         category=PROJECTS)
 

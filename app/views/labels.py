@@ -86,4 +86,9 @@ LABELS = {
     "archive_required": _("Archive categories required"),
     "terminated_on": _("Terminated on"),
     "archived_on": _("Archived on"),
+    # Work logs and 每日报送 (issue 12).
+    "daily_report_days": _("Working days without a work log before a reminder"),
+    "photo_strip_location": _("Serve site photos without capture time and position"),
+    "latitude": _("Latitude (WGS-84)"),
+    "longitude": _("Longitude (WGS-84)"),
 }

@@ -21,6 +21,7 @@ from .process import WITHOUT_LEAD_FILTERS
 from .service_plans import ProjectIntakeView, ProjectPlansView
 from .warnings import ProjectCardsView, ProjectWorkOrdersView
 from .widgets import AjaxSelectField
+from .work_logs import ProjectWorkLogsView
 from .workflow import ProjectWorkflowsView
 
 PROJECT_FORM = [
@@ -29,6 +30,7 @@ PROJECT_FORM = [
     "list_level", "list_year", "main_use_scale", "planned_start_on", "planned_completion_on",
     "current_stage", "status", "termination_reason", "termination_note",
     "problems", "next_steps",
+    "latitude", "longitude",  # the site's position (a photo's distance is measured from it)
 ]
 
 
@@ -95,6 +97,7 @@ class ProjectView(ScopedModelView):
                                  "planned_completion_on"]}),
         # 存在问题 / 下步计划: printed in the 重大项目推进台账 for the progress meetings.
         (_("Problems and next steps"), {"fields": ["problems", "next_steps"]}),
+        (_("Site position"), {"fields": ["latitude", "longitude"]}),
     ]
     add_fieldsets = edit_fieldsets = show_fieldsets
     # Applicants grow into the thousands: picked by typing, never a full dropdown.
@@ -107,6 +110,7 @@ class ProjectView(ScopedModelView):
     }
     related_views = [ProjectItemsView, ProjectAssistantView, ServiceTeamView, ProjectCardsView,
                      ProjectWorkOrdersView, ProjectWorkflowsView, ProjectIntakeView, ProjectPlansView]
+    related_views += [ProjectWorkLogsView]  # the 日志 tab
     base_order = ("code", "asc")
     # The page shows the process timeline above the fields (app/services/timeline.py).
     show_template = "process/project_show.html"

@@ -26,6 +26,9 @@ class RegionView(ScopedModelView):
     show_columns = ["code", "name", "level", "parent", "warning_days", "intake_days",
                     "commitment_allowed", "archive_required", "path"]
     base_order = ("path", "asc")
+    # 每日报送 and site photos (app/services/daily_reports.py, app/services/site_photos.py).
+    add_columns = edit_columns = add_columns + ["daily_report_days", "photo_strip_location"]
+    show_columns = show_columns + ["daily_report_days", "photo_strip_location"]
     formatters_columns = {"archive_required": lambda names: "、".join(
         str(ArchiveCategory[n].value) for n in names or [] if n in ArchiveCategory.__members__)}
     # 资料归档: the categories a project must hold before it is closed (empty: the default).
@@ -37,6 +40,9 @@ class RegionView(ScopedModelView):
         # An unticked box is "no", not a missing value (FAB would require it).
         "commitment_allowed": BooleanField(_("告知承诺 allowed"), validators=[Optional()]),
     }
+    add_form_extra_fields = edit_form_extra_fields = {**add_form_extra_fields, **{
+        "photo_strip_location": BooleanField(LABELS["photo_strip_location"],
+                                             validators=[Optional()])}}
 
 
 class OrgUnitView(ScopedModelView):
