@@ -16,9 +16,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    case,
 )
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, TimestampMixin, enum_column, utcnow
 from .enums import LabelledEnum
@@ -85,10 +84,6 @@ class CoordinationRequest(TimestampMixin, Model):
     # What is asked of the city leader (written when it reaches the LEADER level; the 专报).
     leader_ask: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    # The deadline while the request waits for replies (None once answered or resolved):
-    # what the lists sort and colour by.
-    open_due_on: Mapped[dt.date | None] = column_property(
-        case((status == CoordinationStatus.OPEN, due_on), else_=None))
 
     project: Mapped[Project] = relationship(Project)
     region: Mapped[Region] = relationship(Region)
@@ -102,6 +97,12 @@ class CoordinationRequest(TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return self.title
+
+    @property
+    def open_due_on(self) -> dt.date | None:
+        """The deadline while the request waits for replies (None once answered or
+        resolved): what the lists colour."""
+        return self.due_on if self.status is CoordinationStatus.OPEN else None
 
 
 class CoordinationOwner(Model):

@@ -241,8 +241,7 @@ class CoordinationRequestView(ScopedModelView):
                     "resolved_at"]
     search_columns = ["title", "project", "category", "level", "status", "region", "due_on",
                       "escalation_count"]
-    order_columns = ["title", "level", "status", "created_at", "open_due_on",
-                     "escalation_count"]
+    order_columns = ["title", "level", "status", "created_at", "due_on", "escalation_count"]
     formatters_columns = FORMATTERS
     base_order = ("created_at", "asc")  # the oldest first: what waits longest
 
@@ -445,7 +444,7 @@ class CoordinationRequestApi(ScopedModelRestApi):
                     "enterprise_owner", "created_at"]
     show_columns = list_columns + ["problem", "requested_outcome", "days", "leader_ask",
                                    "signed_off_at", "resolved_at", "owners.id",
-                                   "owners.org_unit_id", "owners.reply", "owners.replied_at",
+                                   "owners.reply", "owners.replied_at",
                                    "steps.action", "steps.at", "steps.username",
                                    "steps.comment", "steps.level"]
     add_columns = ["project", "title", "problem", "category", "requested_outcome", "days",
