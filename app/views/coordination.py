@@ -241,6 +241,9 @@ class CoordinationRequestView(ScopedModelView):
                     "resolved_at"]
     search_columns = ["title", "project", "category", "level", "status", "region", "due_on",
                       "escalation_count"]
+    # The raise form's model columns (the form itself is RaiseForm).
+    add_columns = ["project", "title", "category", "problem", "enterprise_owner",
+                   "requested_outcome", "days"]
     order_columns = ["title", "level", "status", "created_at", "due_on", "escalation_count"]
     formatters_columns = FORMATTERS
     base_order = ("created_at", "asc")  # the oldest first: what waits longest
@@ -274,6 +277,8 @@ class CoordinationRequestView(ScopedModelView):
                 else:
                     flash(gettext("The coordination request has been raised."), "success")
                     return redirect(url_for("CoordinationRequestView.show", pk=req.id))
+            flash(gettext("The request is not raised: please correct the marked fields."),
+                  "danger")
         return self.render_template("coordination/raise.html", form=form, fields=RAISE_FIELDS,
                                     title=gettext("Raise a coordination request"))
 
@@ -400,7 +405,18 @@ class CoordinationRequestView(ScopedModelView):
         return super().render_template(template, **kwargs)
 
 
-class AwaitingMyUnitView(CoordinationRequestView):
+class _ListOnly:
+    """A list of requests whose rows open on the main detail page (its base filters are
+    the list's, not the page's)."""
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        req = self._scoped_get(pk)
+        return redirect(url_for("CoordinationRequestView.show", pk=req.id))
+
+
+class AwaitingMyUnitView(_ListOnly, CoordinationRequestView):
     """待我单位答复: the requests waiting for the user's unit's (or company's) reply."""
 
     base_filters = SCOPE_FILTERS + [["id", WaitingOnMe, lambda: None]]
@@ -409,7 +425,7 @@ class AwaitingMyUnitView(CoordinationRequestView):
                     "open_due_on"]
 
 
-class ProjectCoordinationView(CoordinationRequestView):
+class ProjectCoordinationView(_ListOnly, CoordinationRequestView):
     """The coordination tab of a project's page."""
 
     list_columns = ["title", "category", "level", "region", "status", "owners", "created_at",
