@@ -78,11 +78,11 @@ def write_report(session: Session, requests: list[CoordinationRequest], out_path
             cells = table.add_row().cells
             _font(cells[0].paragraphs[0].add_run(label), bold=True)
             _font(cells[1].paragraphs[0].add_run(value or ""))
-        _heading(doc, "一、存在问题")
+        _heading(doc, "（一）存在问题")
         _para(doc, request.problem)
-        _heading(doc, "二、期望结果")
+        _heading(doc, "（二）期望结果")
         _para(doc, request.requested_outcome)
-        _heading(doc, "三、协调经过")
+        _heading(doc, "（三）协调经过")
         for step in request.steps:
             who = names.get(step.user_id) or step.username or ""
             unit = f"（{step.org_unit.name}）" if step.org_unit is not None else ""
@@ -90,7 +90,7 @@ def write_report(session: Session, requests: list[CoordinationRequest], out_path
             if step.comment:
                 line += f"：{step.comment}"
             _para(doc, line, 11)
-        _heading(doc, "四、提请市领导协调事项")
+        _heading(doc, "（四）提请市领导协调事项")
         _para(doc, request.leader_ask or "（尚未提请市领导协调）")
     doc.save(out_path)
     return out_path

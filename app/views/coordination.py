@@ -71,8 +71,8 @@ LABELS_COORD = {
     "category": _("Category"),
     "requested_outcome": _("Requested outcome"),
     "days": _("Reply deadline (working days)"),
-    "due_on": _("Reply deadline"),
-    "open_due_on": _("Reply deadline"),
+    "due_on": _("Reply due on"),
+    "open_due_on": _("Reply due on"),
     "level": _("Level"),
     "region": _("Handling region"),
     "status": _("Status"),
@@ -112,8 +112,15 @@ def due_cell(open_due_on) -> Markup:
     return Markup('<span class="app-nowrap">%s</span>') % open_due_on.isoformat()
 
 
+def owners_cell(owners) -> Markup:
+    """The owner units, a waiting one marked (each unit's reply is on the detail page)."""
+    parts = [Markup('<span class="app-nowrap%s">%s</span>') % (
+        "" if o.replied_at else " coordination-waiting", str(o)) for o in owners or []]
+    return Markup("、").join(parts)
+
+
 FORMATTERS = {"status": badges.state_badge, "level": badges.state_badge,
-              "created_at": age_cell, "open_due_on": due_cell}
+              "created_at": age_cell, "open_due_on": due_cell, "owners": owners_cell}
 
 
 # -- filters ------------------------------------------------------------------------------
@@ -201,12 +208,14 @@ def _put_errors(form, err: DomainValidationError) -> None:
             form.other_errors.append(str(message))
 
 
-def start_report(request_ids: list[int]):
-    """Queue the 专报 of ``request_ids`` (already fetched in scope) and go to 我的任务."""
-    title = gettext("Major project service report (Word)")
+def start_report(requests: list[CoordinationRequest]):
+    """Queue the 专报 of ``requests`` (already fetched in scope) and go to 我的任务."""
+    title = gettext("Major project service report (Word)") + f"：{requests[0].title}"
+    if len(requests) > 1:
+        title += gettext(" and %(n)s more", n=len(requests) - 1)
     try:
-        user_jobs.start(db.session, g.user.id, "coordination_report",
-                        f"{title}（{len(request_ids)}）", {"request_ids": request_ids})
+        user_jobs.start(db.session, g.user.id, "coordination_report", title[:200],
+                        {"request_ids": [r.id for r in requests]})
     except QueueUnavailable:
         from app.services import jobs
 
@@ -387,7 +396,7 @@ class CoordinationRequestView(ScopedModelView):
         req = self._scoped_get(pk)
         if not ReportForm().validate():
             abort(400)
-        return start_report([req.id])
+        return start_report([req])
 
     @action("print_report", _("Print the major project service report"), icon="fa-file-word",
             multiple=True, single=False)
@@ -395,7 +404,7 @@ class CoordinationRequestView(ScopedModelView):
         if not self.appbuilder.sm.has_access("can_escalate", roles.COORDINATION):
             abort(403)
         items = items if isinstance(items, list) else [items]
-        return start_report([i.id for i in items])
+        return start_report(items)
 
     def render_template(self, template, **kwargs):
         if template == self.list_template:
