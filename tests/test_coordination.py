@@ -259,7 +259,10 @@ def test_another_county_and_a_company_that_is_no_owner_see_nothing(app, world, a
                                                                   client, token):
     with app.app_context():
         rid = _raise(world, [world.a.department.id])
-        with_company = _raise(world, [], enterprise_owner=True, title="企业需补充材料")
+        with_company = _raise(world, [world.a.department.id], enterprise_owner=True,
+                              title="企业需补充材料")
+        coord.reply(db.session, with_company, _user(world, "dept"), "住建局内部意见：暂缓")
+        db.session.commit()
     for user in ("b_dispatcher", "b_dept", "b_assistant"):
         c = login(user)
         assert c.get(f"/coordinationrequestview/show/{rid}").status_code == 404
@@ -270,10 +273,18 @@ def test_another_county_and_a_company_that_is_no_owner_see_nothing(app, world, a
     assert company.get(f"/coordinationrequestview/show/{rid}").status_code == 404
     listing = company.get("/coordinationrequestview/list/").get_data(as_text=True)
     assert "企业需补充材料" in listing and "线路迁改" not in listing
+    # It reads what it must answer, not the bureau's history or the units' replies.
+    page = company.get(f"/coordinationrequestview/show/{with_company}").get_data(as_text=True)
+    assert PROBLEM in page and 'id="coordination-reply"' in page
+    assert "住建局内部意见" not in page and 'id="coordination-steps"' not in page
+    assert "甲县住房和城乡建设局" not in page
+    body = api.get(f"/api/v1/coordination_request/{with_company}",
+                   headers=token("a_company")).json["result"]
+    assert body["title"] == "企业需补充材料" and "steps" not in body and "owners" not in body
     # The company, named as an owner of its own project, answers it.
     resp = api.post(f"/api/v1/coordination_request/{with_company}/reply",
                        json={"reply": "材料明日补齐"}, headers=token("a_company"))
-    assert resp.status_code == 200 and resp.json["status"] == "REPLIED"
+    assert resp.status_code == 200 and resp.json["status"] == "REPLIED"  # both answered
     # It cannot escalate (no permission at all).
     resp = api.post(f"/api/v1/coordination_request/{with_company}/escalate",
                        json={"reason": "x"}, headers=token("a_company"))
@@ -471,6 +482,7 @@ def test_the_service_report_is_a_word_document_for_the_city_leader(app, world, l
     assert "一、甲县重点项目：线路迁改方案未出具" in text
     assert "二、甲县重点项目：规划条件需调整" in text
     assert PROBLEM in text
+    assert "（三）协调经过" in text
     assert "甲县住建局已对接" in text and "两县协调未果" in text
     assert "请市领导召集两县及供电公司专题协调" in text
     assert "（尚未提请市领导协调）" in text  # the second was not escalated to the leader

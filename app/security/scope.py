@@ -245,8 +245,9 @@ _RULES: dict[type, Callable[[Scope], Any]] = {
 def _coordination_rule(s: Scope):
     """协调推进: staff see the requests of projects in their scope and those waiting on a
     unit of their subtree (a cross-county request names other counties' units); a
-    department officer those naming their unit; a company those of its own projects that
-    name it (the applicant) as an owner."""
+    department officer those naming their unit; a company only those of its own projects
+    that name it (the applicant) as an owner, since it must answer them — never the
+    others, the history or the units' replies (docs/domain.md §14)."""
     owner = CoordinationOwner.request_id == CoordinationRequest.id
     if s.enterprise:
         return CoordinationRequest.enterprise_owner.is_(True) & CoordinationRequest.project_id.in_(
@@ -262,10 +263,13 @@ def _coordination_rule(s: Scope):
 
 _RULES.update({
     CoordinationRequest: _coordination_rule,
+    # The owners' replies and the history are the bureau's: the company sees the request
+    # it must answer and its own reply (the screens and the API leave the rest out).
     CoordinationOwner: lambda s: CoordinationOwner.request_id.in_(
-        select(CoordinationRequest.id).where(_coordination_rule(s))),
-    CoordinationStep: lambda s: CoordinationStep.request_id.in_(
-        select(CoordinationRequest.id).where(_coordination_rule(s))),
+        select(CoordinationRequest.id).where(_coordination_rule(s)))
+    & (CoordinationOwner.org_unit_id.is_(None) if s.enterprise else true()),
+    CoordinationStep: _enterprise_blocked(lambda s: CoordinationStep.request_id.in_(
+        select(CoordinationRequest.id).where(_coordination_rule(s)))),
     # A region's 分管领导 list: the bureau's organisation, staff of the subtree only.
     RegionLeader: _enterprise_blocked(lambda s: s.by_region(RegionLeader.region_id)),
 })

@@ -51,7 +51,7 @@ from app.models import (
     RegionLeader,
 )
 from app.security import roles
-from app.security.scope import get_in_scope
+from app.security.scope import Scope, current_scope, get_in_scope
 from app.services import calendar, people
 from app.services import coordination as coord
 from app.services.errors import DomainValidationError
@@ -165,6 +165,9 @@ class RaiseForm(DynamicForm):
                         widget=BS3TextFieldWidget())
 
 
+# What the company reads of a request it must answer.
+COMPANY_SHOW = ["title", "project", "category", "status", "problem", "requested_outcome",
+                "due_on"]
 RAISE_FIELDS = ["project", "title", "category", "problem", "owner_units", "enterprise_owner",
                 "requested_outcome", "days"]
 
@@ -316,9 +319,17 @@ class CoordinationRequestView(ScopedModelView):
                 for message in [*getattr(form, "other_errors", []),
                                 *(e for f in form for e in f.errors)]:
                     flash(message, "danger")
+        # The company sees what it must answer and its own reply, not the bureau's
+        # history nor the units' replies (docs/domain.md §14).
+        company = Scope(user).enterprise
+        steps = [] if company else req.steps
+        owners = [o for o in req.owners if o.org_unit_id is None] if company else req.owners
         body = self.render_template(
-            self.show_template, pk=req.id, title=self.show_title, widgets=self._show(req.id),
-            related_views=self._related_views, req=req, steps=req.steps, forms=forms,
+            self.show_template, pk=req.id, title=self.show_title,
+            widgets=self._get_show_widget(req.id, req, show_fieldsets=[
+                ("", {"fields": COMPANY_SHOW})]) if company else self._show(req.id),
+            related_views=self._related_views, req=req, steps=steps, owners=owners,
+            forms=forms,
             names=people.names_of(db.session, [s.user_id for s in req.steps]
                                   + [o.replied_by_id for o in req.owners]),
             step_label=coord.step_label, report_form=ReportForm(),
@@ -474,6 +485,14 @@ class CoordinationRequestApi(ScopedModelRestApi):
                                    "steps.comment", "steps.level"]
     add_columns = ["project", "title", "problem", "category", "requested_outcome", "days",
                    "enterprise_owner"]
+
+    def pre_get(self, data):
+        """The company reads the request it must answer, without the bureau's history and
+        the units' replies (docs/domain.md §14)."""
+        if current_scope().enterprise:
+            result = data.get("result", {})
+            for key in ("steps", "owners", "signed_off_at", "leader_ask"):
+                result.pop(key, None)
 
     def post_headless(self):
         """Raise a request: the same command as the screen (``owner_units``: unit ids)."""
