@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -35,19 +35,19 @@ FILTERS = {
 }
 
 
-def in_regions(ids: object):
+def in_regions(ids: object) -> ColumnElement[bool]:
     """A request is in a region's subtree by its project's county or town."""
     return or_(Project.region_id.in_(ids), Project.town_id.in_(ids))
 
 
-def request_filtered(scope: Scope, filters: dict | None):
+def request_filtered(scope: Scope, filters: dict | None) -> Select:
     stmt = scoped(select(CoordinationRequest.id)
                   .join(Project, Project.id == CoordinationRequest.project_id),
                   CoordinationRequest, scope)
     return apply_filters(stmt, KIND, filters)
 
 
-def request_ledger_select(scope: Scope, filters: dict | None):
+def request_ledger_select(scope: Scope, filters: dict | None) -> Select:
     handling = Region.__table__.alias("handling")
     stmt = (select(CoordinationRequest.id, Project.code, Project.name.label("project"),
                    Region.name.label("region"), CoordinationRequest.title,

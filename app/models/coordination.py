@@ -122,7 +122,8 @@ class CoordinationOwner(Model):
     replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
 
     request: Mapped[CoordinationRequest] = relationship(back_populates="owners")
-    org_unit: Mapped[OrgUnit | None] = relationship(OrgUnit)
+    # Joined: a list shows each request's owners by name.
+    org_unit: Mapped[OrgUnit | None] = relationship(OrgUnit, lazy="joined")
 
     def __repr__(self) -> str:
         return self.org_unit.name if self.org_unit is not None else "企业"

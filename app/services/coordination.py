@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -66,7 +66,7 @@ class NotFound(LookupError):
     """No such request in the user's scope (the screens answer 404)."""
 
 
-def refuse(field: str, message) -> DomainValidationError:
+def refuse(field: str, message: object) -> DomainValidationError:
     return DomainValidationError({field: str(message)})
 
 
@@ -81,20 +81,20 @@ def _holds(user, permission: str) -> bool:
     return any((permission, roles.COORDINATION) in s.extra for s in specs)
 
 
-def can_raise(user) -> bool:
+def can_raise(user: AppUser | None) -> bool:
     return _holds(user, "can_write")
 
 
-def can_escalate(user) -> bool:
+def can_escalate(user: AppUser | None) -> bool:
     return _holds(user, "can_escalate")
 
 
-def is_leader_of(session: Session, user, region_id: int) -> bool:
+def is_leader_of(session: Session, user: AppUser | None, region_id: int) -> bool:
     return user is not None and session.scalar(select(RegionLeader.id).where(
         RegionLeader.region_id == region_id, RegionLeader.user_id == user.id)) is not None
 
 
-def owner_for(request: CoordinationRequest, user) -> CoordinationOwner | None:
+def owner_for(request: CoordinationRequest, user: AppUser | None) -> CoordinationOwner | None:
     """The owner row the user answers for: their unit's, or the company's for its users."""
     if user is None or not _holds(user, "can_reply"):
         return None
@@ -109,7 +109,7 @@ def owner_for(request: CoordinationRequest, user) -> CoordinationOwner | None:
     return None
 
 
-def in_charge(user, request: CoordinationRequest) -> bool:
+def in_charge(user: AppUser | None, request: CoordinationRequest) -> bool:
     """A dispatcher of the handling region or a region above it (or the system admin)."""
     scope = Scope(user)
     if scope.unrestricted:
@@ -117,7 +117,7 @@ def in_charge(user, request: CoordinationRequest) -> bool:
     return scope.region_path is not None and request.region.path.startswith(scope.region_path)
 
 
-def may_resolve(user, request: CoordinationRequest) -> bool:
+def may_resolve(user: AppUser | None, request: CoordinationRequest) -> bool:
     if not can_raise(user):
         return False
     return request.raised_by_id == getattr(user, "id", None) or (
@@ -152,7 +152,7 @@ def _top(region: Region) -> Region:
     return _chain(region)[-1]
 
 
-def owner_unit_choices(session: Session, user) -> list[OrgUnit]:
+def owner_unit_choices(session: Session, user: AppUser | None) -> list[OrgUnit]:
     """The units a request may name: those of the user's whole city (a county's request
     may need another county's or the city's departments: 三级联动)."""
     region = getattr(user, "region", None)
@@ -181,7 +181,7 @@ def _days(value) -> int:
     return days
 
 
-def _load(session: Session, request_id, user) -> CoordinationRequest:
+def _load(session: Session, request_id: int, user: AppUser) -> CoordinationRequest:
     """The request, locked for this transaction, if the user may see it."""
     from app.security.scope import get_in_scope
 
@@ -247,8 +247,10 @@ def next_level(request: CoordinationRequest) -> tuple[Region, CoordinationLevel]
 
 # -- commands ---------------------------------------------------------------------------
 def raise_request(session: Session, project: Project, user: AppUser, *, title: str,
-                  problem: str, category, owner_unit_ids: Iterable[int] = (),
-                  enterprise_owner: bool = False, requested_outcome: str, days,
+                  problem: str, category: CoordinationCategory | str | None,
+                  owner_unit_ids: Iterable[int] = (),
+                  enterprise_owner: bool = False, requested_outcome: str,
+                  days: int | str | None,
                   today: dt.date | None = None) -> CoordinationRequest:
     """发起协调推进申请 on ``project`` (fetched through the user's scope)."""
     today = today or clock.today()
@@ -265,7 +267,7 @@ def raise_request(session: Session, project: Project, user: AppUser, *, title: s
     if not outcome:
         errors["requested_outcome"] = str(_("Please say what outcome is requested."))
     if isinstance(category, str):
-        category = CoordinationCategory.__members__.get(category)
+        category = CoordinationCategory.__members__.get(category.strip())
     if not isinstance(category, CoordinationCategory):
         errors["category"] = str(_("Please choose a category."))
     unit_ids = []
@@ -311,13 +313,13 @@ def raise_request(session: Session, project: Project, user: AppUser, *, title: s
     return request
 
 
-def get_project(session: Session, project_id, user) -> Project | None:
+def get_project(session: Session, project_id: int | str, user: AppUser) -> Project | None:
     from app.security.scope import get_in_scope
 
     return get_in_scope(session, Project, project_id, Scope(user))
 
 
-def reply(session: Session, request_id, user: AppUser, text: str) -> CoordinationRequest:
+def reply(session: Session, request_id: int, user: AppUser, text: str) -> CoordinationRequest:
     """An owner unit (its department officer) or the company answers."""
     request = _load(session, request_id, user)
     owner = owner_for(request, user)
@@ -341,7 +343,7 @@ def reply(session: Session, request_id, user: AppUser, text: str) -> Coordinatio
     return request
 
 
-def resolve(session: Session, request_id, user: AppUser, comment: str | None = None
+def resolve(session: Session, request_id: int, user: AppUser, comment: str | None = None
             ) -> CoordinationRequest:
     """The raiser (or a dispatcher in charge) accepts the answers: 已解决."""
     request = _load(session, request_id, user)
@@ -358,7 +360,7 @@ def resolve(session: Session, request_id, user: AppUser, comment: str | None = N
     return request
 
 
-def reopen(session: Session, request_id, user: AppUser, reason: str,
+def reopen(session: Session, request_id: int, user: AppUser, reason: str,
            today: dt.date | None = None) -> CoordinationRequest:
     """Not solved after all: back to the owners with a reason and a new deadline."""
     today = today or clock.today()
@@ -383,7 +385,7 @@ def reopen(session: Session, request_id, user: AppUser, reason: str,
     return request
 
 
-def sign_off(session: Session, request_id, user: AppUser, comment: str | None = None
+def sign_off(session: Session, request_id: int, user: AppUser, comment: str | None = None
              ) -> CoordinationRequest:
     """The handling region's 分管领导 signs the request off for reporting upwards."""
     request = _load(session, request_id, user)
@@ -404,7 +406,7 @@ def sign_off(session: Session, request_id, user: AppUser, comment: str | None = 
     return request
 
 
-def escalate(session: Session, request_id, user: AppUser | None, reason: str,
+def escalate(session: Session, request_id: int, user: AppUser | None, reason: str,
              leader_ask: str | None = None, today: dt.date | None = None
              ) -> CoordinationRequest:
     """Move the request one level up with a reason (a dispatcher of its level, or the
@@ -514,7 +516,7 @@ def overdue_days(request: CoordinationRequest, today: dt.date | None = None) -> 
     return max(calendar.working_days_between(request.due_on, today), 0)
 
 
-def names_unit(org_unit_id: int):
+def names_unit(org_unit_id: int) -> ColumnElement[bool]:
     """SQL condition: requests naming the unit as an owner (the list's owner filter)."""
     from sqlalchemy import exists
 
@@ -522,19 +524,17 @@ def names_unit(org_unit_id: int):
                           CoordinationOwner.org_unit_id == org_unit_id)
 
 
-def waiting_on(user):
-    """SQL condition: requests waiting for a reply from the user's unit (or company)."""
-    from sqlalchemy import exists, false
+def waiting_on(user: AppUser) -> ColumnElement[bool]:
+    """SQL condition: requests waiting for a reply from the user's unit (or company); for
+    staff of no unit (a dispatcher), those waiting for any owner's reply."""
+    from sqlalchemy import exists
 
     owner = CoordinationOwner
     cond = [owner.request_id == CoordinationRequest.id, owner.replied_at.is_(None)]
-    scope = Scope(user)
-    if scope.enterprise:
+    if Scope(user).enterprise:
         cond.append(owner.org_unit_id.is_(None))
     elif getattr(user, "org_unit_id", None):
         cond.append(owner.org_unit_id == user.org_unit_id)
-    else:
-        return false()
     return (CoordinationRequest.status == CoordinationStatus.OPEN) & exists().where(*cond)
 
 

@@ -441,6 +441,13 @@ class AwaitingMyUnitView(_ListOnly, CoordinationRequestView):
 
     base_filters = SCOPE_FILTERS + [["id", WaitingOnMe, lambda: None]]
     list_title = _("Awaiting my unit's reply")
+
+    def render_template(self, template, **kwargs):
+        # A dispatcher (no unit of their own) sees every request still waiting for a reply.
+        if template == self.list_template and not g.user.org_unit_id \
+                and not current_scope().enterprise:
+            kwargs["title"] = gettext("Awaiting the owner units' replies")
+        return super().render_template(template, **kwargs)
     list_columns = ["title", "project", "category", "level", "region", "created_at",
                     "open_due_on"]
 
