@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CoordinationLevel, CoordinationRequest, JobRecord, JobStatus
-from app.services import coordination as coord
 from tests.test_browser import (  # noqa: F401  (fixtures)
     PASSWORD,
     _select2_pick,
@@ -22,8 +21,6 @@ from tests.test_browser import (  # noqa: F401  (fixtures)
 )
 from tests.waiting import wait_until
 from workers.queues import queue, redis_connection
-
-from . import factories as f
 
 PROBLEM = "项目红线内有一条10千伏线路需迁改，供电公司未出具迁改方案，桩基无法施工。"
 
@@ -69,9 +66,17 @@ def test_a_dispatcher_escalates_a_request_and_prints_the_report(app, world, brow
     shot("request_raised")
     with app.app_context():
         rid = db.session.scalars(select(CoordinationRequest.id)).one()
-        # The department answers (its own screen is tested in test_coordination.py).
-        coord.reply(db.session, rid, f.world_user(world, "dept"), "供电公司称需县里协调线路走廊")
-        db.session.commit()
+
+    # -- the department finds it under 待我单位答复 and replies --------------------------------
+    _sign_in(page, url, "a_dept")
+    page.goto(f"{url}/awaitingmyunitview/list/")
+    expect(page.locator("table.table-bordered")).to_contain_text("线路迁改方案未出具")
+    shot("department_awaiting_list")
+    page.goto(f"{url}/coordinationrequestview/show/{rid}")
+    page.fill("#coordination-reply #reply", "供电公司称需县里协调线路走廊")
+    shot("department_reply_form")
+    page.locator("#coordination-reply button[type=submit]").click()
+    expect(page.locator("#coordination-owners")).to_contain_text("需县里协调线路走廊")
 
     # -- the dispatcher finds it in the list and escalates it to the city -------------------
     _sign_in(page, url, "a_dispatcher")
