@@ -229,3 +229,15 @@ def test_finished_demo_items_were_told_to_the_company(demo_run):
             "SELECT count(*), count(*) FILTER (WHERE result_told_at IS NULL "
             "OR result_told_to IS NULL) FROM approval_item WHERE status = 'FINISHED'")).one()
     assert finished > 0 and untold == 0
+
+
+def test_coordination_requests_wait_at_the_county_and_the_city(session):
+    from app.models import CoordinationLevel, CoordinationRequest, RegionLeader
+
+    rows = session.execute(select(CoordinationRequest.title, CoordinationRequest.level,
+                                  CoordinationRequest.escalation_count)).all()
+    assert len(rows) == 3
+    assert sorted((r.level.name, r.escalation_count) for r in rows) == [
+        (CoordinationLevel.CITY.name, 0), (CoordinationLevel.CITY.name, 1),
+        (CoordinationLevel.COUNTY.name, 0)]
+    assert session.scalar(select(func.count()).select_from(RegionLeader)) == 1

@@ -20,6 +20,7 @@ from app.models import (
     CalendarDay,
     CardLevel,
     CardSubject,
+    CoordinationRequest,
     IntakeRecord,
     ItemCorrection,
     ItemMaterial,
@@ -35,6 +36,7 @@ from app.models import (
     Project,
     ProjectAssistant,
     Region,
+    RegionLeader,
     ServicePlan,
     ServiceTeamMember,
     Stage,
@@ -131,6 +133,19 @@ def _samples(world, county):
     db.session.commit()
     return {
         WorkLog: log.id,
+    db.session.add_all([intake, material, opinion])
+    # 协调推进: a request waiting on the county's department, and the county's 分管领导.
+    from app.services import coordination
+
+    request = coordination.raise_request(
+        db.session, project, db.session.get(AppUser, c.users["assistant"].id),
+        title=f"{county}县协调", problem="问题", category="OTHER", requested_outcome="结果",
+        owner_unit_ids=[c.department.id], days=3)
+    leader = RegionLeader(region_id=c.region.id, user_id=c.users["admin"].id)
+    db.session.add(leader)
+    db.session.commit()
+    return {
+        CoordinationRequest: request.id, RegionLeader: leader.id,
         IntakeRecord: intake.id, ServicePlan: plan.id, PlanMaterial: material.id,
         PlanOpinion: opinion.id, PlanAssistant: plan.assistants[0].id,
         PlanItem: plan.items[0].id,

@@ -30,6 +30,7 @@ from app.models import (
     AuditRecord,
     CardLevel,
     CardSubject,
+    CoordinationRequest,
     IntakeRecord,
     ItemCorrection,
     ItemMaterial,
@@ -45,6 +46,7 @@ from app.models import (
     Project,
     ProjectAssistant,
     Region,
+    RegionLeader,
     ServicePlan,
     ServiceTeamMember,
     Stage,
@@ -316,8 +318,18 @@ def _samples(world, county: str, files_dir: Path) -> dict:
     letters = files_dir / "intake" / str(intake.id)
     letters.mkdir(parents=True, exist_ok=True)
     (letters / "abcdef12-x.pdf").write_bytes(b"%PDF-1.4 url")
+    # 协调推进: a request for the county's department, and the county's 分管领导.
+    from app.services import coordination
+
+    request = coordination.raise_request(
+        db.session, project, db.session.get(AppUser, c.users["assistant"].id),
+        title=f"{county}县URL协调", problem="问题", category="OTHER", requested_outcome="结果",
+        owner_unit_ids=[c.department.id], days=3)
+    leader = RegionLeader(region_id=c.region.id, user_id=c.users["admin"].id, title="分管领导")
+    db.session.add(leader)
     db.session.commit()
     return {
+        CoordinationRequest: request.id, RegionLeader: leader.id,
         Project: project.id, ApprovalItem: item.id, Applicant: c.applicant.id,
         Region: c.region.id, OrgUnit: c.department.id, Stage: stage.id,
         ItemTemplate: db.session.scalar(select(ItemTemplate.id).where(

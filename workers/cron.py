@@ -9,6 +9,8 @@ PERIODIC_JOBS: tuple = (
     ("reminders", "workers.scan.scan_warnings", "0 0 * * *"),
     # 08:30 Beijing: overdue work orders move one level up.
     ("reminders", "workers.scan.escalate_work_orders", "30 0 * * *"),
+    # 08:35 Beijing: overdue coordination requests move one level up (三级联动).
+    ("reminders", "workers.scan.escalate_coordination_requests", "35 0 * * *"),
     # Every 5 minutes: e-mail/webhook deliveries that are due (first sends and retries).
     ("reminders", "workers.scan.deliver_notifications", "*/5 * * * *"),
     # Every minute: jobs whose worker died mid-job become failed rows the user can retry.

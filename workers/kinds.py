@@ -15,7 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _
 
 from app import ledgers
-from app.services import service_plan_xlsx
+from app.services import coordination_report, service_plan_xlsx
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,9 @@ class JobKind:
 JOB_KINDS: dict[str, JobKind] = {
     "service_plan_xlsx": JobKind("service_plan_xlsx", "exports", service_plan_xlsx.run_job,
                                  _("Service plan (Excel)"), timeout=600),
+    "coordination_report": JobKind("coordination_report", "exports",
+                                   coordination_report.run_job,
+                                   _("Major project service report (Word)"), timeout=600),
 }
 
 

@@ -37,3 +37,12 @@ def deliver_notifications() -> dict:
     from app.services import notifications
 
     return notifications.deliver_due(db.session)
+
+
+@job("reminders", timeout=600)
+def escalate_coordination_requests() -> list[int]:
+    """Move coordination requests past their reply deadline one level up (daily)."""
+    from app.extensions import db
+    from app.services import coordination
+
+    return coordination.escalate_overdue(db.session)

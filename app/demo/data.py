@@ -59,6 +59,8 @@ from app.services.projects import fill_due_on, instantiate_items
 from app.services.reference import ensure_standard_stages
 from app.services.regions import save_region
 
+from .coordination import load_demo_coordination
+
 # "Today" of the demo: every date below is computed from it.
 REFERENCE_DATE = dt.date(2026, 11, 2)
 
@@ -707,6 +709,7 @@ def load_demo(session: Session, password: str) -> str:
     from .work_logs import load_demo_work_logs  # 帮办代办日志 (issue 12)
     loader.created += load_demo_work_logs(session, county_rows[COUNTIES[0].key]["region"])
     session.flush()
+    loader.created += load_demo_coordination(session, county_rows, users)  # 协调推进
     return _summary(session, loader.created)
 
 

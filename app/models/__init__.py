@@ -5,6 +5,15 @@ from .archive import ArchiveFile  # noqa: F401
 from .audit import AuditRecord  # noqa: F401
 from .base import Model  # noqa: F401
 from .calendar import CalendarDay  # noqa: F401
+from .coordination import (  # noqa: F401
+                       CoordinationCategory,
+                       CoordinationLevel,
+                       CoordinationOwner,
+                       CoordinationRequest,
+                       CoordinationStatus,
+                       CoordinationStep,
+                       RegionLeader,
+)
 from .corrections import ItemCorrection  # noqa: F401
 from .enums import *  # noqa: F401,F403
 from .item_materials import ItemMaterial  # noqa: F401

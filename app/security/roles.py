@@ -140,6 +140,32 @@ ROLES: tuple[RoleSpec, ...] = (
           writes=(WORKFLOW,) + _OWN, extra=_SELF_SERVICE + _PLAN_SIGN),
 )
 
+# 协调推进 (app/services/coordination.py): read by staff, departments and companies (as an
+# owner, on its own projects); write = raise, resolve, reopen (the raiser's side); can_reply
+# for owner units and the company; can_escalate (and the 专报) for dispatchers; can_signoff
+# for those a region names as its 分管领导 (RegionLeader; the command checks the list).
+COORDINATION = "CoordinationRequest"
+REGION_LEADER = "RegionLeader"  # a region's 分管领导 for coordination sign-off
+_COORDINATION_GRANTS: dict[str, tuple[tuple, tuple, tuple]] = {
+    # role: (reads, writes, extra)
+    BUREAU_ADMIN: ((COORDINATION,), (REGION_LEADER,), (("can_signoff", COORDINATION),)),
+    DISPATCHER: ((COORDINATION, REGION_LEADER), (COORDINATION,),
+                 (("can_escalate", COORDINATION), ("can_signoff", COORDINATION))),
+    ASSISTANT: ((COORDINATION,), (COORDINATION,), ()),
+    CLERK: ((COORDINATION,), (), ()),
+    DEPARTMENT: ((COORDINATION,), (COORDINATION,), (("can_reply", COORDINATION),)),
+    ENTERPRISE: ((COORDINATION,), (), (("can_reply", COORDINATION),)),
+}
+
+
+def _granted(spec: RoleSpec) -> RoleSpec:
+    reads, writes, extra = _COORDINATION_GRANTS.get(spec.name, ((), (), ()))
+    return RoleSpec(spec.name, spec.key, spec.rank, spec.reads | set(reads) | set(writes),
+                    spec.writes | set(writes), spec.extra + tuple(extra))
+
+
+ROLES = tuple(_granted(r) for r in ROLES)
+
 ROLES_BY_NAME = {r.name: r for r in ROLES}
 
 # The roles whose holders may be a project's 帮办员 (the picker of the project's assistants

@@ -40,6 +40,9 @@ from app.models import (
     ArchiveFile,
     AuditRecord,
     CalendarDay,
+    CoordinationOwner,
+    CoordinationRequest,
+    CoordinationStep,
     Delivery,
     IntakeRecord,
     ItemCorrection,
@@ -56,6 +59,7 @@ from app.models import (
     Project,
     ProjectAssistant,
     Region,
+    RegionLeader,
     ServicePlan,
     ServiceTeamMember,
     Stage,
@@ -250,6 +254,39 @@ _RULES: dict[type, Callable[[Scope], Any]] = {
     AppUser: lambda s: or_(AppUser.id == s.user.id,
                            false() if s.enterprise else s.by_region(AppUser.region_id)),
 }
+
+
+def _coordination_rule(s: Scope):
+    """协调推进: staff see the requests of projects in their scope and those waiting on a
+    unit of their subtree (a cross-county request names other counties' units); a
+    department officer those naming their unit; a company only those of its own projects
+    that name it (the applicant) as an owner, since it must answer them — never the
+    others, the history or the units' replies (docs/domain.md §14)."""
+    owner = CoordinationOwner.request_id == CoordinationRequest.id
+    if s.enterprise:
+        return CoordinationRequest.enterprise_owner.is_(True) & CoordinationRequest.project_id.in_(
+            select(Project.id).where(s.projects()))
+    if s.department_only:
+        if not s.user.org_unit_id:
+            return false()
+        return exists().where(owner, CoordinationOwner.org_unit_id == s.user.org_unit_id)
+    units_here = select(OrgUnit.id).where(s.by_region(OrgUnit.region_id))
+    return or_(CoordinationRequest.project_id.in_(select(Project.id).where(s.projects())),
+               exists().where(owner, CoordinationOwner.org_unit_id.in_(units_here)))
+
+
+_RULES.update({
+    CoordinationRequest: _coordination_rule,
+    # The owners' replies and the history are the bureau's: the company sees the request
+    # it must answer and its own reply (the screens and the API leave the rest out).
+    CoordinationOwner: lambda s: CoordinationOwner.request_id.in_(
+        select(CoordinationRequest.id).where(_coordination_rule(s)))
+    & (CoordinationOwner.org_unit_id.is_(None) if s.enterprise else true()),
+    CoordinationStep: _enterprise_blocked(lambda s: CoordinationStep.request_id.in_(
+        select(CoordinationRequest.id).where(_coordination_rule(s)))),
+    # A region's 分管领导 list: the bureau's organisation, staff of the subtree only.
+    RegionLeader: _enterprise_blocked(lambda s: s.by_region(RegionLeader.region_id)),
+})
 
 
 def current_scope() -> Scope:

@@ -7,7 +7,8 @@ of object are watched, each against its own deadline:
   clock stopped, so its cards are left as they are until the corrections come back);
 - ``GAP_PROMISE``: the date an applicant promised the missing materials of an item accepted
   with gaps (``gap_promised_on`` while the item is 容缺受理);
-- ``WORK_ORDER``: an open or returned work order's ``reply_due_on``.
+- ``WORK_ORDER``: an open or returned work order's ``reply_due_on``;
+- ``COORDINATION``: a coordination request's ``due_on`` while it waits for replies.
 
 Yellow: the deadline is within N working days (N = the project's region ``warning_days``),
 not yet passed. Red: overdue, i.e. ``working_days_between(deadline, today) > 0``: a working
@@ -30,9 +31,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import (
     Date,
     DateTime,
+    Integer,
     String,
     and_,
     case,
+    cast,
     exists,
     func,
     literal,
@@ -49,6 +52,8 @@ from app.models import (
     ApprovalItem,
     CardLevel,
     CardSubject,
+    CoordinationRequest,
+    CoordinationStatus,
     ItemStatus,
     Project,
     ProjectStatus,
@@ -131,6 +136,7 @@ def _title(*parts):
 def _sources() -> list[_Source]:
     ai, p = ApprovalItem.__table__, Project.__table__
     r, wo = Region.__table__, WorkOrder.__table__
+    cr = CoordinationRequest.__table__
     item_from = ai.join(p, p.c.id == ai.c.project_id).join(r, r.c.id == p.c.region_id)
     active_project = p.c.status == ProjectStatus.ACTIVE.name
     item_title = _title(ai.c.name, literal(" · "), p.c.name)
@@ -148,6 +154,11 @@ def _sources() -> list[_Source]:
                 wo.c.reply_due_on, func.substr(wo.c.title, 1, 255),
                 wo.join(p, p.c.id == wo.c.project_id).join(r, r.c.id == p.c.region_id),
                 [active_project, wo.c.status.in_([s.name for s in _WO_ACTIVE])]),
+        # 协调推进 waiting for its owners' replies (app/services/coordination.py).
+        _Source(CardSubject.COORDINATION, cr.c.id, cr.c.project_id, cast(null(), Integer),
+                cr.c.due_on, _title(cr.c.title, literal(" · "), p.c.name),
+                cr.join(p, p.c.id == cr.c.project_id).join(r, r.c.id == p.c.region_id),
+                [active_project, cr.c.status == CoordinationStatus.OPEN.name]),
     ]
 
 

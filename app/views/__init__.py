@@ -12,6 +12,13 @@ from .approvals import (
 )
 from .audit import AuditRecordView
 from .calendar import CalendarDayView, ItemCorrectionView
+from .coordination import (
+    AwaitingMyUnitView,
+    CoordinationRequestApi,
+    CoordinationRequestView,
+    ProjectCoordinationView,
+    RegionLeaderView,
+)
 from .item_actions import ItemActionApi, ItemActionView, ItemMaterialView
 from .jobs import JobRecordView
 from .ledgers import LedgerView
@@ -124,6 +131,17 @@ def register_views(appbuilder) -> None:
     appbuilder.add_api(WorkLogApi)
     appbuilder.add_view(JobRecordView, "My jobs", label=_("My jobs"), icon="fa-download",
                         category=PROJECTS)
+    # 协调推进 and 三级联动 (app/views/coordination.py).
+    appbuilder.add_view(CoordinationRequestView, "Coordination requests",
+                        label=_("Coordination requests"), icon="fa-people-arrows",
+                        category=PROJECTS)
+    appbuilder.add_view(AwaitingMyUnitView, "Awaiting my unit's reply",
+                        label=_("Awaiting my unit's reply"), icon="fa-inbox", category=PROJECTS)
+    appbuilder.add_view_no_menu(ProjectCoordinationView)
+    appbuilder.add_view(RegionLeaderView, "Leaders for coordination",
+                        label=_("分管领导 for coordination"), icon="fa-user-tie",
+                        category=SETTINGS)
+    appbuilder.add_api(CoordinationRequestApi)
 
     appbuilder.add_view(AuditRecordView, "Audit trail", label=_("Audit trail"),
                         icon="fa-shield-halved", category=AUDIT, category_label=_("Audit"),

@@ -14,6 +14,8 @@ from markupsafe import Markup
 from app import clock
 from app.models import (
     CardLevel,
+    CoordinationLevel,
+    CoordinationStatus,
     DeliveryStatus,
     ItemStatus,
     JobStatus,
@@ -65,6 +67,15 @@ TONES: dict[object, str] = {
     UrgeProposalStatus.PENDING: ORANGE,
     UrgeProposalStatus.DISPATCHED: GREEN,
     UrgeProposalStatus.DECLINED: GREY,
+    # 协调推进: waiting on the owners, answered (the raiser decides), solved; the higher
+    # the level handling a request, the warmer its tone.
+    CoordinationStatus.OPEN: ORANGE,
+    CoordinationStatus.REPLIED: TEAL,
+    CoordinationStatus.RESOLVED: GREEN,
+    CoordinationLevel.TOWN: GREY,
+    CoordinationLevel.COUNTY: BLUE,
+    CoordinationLevel.CITY: YELLOW,
+    CoordinationLevel.LEADER: RED,
 }
 
 

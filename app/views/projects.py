@@ -15,6 +15,7 @@ from . import badges
 from .access import get_in_scope_or_404
 from .approvals import ProjectItemsView
 from .base import LevelIn, ScopedModelRestApi, ScopedModelView, display_value
+from .coordination import ProjectCoordinationView
 from .labels import LABELS
 from .pickers import AssistantField
 from .process import WITHOUT_LEAD_FILTERS
@@ -111,6 +112,7 @@ class ProjectView(ScopedModelView):
     related_views = [ProjectItemsView, ProjectAssistantView, ServiceTeamView, ProjectCardsView,
                      ProjectWorkOrdersView, ProjectWorkflowsView, ProjectIntakeView, ProjectPlansView]
     related_views += [ProjectWorkLogsView]  # the 日志 tab
+    related_views += [ProjectCoordinationView]  # 协调推进 (app/views/coordination.py)
     base_order = ("code", "asc")
     # The page shows the process timeline above the fields (app/services/timeline.py).
     show_template = "process/project_show.html"
