@@ -15,7 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _
 
 from app import ledgers
-from app.services import service_plan_xlsx
+from app.services import meeting_xlsx, service_plan_xlsx
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ class JobKind:
 JOB_KINDS: dict[str, JobKind] = {
     "service_plan_xlsx": JobKind("service_plan_xlsx", "exports", service_plan_xlsx.run_job,
                                  _("Service plan (Excel)"), timeout=600),
+    "meeting_pack": JobKind("meeting_pack", "exports", meeting_xlsx.run_pack_job,
+                            _("Meeting pack (Excel)"), timeout=600),
+    "meeting_minutes": JobKind("meeting_minutes", "exports", meeting_xlsx.run_minutes_job,
+                               _("Meeting minutes (Excel)"), timeout=600),
 }
 
 

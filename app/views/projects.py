@@ -16,6 +16,7 @@ from .access import get_in_scope_or_404
 from .approvals import ProjectItemsView
 from .base import LevelIn, ScopedModelRestApi, ScopedModelView, display_value
 from .labels import LABELS
+from .meetings import ProjectDecisionsView
 from .pickers import AssistantField
 from .process import WITHOUT_LEAD_FILTERS
 from .service_plans import ProjectIntakeView, ProjectPlansView
@@ -107,6 +108,7 @@ class ProjectView(ScopedModelView):
     }
     related_views = [ProjectItemsView, ProjectAssistantView, ServiceTeamView, ProjectCardsView,
                      ProjectWorkOrdersView, ProjectWorkflowsView, ProjectIntakeView, ProjectPlansView]
+    related_views += [ProjectDecisionsView]  # 议定事项 of the meetings (app/views/meetings.py)
     base_order = ("code", "asc")
     # The page shows the process timeline above the fields (app/services/timeline.py).
     show_template = "process/project_show.html"
