@@ -22,7 +22,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, StopValidation
 
 from app import clock
 from app.extensions import db
@@ -45,6 +45,7 @@ from workers.base import QueueUnavailable
 from .access import scoped_rows
 from .base import API_VERBS, VIEW_VERBS, ScopedModelRestApi, ScopedModelView
 from .labels import LABELS
+from .widgets import AjaxSelectField
 
 MEETING_LABELS = {
     **LABELS,
@@ -89,7 +90,9 @@ class DomainCheck:
             with db.session.no_autoflush:
                 errors = form._domain_errors = self.errors_of(form)
         if self.name in errors:
-            raise ValidationError(str(errors[self.name]))
+            # StopValidation: FAB's Optional, later in the chain, would clear a plain
+            # ValidationError of an empty field (the very case of "a name is required").
+            raise StopValidation(str(errors[self.name]))
 
 
 def _data(form, name):
@@ -207,7 +210,11 @@ class MeetingAgendaView(AgendaChecks, ScopedModelView):
     show_title = add_title = edit_title = _("Project on the agenda")
     list_columns = ["seq", "project", "reason"]
     add_columns = edit_columns = show_columns = ["meeting", "project", "seq", "reason"]
-    validators_columns = _checks(("meeting", "project"), _agenda_errors)
+    validators_columns = _checks(("meeting",), _agenda_errors)
+    add_form_extra_fields = edit_form_extra_fields = {
+        "project": AjaxSelectField(_("Project"), "project", validators=[
+            DomainCheck("project", _agenda_errors), DataRequired()]),
+    }
     base_order = ("seq", "asc")
 
 
@@ -245,10 +252,13 @@ class DecisionView(DecisionChecks, ScopedModelView):
     show_columns = DECISION_FORM + ["status", "closed_at", "closed_by", "close_note"]
     search_columns = ["meeting", "project", "owner_unit", "status", "due_on", "content"]
     order_columns = ["due_on", "status"]
-    validators_columns = _checks(("meeting", "project", "content", "owner_unit", "due_on"),
+    validators_columns = _checks(("meeting", "content", "owner_unit", "due_on"),
                                  _decision_errors)
     add_form_extra_fields = edit_form_extra_fields = {
         "content": TextAreaField(_("Decision"), widget=BS3TextAreaFieldWidget()),
+        # Typed (projects are many); the check says when it is not on the agenda.
+        "project": AjaxSelectField(_("Project"), "project",
+                                   validators=[DomainCheck("project", _decision_errors)]),
     }
     base_order = ("due_on", "asc")
 
