@@ -36,6 +36,7 @@ from app.models import (
     ItemTemplate,
     JobRecord,
     JobStatus,
+    Meeting,
     Notification,
     OrgUnit,
     PlanAssistant,
@@ -102,6 +103,10 @@ ENDPOINT_MODELS: dict[str, type] = {
     "ArchiveView.file": ArchiveFile,
     "TerminationView.form": Project,
     "ArchiveFileApi.close": Project,
+    # 专班 meetings (app/views/meetings.py): the meeting's own screens and API actions.
+    "MeetingApi.attendees": Meeting,
+    "MeetingApi.agenda_proposal": Meeting,
+    "MeetingApi.agenda": Meeting,
 }
 # ServicePlanView's "add" takes no id (the project comes from the form); its other rules
 # name a plan, found through the view's datamodel.
@@ -287,8 +292,22 @@ def _samples(world, county: str, files_dir: Path) -> dict:
     letters = files_dir / "intake" / str(intake.id)
     letters.mkdir(parents=True, exist_ok=True)
     (letters / "abcdef12-x.pdf").write_bytes(b"%PDF-1.4 url")
+    # 专班 meetings: a roster entry, a meeting with an agenda project and a decision.
+    from app.models import AgendaItem, Decision, MeetingKind, TaskForceMember, TaskForceRole
+
+    member = TaskForceMember(region_id=c.region.id, role=TaskForceRole.MEMBER_UNIT,
+                             org_unit_id=c.department.id)
+    meeting = Meeting(region_id=c.region.id, kind=MeetingKind.ANALYSIS, title=f"{county}县URL会议", held_on=dt.date(2026, 12, 1))
+    db.session.add_all([member, meeting])
+    db.session.flush()
+    agenda_item = AgendaItem(meeting_id=meeting.id, project_id=project.id, seq=1)
+    decision = Decision(meeting_id=meeting.id, project_id=project.id, content=f"{county}县URL事项",
+                        owner_unit_id=c.department.id, due_on=dt.date(2026, 12, 31))
+    db.session.add_all([agenda_item, decision])
     db.session.commit()
     return {
+        TaskForceMember: member.id, Meeting: meeting.id, AgendaItem: agenda_item.id,
+        Decision: decision.id,
         Project: project.id, ApprovalItem: item.id, Applicant: c.applicant.id,
         Region: c.region.id, OrgUnit: c.department.id, Stage: stage.id,
         ItemTemplate: db.session.scalar(select(ItemTemplate.id).where(

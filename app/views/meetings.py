@@ -56,7 +56,7 @@ MEETING_LABELS = {
     "chair": _("Chair"), "minutes": _("Minutes"), "attendees": _("Attendees"),
     "agenda": _("Agenda"), "decisions": _("Decisions"),
     "meeting": _("Meeting"), "project": _("Project"), "reason": _("Why on the agenda"),
-    "content": _("Decision"), "owner_unit": _("Owner unit"), "due_on": _("Due on"),
+    "content": _("Decision"), "owner_unit": _("Owner unit"), "due_on": _("Due by"),
     "status": _("Status"), "closed_at": _("Closed at"), "closed_by": _("Closed by"),
     "close_note": _("Outcome or reason"),
 }
@@ -347,7 +347,7 @@ class MeetingView(MeetingChecks, ScopedModelView):
     method_permission_name = {**VIEW_VERBS, "attendees": "write", "agenda": "write",
                               "pack": "read", "minutes_export": "read"}
     base_permissions = ["can_read", "can_write"]
-    label_columns = MEETING_LABELS
+    label_columns = {**MEETING_LABELS, "title": _("Meeting title")}
     list_title = _("Meetings")
     show_title = _("Meeting")
     add_title = _("New meeting")
