@@ -112,8 +112,30 @@ def _samples(world, county):
     opinion = PlanOpinion(plan=plan, org_unit_id=c.department.id,
                           requested_at=dt.datetime(2026, 11, 2, 8, 0))
     db.session.add_all([intake, material, opinion])
+    # 专班 meetings: a roster entry, a meeting with an agenda project and a decision.
+    from app.models import (
+        AgendaItem,
+        Decision,
+        Meeting,
+        MeetingKind,
+        TaskForceMember,
+        TaskForceRole,
+    )
+
+    member = TaskForceMember(region_id=c.region.id, role=TaskForceRole.MEMBER_UNIT,
+                             org_unit_id=c.department.id)
+    meeting = Meeting(region_id=c.region.id, kind=MeetingKind.ANALYSIS,
+                      title=f"{county}县分析会", held_on=dt.date(2026, 12, 1))
+    db.session.add_all([member, meeting])
+    db.session.flush()
+    agenda_item = AgendaItem(meeting_id=meeting.id, project_id=project.id, seq=1)
+    decision = Decision(meeting_id=meeting.id, project_id=project.id, content=f"{county}县事项",
+                        owner_unit_id=c.department.id, due_on=dt.date(2026, 12, 31))
+    db.session.add_all([agenda_item, decision])
     db.session.commit()
     return {
+        TaskForceMember: member.id, Meeting: meeting.id, AgendaItem: agenda_item.id,
+        Decision: decision.id,
         IntakeRecord: intake.id, ServicePlan: plan.id, PlanMaterial: material.id,
         PlanOpinion: opinion.id, PlanAssistant: plan.assistants[0].id,
         PlanItem: plan.items[0].id,
