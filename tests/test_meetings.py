@@ -575,3 +575,26 @@ def test_the_decision_ledger(app, world, story, tmp_path):
     assert later[col["剩余工作日"]] > 50 and later[col["超期工作日"]] is None
     assert ws.cell(5, 1).fill.fgColor.rgb.endswith(xlsx.FILL_RED[1:])
     assert ws.page_setup.paperSize == 8 and ws.print_title_rows == "$3:$4"
+
+
+def test_odd_api_input_is_refused_with_a_message_never_a_server_error(app, world, story, client,
+                                                                      api_token):
+    headers = api_token("a_dispatcher")
+    base = f"/api/v1/meeting/{story.meeting_id}"
+    for body in ({"members": ["x", None, 99999999999]}, {"members": "x"}, [], {"members": [{}]}):
+        resp = client.post(f"{base}/attendees", headers=headers, json=body)
+        assert resp.status_code == 422, (body, resp.status_code)
+    for body in ({"projects": "x"}, {"projects": [None]}, {"projects": []}, "x"):
+        resp = client.post(f"{base}/agenda", headers=headers, json=body)
+        assert resp.status_code == 422, (body, resp.status_code)
+    resp = client.post("/api/v1/decision/", headers=headers, json={
+        "meeting": story.meeting_id, "content": "x", "owner_unit": story.housing_id,
+        "due_on": "not a date"})
+    assert resp.status_code in (400, 422) and "due_on" in resp.get_data(as_text=True)
+    decision_id = _decide(app, story, today=clock.today(),
+                          due_on=clock.today() + dt.timedelta(days=3))
+    resp = client.post(f"/api/v1/decision/{decision_id}/complete", headers=headers,
+                       json={"note": 123})
+    assert resp.status_code == 200  # a note that is not text is dropped, the step is taken
+    resp = client.post(f"/api/v1/decision/{decision_id}/cancel", headers=headers, data="x")
+    assert resp.status_code == 422

@@ -119,7 +119,14 @@ def _member_errors(form) -> dict:
 def _meeting_errors(form) -> dict:
     probe = Meeting(region_id=_ref_id(_data(form, "region")), title=_data(form, "title"),
                     chair_id=_ref_id(_data(form, "chair")))
-    return meetings.meeting_errors(db.session, probe)
+    errors = meetings.meeting_errors(db.session, probe)
+    row = _editing(Meeting)
+    if row is not None and probe.region_id not in (None, row.region_id) and (
+            row.attendees or row.agenda):
+        errors.setdefault("region", gettext(
+            "The meeting already has attendees or an agenda of its region; it cannot move "
+            "to another region."))
+    return errors
 
 
 def _agenda_errors(form) -> dict:
