@@ -575,6 +575,9 @@ def test_the_decision_ledger(app, world, story, tmp_path):
     assert later[col["剩余工作日"]] > 50 and later[col["超期工作日"]] is None
     assert ws.cell(5, 1).fill.fgColor.rgb.endswith(xlsx.FILL_RED[1:])
     assert ws.page_setup.paperSize == 8 and ws.print_title_rows == "$3:$4"
+    from app.ledgers import decisions as decision_ledger
+
+    assert xlsx.fits_page([c.width for c in decision_ledger.COLUMNS])
 
 
 def test_odd_api_input_is_refused_with_a_message_never_a_server_error(app, world, story, client,

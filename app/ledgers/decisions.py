@@ -60,13 +60,13 @@ COLUMNS = [
     C("region", "召开地区", 9, "center", group="会议"),
     C("code", "项目代码", 14, "wrap", group="项目"),
     C("project", "项目名称", 18, "wrap", group="项目"),
-    C("content", "议定事项", 32, "wrap"),
+    C("content", "议定事项", 28, "wrap"),
     C("owner", "责任单位", 16, "wrap"),
     C("due_on", "完成时限", 11, "date", group="落实情况"),
     C("status", "落实状态", 9, "center", group="落实情况"),
     C("remaining", "剩余工作日", 8, "int", group="落实情况"),
     C("overdue", "超期工作日", 8, "int", group="落实情况"),
-    C("outcome", "落实说明", 22, "wrap", group="落实情况"),
+    C("outcome", "落实说明", 20, "wrap", group="落实情况"),
 ]
 
 

@@ -202,7 +202,7 @@ def write_pack(session: Session, meeting: Meeting, scope: Scope, out_path: str |
 
 
 # -- the minutes ---------------------------------------------------------------------------
-MINUTES_WIDTHS = (6, 22, 40, 18, 11, 9, 24)
+MINUTES_WIDTHS = (10, 20, 38, 18, 11, 9, 24)  # the first column holds the labels too
 MINUTES_HEADER = ("序号", "涉及项目", "议定事项", "责任单位", "完成时限", "落实状态", "落实情况")
 
 
@@ -261,7 +261,8 @@ def write_minutes(session: Session, meeting: Meeting, scope: Scope, out_path: st
         merges.append((0, 0, 0, last))
         r = 1
         for label, value in particulars:
-            ws.set_row(r, xlsx.row_height(xlsx.text_lines(value, value_width)))
+            ws.set_row(r, xlsx.row_height(max(xlsx.text_lines(value, value_width),
+                                              xlsx.text_lines(label, MINUTES_WIDTHS[0]))))
             xlsx.write_text(ws, r, 0, label, f_label)
             xlsx.write_text(ws, r, 1, value, f_value)
             for c in range(2, last + 1):
