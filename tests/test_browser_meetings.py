@@ -1,8 +1,9 @@
-"""In a real (headless) browser: county a's dispatcher holds the weekly analysis meeting —
-creates it, ticks the attendees from the task-force roster, lets the data propose the
-agenda, writes the minutes, records a decision (first with a due date in the past: refused next
-to the field, the text kept) — and exports the meeting pack, which the worker writes and
-the dispatcher downloads from 我的任务. Screenshots go to tmp_path and /tmp/e2e_shots/."""
+"""In a real (headless) browser: county a's dispatcher holds a progress meeting — creates
+it, ticks the attendees from the task-force roster, lets the data propose the agenda,
+writes the minutes, records a decision (first without an owner unit and with a due date in
+the past: refused next to the fields, the text kept) — and exports the meeting pack, which
+the worker writes and the dispatcher downloads from 我的任务. Screenshots go to tmp_path
+and /tmp/e2e_shots/."""
 from __future__ import annotations
 
 import datetime as dt
@@ -88,17 +89,19 @@ def test_the_dispatcher_holds_a_meeting_and_exports_its_pack(
     page.locator("form [type=submit]").first.click()
     page.wait_for_url(lambda u: "/edit/" not in u)
 
-    # -- a decision: a due date in the past is refused next to the field ------------------
+    # -- a decision: without an owner and with a due date in the past it is refused, each
+    #    next to its field, the text kept ----------------------------------------------
     page.goto(f"{url}/meetingview/show/{meeting_id}")
     page.locator("#meeting-decide").click()
     _select2_pick(page, "project", "红牌项目", type_text="红牌")
     page.fill("#content", "住建局5个工作日内完成施工许可审查")
-    _select2_pick(page, "owner_unit", "甲县住房和城乡建设局")
     _set_date(page, "due_on", clock.today() - dt.timedelta(days=3))
     page.locator("#model_form [type=submit]").first.click()
+    expect(page.locator("#model_form")).to_contain_text("议定事项须有责任单位")
     expect(page.locator("#model_form")).to_contain_text("已过")
     expect(page.locator("#content")).to_have_value("住建局5个工作日内完成施工许可审查")
-    shot("decision_refused_past_due_date")
+    shot("decision_refused_no_owner_past_due_date")
+    _select2_pick(page, "owner_unit", "甲县住房和城乡建设局")
     _set_date(page, "due_on", clock.today() + dt.timedelta(days=7))
     page.locator("#model_form [type=submit]").first.click()
     page.goto(f"{url}/meetingview/show/{meeting_id}")

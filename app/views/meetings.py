@@ -15,7 +15,8 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.api import protect, safe
-from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget
+from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
@@ -31,6 +32,7 @@ from app.models import (
     Decision,
     DecisionStatus,
     Meeting,
+    OrgUnit,
     Project,
     TaskForceMember,
     TaskForceRole,
@@ -151,6 +153,10 @@ def _decision_errors(form) -> dict:
                                     row.due_on if row is not None else None)
 
 
+def _units_in_scope():
+    return scoped_rows(OrgUnit, order_by=(OrgUnit.region_id, OrgUnit.name))
+
+
 def _checks(names, errors_of) -> dict:
     return {n: [DomainCheck(n, errors_of)] for n in names}
 
@@ -259,13 +265,18 @@ class DecisionView(DecisionChecks, ScopedModelView):
     show_columns = DECISION_FORM + ["status", "closed_at", "closed_by", "close_note"]
     search_columns = ["meeting", "project", "owner_unit", "status", "due_on", "content"]
     order_columns = ["due_on", "status"]
-    validators_columns = _checks(("meeting", "content", "owner_unit", "due_on"),
+    validators_columns = _checks(("meeting", "content", "due_on"),
                                  _decision_errors)
     add_form_extra_fields = edit_form_extra_fields = {
         "content": TextAreaField(_("Decision"), widget=BS3TextAreaFieldWidget()),
         # Typed (projects are many); the check says when it is not on the agenda.
         "project": AjaxSelectField(_("Project"), "project",
                                    validators=[DomainCheck("project", _decision_errors)]),
+        # Starts empty: who owns a decision is chosen, never defaulted to the first unit.
+        "owner_unit": QuerySelectField(
+            _("Owner unit"), query_func=_units_in_scope, get_pk_func=lambda unit: unit.id,
+            allow_blank=True, blank_text="—", widget=Select2Widget(),
+            validators=[DomainCheck("owner_unit", _decision_errors)]),
     }
     base_order = ("due_on", "asc")
 
