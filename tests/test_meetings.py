@@ -601,3 +601,14 @@ def test_odd_api_input_is_refused_with_a_message_never_a_server_error(app, world
     assert resp.status_code == 200  # a note that is not text is dropped, the step is taken
     resp = client.post(f"/api/v1/decision/{decision_id}/cancel", headers=headers, data="x")
     assert resp.status_code == 422
+
+
+def test_decisions_are_not_deleted_nor_the_meeting_that_made_them(app, world, story, login):
+    decision_id = _decide(app, story)
+    client = login("a_dispatcher")
+    assert client.post(f"/decisionview/delete/{decision_id}").status_code == 404
+    resp = client.post(f"/meetingview/delete/{story.meeting_id}", follow_redirects=True)
+    assert "该会议已有议定事项" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Meeting, story.meeting_id) is not None
+        assert db.session.get(Decision, decision_id) is not None

@@ -144,6 +144,13 @@ def check_meeting(session: Session, meeting: Meeting) -> None:
     meeting.title = meeting.title.strip()
 
 
+def check_meeting_deletable(meeting: Meeting) -> None:
+    """A meeting that decided something stays: its decisions are followed to done."""
+    if meeting.decisions:
+        raise DomainValidationError({"decisions": _(
+            "This meeting has decisions; cancel them instead of deleting the meeting.")})
+
+
 def set_attendees(session: Session, meeting: Meeting, members: Iterable[TaskForceMember]
                   ) -> list[MeetingAttendee]:
     """The meeting's attendees become ``members``, each from the region's roster."""

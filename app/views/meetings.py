@@ -251,6 +251,8 @@ DECISION_FORM = ["meeting", "project", "content", "owner_unit", "due_on"]
 class DecisionView(DecisionChecks, ScopedModelView):
     datamodel = SQLAInterface(Decision)
     class_permission_name = roles.DECISION
+    # A decision is followed to done or cancelled (with the reason), never deleted.
+    exclude_route_methods = {"delete"}
     method_permission_name = {**VIEW_VERBS, "complete": "complete", "cancel": "write"}
     base_permissions = ["can_read", "can_write", "can_complete"]
     label_columns = MEETING_LABELS
@@ -354,6 +356,9 @@ class MeetingChecks:
     def pre_update(self, item):
         super().pre_update(item)
         meetings.check_meeting(self.datamodel.session, item)
+
+    def pre_delete(self, item):
+        meetings.check_meeting_deletable(item)
 
 
 MEETING_FORM = ["region", "kind", "title", "held_on", "location", "chair", "minutes"]
