@@ -121,19 +121,11 @@ def _samples(world, county):
                         org_unit_id=c.department.id, title=f"{county}县催办", request="催办",
                         category=UrgeCategory.OTHER, due_days=3)
     db.session.add_all([intake, material, opinion, urge])
-    db.session.commit()
-    return {
-        UrgeProposal: urge.id,
-    db.session.add_all([intake, material, opinion])
     # 帮办代办日志: a log of the county's assistant.
     log = WorkLog(project_id=project.id, author_id=c.users["assistant"].id,
                   logged_on=dt.date(2026, 11, 2), kind=WorkLogKind.VISIT,
                   content=f"{county}县日志")
     db.session.add(log)
-    db.session.commit()
-    return {
-        WorkLog: log.id,
-    db.session.add_all([intake, material, opinion])
     # 协调推进: a request waiting on the county's department, and the county's 分管领导.
     from app.services import coordination
 
@@ -143,9 +135,33 @@ def _samples(world, county):
         owner_unit_ids=[c.department.id], days=3)
     leader = RegionLeader(region_id=c.region.id, user_id=c.users["admin"].id)
     db.session.add(leader)
+    # 专班 meetings: a roster entry, a meeting with an agenda project and a decision.
+    from app.models import (
+        AgendaItem,
+        Decision,
+        Meeting,
+        MeetingKind,
+        TaskForceMember,
+        TaskForceRole,
+    )
+
+    member = TaskForceMember(region_id=c.region.id, role=TaskForceRole.MEMBER_UNIT,
+                             org_unit_id=c.department.id)
+    meeting = Meeting(region_id=c.region.id, kind=MeetingKind.ANALYSIS,
+                      title=f"{county}县分析会", held_on=dt.date(2026, 12, 1))
+    db.session.add_all([member, meeting])
+    db.session.flush()
+    agenda_item = AgendaItem(meeting_id=meeting.id, project_id=project.id, seq=1)
+    decision = Decision(meeting_id=meeting.id, project_id=project.id, content=f"{county}县事项",
+                        owner_unit_id=c.department.id, due_on=dt.date(2026, 12, 31))
+    db.session.add_all([agenda_item, decision])
     db.session.commit()
     return {
+        TaskForceMember: member.id, Meeting: meeting.id, AgendaItem: agenda_item.id,
+        Decision: decision.id,
         CoordinationRequest: request.id, RegionLeader: leader.id,
+        WorkLog: log.id,
+        UrgeProposal: urge.id,
         IntakeRecord: intake.id, ServicePlan: plan.id, PlanMaterial: material.id,
         PlanOpinion: opinion.id, PlanAssistant: plan.assistants[0].id,
         PlanItem: plan.items[0].id,

@@ -37,6 +37,7 @@ from app.models import (
     ItemTemplate,
     JobRecord,
     JobStatus,
+    Meeting,
     Notification,
     OrgUnit,
     PlanAssistant,
@@ -103,13 +104,16 @@ ENDPOINT_MODELS: dict[str, type] = {
     # The assistance process (issue 11): custom screens whose id names a row.
     "ItemActionView.page": ApprovalItem,
     "ItemActionView.act": ApprovalItem,
+    # 专班 meetings (app/views/meetings.py): the meeting's own screens and API actions.
+    "MeetingApi.attendees": Meeting,
+    "MeetingApi.agenda_proposal": Meeting,
+    "MeetingApi.agenda": Meeting,
     "ArchiveView.page": Project,
     "ArchiveView.upload": Project,
     "ArchiveView.close": Project,
     "ArchiveView.file": ArchiveFile,
     "TerminationView.form": Project,
     "ArchiveFileApi.close": Project,
-    "UrgeView.item": ApprovalItem,  # 催办 on an item (app/views/urges.py)
     # 帮办代办日志 (issue 12): a log's photo and thumbnail by the photo's id.
     "WorkLogView.photo": WorkLogPhoto,
     "WorkLogView.thumbnail": WorkLogPhoto,
@@ -117,6 +121,7 @@ ENDPOINT_MODELS: dict[str, type] = {
     "ProjectWorkLogsView.thumbnail": WorkLogPhoto,
     "WorkLogApi.photo": WorkLogPhoto,
     "WorkLogApi.thumbnail": WorkLogPhoto,
+    "UrgeView.item": ApprovalItem,  # 催办 on an item (app/views/urges.py)
 }
 # ServicePlanView's "add" takes no id (the project comes from the form); its other rules
 # name a plan, found through the view's datamodel.
@@ -297,11 +302,6 @@ def _samples(world, county: str, files_dir: Path) -> dict:
     material = PlanMaterial(plan_item=plan_item, seq=1, name=f"{county}县URL材料")
     opinion = PlanOpinion(plan=plan, org_unit_id=c.department.id,
                           requested_at=dt.datetime(2026, 11, 2, 8, 0))
-    db.session.add_all([intake, material, opinion])
-    urge = UrgeProposal(project_id=project.id, item_id=item.id, org_unit_id=c.department.id,
-                        title=f"{county}县URL催办", request="催办", category=UrgeCategory.OTHER,
-                        due_days=3)
-    db.session.add(urge)
     # 帮办代办日志: a log of the county's assistant with one photo (files written).
     stem = f"{county}".ljust(32, "0")
     log = WorkLog(project_id=project.id, author_id=c.users["assistant"].id,
@@ -314,6 +314,11 @@ def _samples(world, county: str, files_dir: Path) -> dict:
     photos.mkdir(parents=True, exist_ok=True)
     for name in (f"{stem}.jpg", f"{stem}-thumb.jpg"):
         (photos / name).write_bytes(b"\xff\xd8\xff\xe0url-scope")
+    db.session.add_all([intake, material, opinion])
+    urge = UrgeProposal(project_id=project.id, item_id=item.id, org_unit_id=c.department.id,
+                        title=f"{county}县URL催办", request="催办", category=UrgeCategory.OTHER,
+                        due_days=3)
+    db.session.add(urge)
     db.session.flush()
     letters = files_dir / "intake" / str(intake.id)
     letters.mkdir(parents=True, exist_ok=True)
@@ -327,8 +332,22 @@ def _samples(world, county: str, files_dir: Path) -> dict:
         owner_unit_ids=[c.department.id], days=3)
     leader = RegionLeader(region_id=c.region.id, user_id=c.users["admin"].id, title="分管领导")
     db.session.add(leader)
+    # 专班 meetings: a roster entry, a meeting with an agenda project and a decision.
+    from app.models import AgendaItem, Decision, MeetingKind, TaskForceMember, TaskForceRole
+
+    member = TaskForceMember(region_id=c.region.id, role=TaskForceRole.MEMBER_UNIT,
+                             org_unit_id=c.department.id)
+    meeting = Meeting(region_id=c.region.id, kind=MeetingKind.ANALYSIS, title=f"{county}县URL会议", held_on=dt.date(2026, 12, 1))
+    db.session.add_all([member, meeting])
+    db.session.flush()
+    agenda_item = AgendaItem(meeting_id=meeting.id, project_id=project.id, seq=1)
+    decision = Decision(meeting_id=meeting.id, project_id=project.id, content=f"{county}县URL事项",
+                        owner_unit_id=c.department.id, due_on=dt.date(2026, 12, 31))
+    db.session.add_all([agenda_item, decision])
     db.session.commit()
     return {
+        TaskForceMember: member.id, Meeting: meeting.id, AgendaItem: agenda_item.id,
+        Decision: decision.id,
         CoordinationRequest: request.id, RegionLeader: leader.id,
         Project: project.id, ApprovalItem: item.id, Applicant: c.applicant.id,
         Region: c.region.id, OrgUnit: c.department.id, Stage: stage.id,
@@ -336,13 +355,12 @@ def _samples(world, county: str, files_dir: Path) -> dict:
             ItemTemplate.region_id == c.region.id)),
         ProjectAssistant: project.assistants[0].id, ServiceTeamMember: project.team[0].id,
         AppUser: c.users["assistant"].id, JobRecord: job.id, WarningCard: card.id,
+        WorkLog: log.id, WorkLogPhoto: log.photos[0].id,
         WorkOrder: order.id, Notification: notice.id, ItemCorrection: correction.id,
         WorkflowDefinition: local.id, WorkflowInstance: run.id,
         IntakeRecord: intake.id, ServicePlan: plan.id, PlanAssistant: plan.assistants[0].id,
         PlanItem: plan_item.id, PlanMaterial: material.id, PlanOpinion: opinion.id,
         ItemMaterial: item_material.id, ArchiveFile: archived.id, UrgeProposal: urge.id,
-        ItemMaterial: item_material.id, ArchiveFile: archived.id,
-        WorkLog: log.id, WorkLogPhoto: log.photos[0].id,
         AuditRecord: db.session.scalar(select(AuditRecord.id).where(
             AuditRecord.model == "Project", AuditRecord.object_id == str(project.id))),
     }

@@ -15,7 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _
 
 from app import ledgers
-from app.services import coordination_report, service_plan_xlsx
+from app.services import coordination_report, meeting_xlsx, service_plan_xlsx
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ JOB_KINDS: dict[str, JobKind] = {
     "coordination_report": JobKind("coordination_report", "exports",
                                    coordination_report.run_job,
                                    _("Major project service report (Word)"), timeout=600),
+    "meeting_pack": JobKind("meeting_pack", "exports", meeting_xlsx.run_pack_job,
+                            _("Meeting pack (Excel)"), timeout=600),
+    "meeting_minutes": JobKind("meeting_minutes", "exports", meeting_xlsx.run_minutes_job,
+                               _("Meeting minutes (Excel)"), timeout=600),
 }
 
 

@@ -710,6 +710,12 @@ def load_demo(session: Session, password: str) -> str:
     loader.created += load_demo_work_logs(session, county_rows[COUNTIES[0].key]["region"])
     session.flush()
     loader.created += load_demo_coordination(session, county_rows, users)  # 协调推进
+    from .meetings import load_demo_meetings  # 专班 and a held meeting (app/demo/meetings.py)
+
+    loader.created += load_demo_meetings(session, county_rows[COUNTIES[0].key]["region"],
+                                         county_rows[COUNTIES[0].key]["departments"],
+                                         users[f"{COUNTIES[0].key}_dispatcher"])
+    session.flush()
     return _summary(session, loader.created)
 
 

@@ -18,6 +18,16 @@ from .corrections import ItemCorrection  # noqa: F401
 from .enums import *  # noqa: F401,F403
 from .item_materials import ItemMaterial  # noqa: F401
 from .jobs import JobRecord  # noqa: F401
+from .meetings import (  # noqa: F401
+                       AgendaItem,
+                       Decision,
+                       DecisionStatus,
+                       Meeting,
+                       MeetingAttendee,
+                       MeetingKind,
+                       TaskForceMember,
+                       TaskForceRole,
+)
 from .notifications import Delivery, Notification  # noqa: F401
 from .projects import Project, ProjectAssistant, ServiceTeamMember  # noqa: F401
 from .regions import OrgUnit, Region  # noqa: F401

@@ -48,6 +48,11 @@ SERVICE_PLAN = "ServicePlan"  # 帮办服务方案: write = draft/send/revise; c
 PLAN_OPINION = "PlanOpinion"  # the departments' opinions on a draft; can_answer to answer
 URGE = "Urge"  # 催办 by hand: a dispatcher raises a work order, an assistant proposes one
 WORK_LOG = "WorkLog"  # 帮办代办日志 and their photos; 今日报送 (read)
+TASK_FORCE = "TaskForce"  # 专班 roster of a region (bureau admin, dispatcher keep it)
+MEETING = "Meeting"  # 推进会/分析会/联审会/联席会议/专题会: agenda, attendees, minutes
+DECISION = "Decision"  # 议定事项: write = record/cancel; can_complete for the owner unit
+_MEETINGS = (TASK_FORCE, MEETING, DECISION)
+_DECISION_COMPLETE = (("can_complete", DECISION),)
 _PLAN_SIGN = (("can_sign", SERVICE_PLAN),)
 _PLAN_ANSWER = (("can_answer", PLAN_OPINION),)
 
@@ -71,6 +76,7 @@ _ALL_DOMAIN = (PROJECT, APPROVAL_ITEM, APPLICANT, PROJECT_TEAM, REGION, ORG_UNIT
                ITEM_TEMPLATE, CALENDAR, CARD, WORK_ORDER, MEASURE, WORKFLOW, INTAKE, SERVICE_PLAN,
                PLAN_OPINION, ITEM_MATERIAL, ARCHIVE)
 _ALL_DOMAIN += (WORK_LOG,)  # read by the bureau's staff; written by the assistants
+_ALL_DOMAIN += _MEETINGS
 # What every signed-in user has of their own: notifications and jobs.
 _OWN = (NOTIFICATION, JOBS)
 
@@ -109,16 +115,18 @@ ROLES: tuple[RoleSpec, ...] = (
              ("can_this_form_post", "ScopedResetPasswordView"))),
     _spec(BUREAU_ADMIN, "admin", 80,
           reads=_ALL_DOMAIN,
-          writes=(ITEM_TEMPLATE, STAGE, USERS, CALENDAR, LEDGER, MEASURE, TERMINATION) + _OWN,
-          extra=_SELF_SERVICE + (("can_this_form_get", "ScopedResetPasswordView"),
-                                 ("can_this_form_post", "ScopedResetPasswordView"))),
+          writes=(ITEM_TEMPLATE, STAGE, USERS, CALENDAR, LEDGER, MEASURE, TERMINATION) + _OWN
+          + _MEETINGS,
+          extra=_SELF_SERVICE + _DECISION_COMPLETE
+          + (("can_this_form_get", "ScopedResetPasswordView"),
+             ("can_this_form_post", "ScopedResetPasswordView"))),
     _spec(DISPATCHER, "dispatcher", 60, reads=_ALL_DOMAIN,
-          writes=(CARD, WORK_ORDER, LEDGER, WORKFLOW, ARCHIVE, TERMINATION, URGE) + _OWN,
-          extra=_SELF_SERVICE),
+          writes=(CARD, WORK_ORDER, LEDGER, WORKFLOW, ARCHIVE, TERMINATION, URGE) + _OWN
+          + _MEETINGS,
+          extra=_SELF_SERVICE + _DECISION_COMPLETE),
     _spec(ASSISTANT, "assistant", 40, reads=_ALL_DOMAIN,
           writes=(PROJECT, APPROVAL_ITEM, PROJECT_TEAM, LEDGER, WORKFLOW, INTAKE, SERVICE_PLAN,
-                  ITEM_MATERIAL, ARCHIVE, URGE) + _OWN,
-                  ITEM_MATERIAL, ARCHIVE, WORK_LOG) + _OWN,
+                  ITEM_MATERIAL, ARCHIVE, URGE, WORK_LOG) + _OWN,
           extra=_SELF_SERVICE + _PLAN_SIGN),
     # Clerks and companies write workflows: the measures' definitions give them steps
     # (role keys "clerk" and "company"); which steps, the definition decides.
@@ -130,9 +138,10 @@ ROLES: tuple[RoleSpec, ...] = (
     # items through the item actions (no free edit of an item's status and dates).
     _spec(DEPARTMENT, "dept", 30,
           reads=(PROJECT, APPROVAL_ITEM, REGION, ORG_UNIT, STAGE, CALENDAR, CARD, WORK_ORDER,
-                 WORKFLOW, SERVICE_PLAN, PLAN_OPINION),
+                 WORKFLOW, SERVICE_PLAN, PLAN_OPINION, MEETING, DECISION),
           writes=(ITEM_ACTION, ITEM_MATERIAL, WORKFLOW) + _OWN,
-          extra=_SELF_SERVICE + (("can_reply", WORK_ORDER),) + _PLAN_ANSWER),
+          extra=_SELF_SERVICE + (("can_reply", WORK_ORDER),) + _PLAN_ANSWER
+          + _DECISION_COMPLETE),
     # The company: its own projects, items, applicant record and measures (see the module
     # docstring of app.security.scope); none of the internal supervision (cards, work orders).
     _spec(ENTERPRISE, "company", 10,

@@ -34,6 +34,7 @@ from sqlalchemy import exists, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import (
+    AgendaItem,
     Applicant,
     ApprovalItem,
     AppUser,
@@ -43,6 +44,7 @@ from app.models import (
     CoordinationOwner,
     CoordinationRequest,
     CoordinationStep,
+    Decision,
     Delivery,
     IntakeRecord,
     ItemCorrection,
@@ -50,6 +52,8 @@ from app.models import (
     ItemTemplate,
     JobRecord,
     MeasureSetting,
+    Meeting,
+    MeetingAttendee,
     Notification,
     OrgUnit,
     PlanAssistant,
@@ -63,6 +67,7 @@ from app.models import (
     ServicePlan,
     ServiceTeamMember,
     Stage,
+    TaskForceMember,
     UrgeProposal,
     WarningCard,
     WorkflowDefinition,
@@ -175,6 +180,18 @@ def _stage_rule(scope: Scope):
                Stage.region_id.in_(ancestor_ids(scope.region_path)))
 
 
+def _meeting_rule(scope: Scope):
+    cond = scope.by_region(Meeting.region_id)
+    if scope.department_only:
+        unit = scope.user.org_unit_id
+        cond = cond & or_(
+            exists().where(Decision.meeting_id == Meeting.id, Decision.owner_unit_id == unit),
+            exists().where(MeetingAttendee.meeting_id == Meeting.id,
+                           MeetingAttendee.member_id == TaskForceMember.id,
+                           TaskForceMember.org_unit_id == unit))
+    return cond
+
+
 _RULES: dict[type, Callable[[Scope], Any]] = {
     Project: Scope.projects,
     ApprovalItem: Scope.items,
@@ -243,6 +260,17 @@ _RULES: dict[type, Callable[[Scope], Any]] = {
     WorkLog.project_id.in_(select(Project.id).where(s.projects())),
     WorkLogPhoto: lambda s: WorkLogPhoto.work_log_id.in_(
         select(WorkLog.id).where(_RULES[WorkLog](s))),
+    # 专班 and its meetings (app/services/meetings.py): the bureau's own, never the company's.
+    # Staff see the roster and meetings of their subtree; a department officer sees the
+    # meetings its unit attended or owns a decision of, and only its own unit's decisions.
+    TaskForceMember: _enterprise_blocked(lambda s: s.by_region(TaskForceMember.region_id)),
+    Meeting: _enterprise_blocked(lambda s: _meeting_rule(s)),
+    MeetingAttendee: lambda s: MeetingAttendee.meeting_id.in_(
+        select(Meeting.id).where(_RULES[Meeting](s))),
+    AgendaItem: lambda s: AgendaItem.meeting_id.in_(select(Meeting.id).where(_RULES[Meeting](s))),
+    Decision: _enterprise_blocked(lambda s: (Decision.owner_unit_id == s.user.org_unit_id)
+                                  if s.department_only else Decision.meeting_id.in_(
+                                      select(Meeting.id).where(_RULES[Meeting](s)))),
     # The national holiday schedule is the same for everyone.
     CalendarDay: lambda s: true(),
     # What a user started or was sent is theirs alone.

@@ -240,8 +240,17 @@ def _scan(session: Session, today: dt.date) -> ScanResult:
     new_ids += daily_ids
     result.raised[(CardSubject.DAILY_REPORT.name, CardLevel.RED.name)] += len(daily_ids)
     result.cleared[(CardSubject.DAILY_REPORT.name, CardLevel.RED.name)] += daily_cleared
+    # Meeting decisions: reminders before they fall due, a card once overdue
+    # (app/services/decision_cards.py).
+    from .decision_cards import raise_decision_cards
+
+    decision_ids, decision_cleared, decision_notices = raise_decision_cards(session, today, now)
+    new_ids += decision_ids
+    result.raised[(CardSubject.DECISION.name, CardLevel.RED.name)] += len(decision_ids)
+    result.cleared[(CardSubject.DECISION.name, CardLevel.RED.name)] += decision_cleared
     result.raised_ids = new_ids
     result.notifications = notify_cards(session, new_ids, now)
+    result.notifications += decision_notices
     return result
 
 

@@ -24,6 +24,17 @@ from .jobs import JobRecordView
 from .ledgers import LedgerView
 from .lookup import LookupView
 from .measures import MeasureView, WorkflowDefinitionView
+from .meetings import (
+    DecisionApi,
+    DecisionView,
+    MeetingAgendaView,
+    MeetingApi,
+    MeetingDecisionsView,
+    MeetingView,
+    ProjectDecisionsView,
+    TaskForceMemberApi,
+    TaskForceMemberView,
+)
 from .process import ArchiveFileApi, ArchiveView, MyProjectsView, TerminationView
 from .projects import (
     ProjectApi,
@@ -143,13 +154,24 @@ def register_views(appbuilder) -> None:
                         category=SETTINGS)
     appbuilder.add_api(CoordinationRequestApi)
 
+    # 专班 meetings and their decisions (app/views/meetings.py).
+    appbuilder.add_view(MeetingView, "Meetings", label=_("Meetings"), icon="fa-people-group",
+                        category="Meetings", category_label=_("Meetings"),
+                        category_icon="fa-people-group")
+    appbuilder.add_view(DecisionView, "Decisions", label=_("Meeting decisions"),
+                        icon="fa-gavel", category="Meetings")
+    appbuilder.add_view(TaskForceMemberView, "Task force", label=_("Task force"),
+                        icon="fa-sitemap", category="Meetings")
+    for view in (MeetingAgendaView, MeetingDecisionsView, ProjectDecisionsView):
+        appbuilder.add_view_no_menu(view)
+
     appbuilder.add_view(AuditRecordView, "Audit trail", label=_("Audit trail"),
                         icon="fa-shield-halved", category=AUDIT, category_label=_("Audit"),
                         category_icon="fa-eye")
 
     for api in (ProjectApi, ApprovalItemApi, ItemTemplateApi, RegionApi, OrgUnitApi, ApplicantApi,
                 WorkflowInstanceApi, ServicePlanApi, IntakeRecordApi, ItemActionApi,
-                ArchiveFileApi):
+                ArchiveFileApi, MeetingApi, DecisionApi, TaskForceMemberApi):
         appbuilder.add_api(api)
     appbuilder.add_api(UrgeApi)
 

@@ -17,6 +17,7 @@ from .approvals import ProjectItemsView
 from .base import LevelIn, ScopedModelRestApi, ScopedModelView, display_value
 from .coordination import ProjectCoordinationView
 from .labels import LABELS
+from .meetings import ProjectDecisionsView
 from .pickers import AssistantField
 from .process import WITHOUT_LEAD_FILTERS
 from .service_plans import ProjectIntakeView, ProjectPlansView
@@ -113,6 +114,7 @@ class ProjectView(ScopedModelView):
                      ProjectWorkOrdersView, ProjectWorkflowsView, ProjectIntakeView, ProjectPlansView]
     related_views += [ProjectWorkLogsView]  # the 日志 tab
     related_views += [ProjectCoordinationView]  # 协调推进 (app/views/coordination.py)
+    related_views += [ProjectDecisionsView]  # 议定事项 of the meetings (app/views/meetings.py)
     base_order = ("code", "asc")
     # The page shows the process timeline above the fields (app/services/timeline.py).
     show_template = "process/project_show.html"

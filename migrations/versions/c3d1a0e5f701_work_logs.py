@@ -1,7 +1,7 @@
 """work logs: 帮办代办日志 and their site photos
 
 Revision ID: c3d1a0e5f701
-Revises: b2e4f6a8c0d1
+Revises: c3d1a0e5f704
 Create Date: 2026-12-04 18:14:31.545838
 
 Issue 12: the assistant's dated work log per project (kind, content, people met,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3d1a0e5f701'
-down_revision = 'b2e4f6a8c0d1'
+down_revision = 'c3d1a0e5f704'
 branch_labels = None
 depends_on = None
 

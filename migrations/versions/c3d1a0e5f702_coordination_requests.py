@@ -1,7 +1,7 @@
 """coordination requests (协调推进, 三级联动) and the regions' 分管领导
 
 Revision ID: c3d1a0e5f702
-Revises: b2e4f6a8c0d1
+Revises: c3d1a0e5f701
 Create Date: 2026-12-04 18:14:19.389304
 
 Issue 12: new tables only (no CHECK constraint of an existing table changes).
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c3d1a0e5f702'
-down_revision = 'b2e4f6a8c0d1'
+down_revision = 'c3d1a0e5f701'
 branch_labels = None
 depends_on = None
 
