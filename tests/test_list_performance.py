@@ -48,8 +48,9 @@ SCREENS = [
     ("audit", "AuditRecordView", "/auditrecordview/list/", "auditor"),
 ]
 REST_LISTS = ["approval_item", "approval_item_action", "applicant", "archive_file",
-              "coordination_request", "intake_record", "item_template", "org_unit", "project",
-              "region", "service_plan", "urge", "workflow_instance"]
+              "coordination_request", "decision", "intake_record", "item_template", "meeting",
+              "org_unit", "project", "region", "service_plan", "task_force_member", "urge",
+              "work_log", "workflow_instance"]
 
 # Who reads each REST list (the dispatcher unless the resource is another role's).
 REST_ACTORS = {"approval_item_action": "a_dept"}
