@@ -50,6 +50,7 @@ SCREENS = [
 REST_LISTS = ["approval_item", "approval_item_action", "applicant", "archive_file",
               "intake_record", "item_template", "org_unit", "project", "region", "service_plan",
               "workflow_instance"]
+REST_LISTS += ["decision", "meeting", "task_force_member"]  # 专班 meetings (app/views/meetings.py)
 
 # Who reads each REST list (the dispatcher unless the resource is another role's).
 REST_ACTORS = {"approval_item_action": "a_dept"}
