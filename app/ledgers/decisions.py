@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, aliased
 
 from app.models import Decision, DecisionStatus, Meeting, MeetingKind, OrgUnit, Project, Region
@@ -26,18 +26,18 @@ FILTERS = {
 }
 
 
-def in_regions(ids: object):
+def in_regions(ids: object) -> ColumnElement[bool]:
     """A decision is in a region's subtree by its meeting's region."""
     return Meeting.region_id.in_(ids)
 
 
-def decision_filtered(scope: Scope, filters: dict | None):
+def decision_filtered(scope: Scope, filters: dict | None) -> Select:
     stmt = scoped(select(Decision.id).join(Meeting, Meeting.id == Decision.meeting_id),
                   Decision, scope)
     return apply_filters(stmt, KIND, filters)
 
 
-def decision_ledger_select(scope: Scope, filters: dict | None):
+def decision_ledger_select(scope: Scope, filters: dict | None) -> Select:
     meeting_region = aliased(Region)
     stmt = (select(Meeting.held_on, Meeting.kind, Meeting.title, meeting_region.name,
                    Project.code, Project.name, Decision.content, OrgUnit.name,

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.clock import utcnow
 from app.models import (
@@ -190,7 +191,7 @@ class Proposal:
 AgendaSource = Callable[[Session, Meeting, dt.date], dict[int, str]]
 
 
-def projects_of(meeting: Meeting):
+def projects_of(meeting: Meeting) -> ColumnElement[bool]:
     """The condition "a project in progress of the meeting's region"."""
     regions = select(Region.id).where(Region.path.like(meeting.region.path + "%"))
     return (or_(Project.region_id.in_(regions), Project.town_id.in_(regions))
