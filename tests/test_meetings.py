@@ -24,6 +24,7 @@ from app.models import (
     ApprovalItem,
     CardLevel,
     CardSubject,
+    CoordinationStatus,
     Decision,
     DecisionStatus,
     ItemStatus,
@@ -490,7 +491,7 @@ def test_the_meeting_pack_lists_the_agenda_projects_and_prints_on_a3(app, world,
     assert "红牌·审批事项：施工许可 · 红牌项目" in red[col["红黄牌预警"]]
     assert red[col["待落实议定事项"]].startswith("住建局5个工作日内完成施工许可审查（甲县住房和城乡建设局，")
     assert red[col["存在问题"]] == "施工许可超期" and red[col["下步计划"]] == "住建局加快审查"
-    assert red[col["待协调事项"]] is None  # filled by the coordination area's source
+    assert red[col["待协调事项"]] is None  # no coordination request on it
     assert f"规划许可（{story.soon_due.isoformat()}到期）" == due[col["两周内到期事项"]]
     assert due[col["红黄牌预警"]] is None
     assert ws.cell(5, 1).fill.fgColor.rgb.endswith(xlsx.FILL_RED[1:])
@@ -612,3 +613,39 @@ def test_decisions_are_not_deleted_nor_the_meeting_that_made_them(app, world, st
     with app.app_context():
         assert db.session.get(Meeting, story.meeting_id) is not None
         assert db.session.get(Decision, decision_id) is not None
+
+
+def test_open_coordination_requests_join_the_agenda_and_the_pack(app, world, story, tmp_path):
+    """The coordination area's sources: a request open at the meeting's level proposes its
+    project, and the pack's 待协调事项 column lists it; a resolved one does neither."""
+    from app.services import coordination
+
+    with app.app_context():
+        meeting = db.session.get(Meeting, story.meeting_id)
+        quiet = db.session.get(Project, story.quiet_id)
+        request = coordination.raise_request(
+            db.session, quiet, _user(world, "assistant"), title="用地指标协调",
+            problem="用地指标不足", category="OTHER", requested_outcome="调剂指标",
+            owner_unit_ids=[world.a.department.id], days=5)
+        db.session.flush()
+        assert request.region_id == meeting.region_id
+        proposals = {p.project.id: p.reasons for p in
+                     meetings.propose_agenda(db.session, meeting, clock.today())}
+        assert story.quiet_id in proposals
+        assert any("coordination" in r or "协调" in r for r in proposals[story.quiet_id])
+        meetings.add_to_agenda(db.session, meeting, [quiet])
+        db.session.commit()
+        rows = meeting_xlsx.pack_rows(db.session, meeting, Scope(_user(world, "dispatcher")),
+                                      clock.today())
+        row = next(r for r in rows if r.code == quiet.code)
+        assert row.requests.startswith("用地指标协调（县")
+        assert request.due_on.isoformat() in row.requests
+        request.status = CoordinationStatus.RESOLVED
+        db.session.flush()
+        assert story.quiet_id not in meetings.coordination_source(db.session, meeting,
+                                                                   clock.today())
+        row = next(r for r in meeting_xlsx.pack_rows(
+            db.session, meeting, Scope(_user(world, "dispatcher")), clock.today())
+            if r.code == quiet.code)
+        assert row.requests == ""
+        db.session.rollback()

@@ -60,10 +60,28 @@ PACK_COLUMNS = [
 ]
 
 # Open coordination requests per agenda project, for the 待协调事项 column: functions
-# (session, meeting, project ids, scope) → {project id: text}. The coordination-request
-# area adds its own; until then the column stays empty.
+# (session, meeting, project ids, scope) → {project id: text}.
 RequestSource = Callable[[Session, Meeting, list[int], Scope], dict[int, str]]
-REQUEST_SOURCES: list[RequestSource] = []
+
+
+def open_coordination_requests(session: Session, meeting: Meeting, project_ids: list[int],
+                               scope: Scope) -> dict[int, str]:
+    """Each agenda project's requests not yet resolved, as the user's scope shows them: one
+    line each, "title（level · status，due date）"."""
+    from app.models import CoordinationRequest, CoordinationStatus
+
+    stmt = scoped(select(CoordinationRequest).where(
+        CoordinationRequest.project_id.in_(project_ids),
+        CoordinationRequest.status != CoordinationStatus.RESOLVED)
+        .order_by(CoordinationRequest.due_on, CoordinationRequest.id), CoordinationRequest, scope)
+    lines: dict[int, list[str]] = {}
+    for r in session.scalars(stmt):
+        lines.setdefault(r.project_id, []).append(
+            f"{r.title}（{r.level} · {r.status}，{r.due_on.isoformat()}）")
+    return {pid: "\n".join(texts) for pid, texts in lines.items()}
+
+
+REQUEST_SOURCES: list[RequestSource] = [open_coordination_requests]
 
 
 @dataclass

@@ -223,8 +223,19 @@ def items_due_source(session: Session, meeting: Meeting, today: dt.date) -> dict
                    day=first.isoformat()) for pid, n, first in rows}
 
 
-# The coordination requests of the meeting's level come as one more source (another area).
-AGENDA_SOURCES: list[AgendaSource] = [red_card_source, items_due_source]
+def coordination_source(session: Session, meeting: Meeting, today: dt.date) -> dict[int, str]:
+    """Projects with coordination requests open at the meeting's level: those the meeting's
+    region handles now (app/services/coordination.py)."""
+    from .coordination import open_requests_at_level
+
+    found: dict[int, int] = {}
+    for request in open_requests_at_level(session, meeting.region):
+        found[request.project_id] = found.get(request.project_id, 0) + 1
+    return {pid: _("%(n)d open coordination request(s) at this level", n=n)
+            for pid, n in found.items()}
+
+
+AGENDA_SOURCES: list[AgendaSource] = [red_card_source, items_due_source, coordination_source]
 
 
 def propose_agenda(session: Session, meeting: Meeting, today: dt.date,
