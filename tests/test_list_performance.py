@@ -28,6 +28,8 @@ from app.models import (
     Project,
     Region,
     WarningCard,
+    WorkLog,
+    WorkLogKind,
     WorkOrder,
 )
 
@@ -46,10 +48,11 @@ SCREENS = [
     ("work orders", "WorkOrderView", "/workorderview/list/", "dispatcher"),
     ("users", "ScopedUserView", "/users/list/", "admin"),
     ("audit", "AuditRecordView", "/auditrecordview/list/", "auditor"),
+    ("work logs", "WorkLogView", "/worklogview/list/", "dispatcher"),
 ]
 REST_LISTS = ["approval_item", "approval_item_action", "applicant", "archive_file",
               "intake_record", "item_template", "org_unit", "project", "region", "service_plan",
-              "workflow_instance"]
+              "work_log", "workflow_instance"]
 
 # Who reads each REST list (the dispatcher unless the resource is another role's).
 REST_ACTORS = {"approval_item_action": "a_dept"}
@@ -99,6 +102,9 @@ def _add_rows(world, start: int, stop: int) -> None:
         db.session.add(WorkOrder(project_id=project.id, org_unit_id=dept.id,
                                  region_id=region.id, card_id=card.id, title=f"工单{n}",
                                  reply_due_on=dt.date(2026, 12, 1)))
+        db.session.add(WorkLog(project_id=project.id, author_id=c.users["assistant"].id,
+                               logged_on=dt.date(2026, 11, 2), kind=WorkLogKind.VISIT,
+                               content=f"性能测试日志{n}"))
         # A user per project, with the clerk's roles (the password hash is copied: hashing
         # 30 passwords would be most of this module's time).
         db.session.add(AppUser(username=f"perf_user_{n}", first_name=f"用户{n}",
