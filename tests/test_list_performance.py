@@ -28,6 +28,8 @@ from app.models import (
     Project,
     Region,
     WarningCard,
+    WorkLog,
+    WorkLogKind,
     WorkOrder,
 )
 
@@ -46,6 +48,7 @@ SCREENS = [
     ("work orders", "WorkOrderView", "/workorderview/list/", "dispatcher"),
     ("users", "ScopedUserView", "/users/list/", "admin"),
     ("audit", "AuditRecordView", "/auditrecordview/list/", "auditor"),
+    ("work logs", "WorkLogView", "/worklogview/list/", "dispatcher"),
 ]
 REST_LISTS = ["approval_item", "approval_item_action", "applicant", "archive_file",
               "coordination_request", "decision", "intake_record", "item_template", "meeting",
@@ -100,6 +103,9 @@ def _add_rows(world, start: int, stop: int) -> None:
         db.session.add(WorkOrder(project_id=project.id, org_unit_id=dept.id,
                                  region_id=region.id, card_id=card.id, title=f"工单{n}",
                                  reply_due_on=dt.date(2026, 12, 1)))
+        db.session.add(WorkLog(project_id=project.id, author_id=c.users["assistant"].id,
+                               logged_on=dt.date(2026, 11, 2), kind=WorkLogKind.VISIT,
+                               content=f"性能测试日志{n}"))
         # A user per project, with the clerk's roles (the password hash is copied: hashing
         # 30 passwords would be most of this module's time).
         db.session.add(AppUser(username=f"perf_user_{n}", first_name=f"用户{n}",

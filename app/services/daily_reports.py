@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, null, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.clock import to_beijing, utcnow
 from app.models import (
@@ -159,8 +160,8 @@ class ReportRow:
     carded: bool  # an open 日志未报送 card
 
 
-def report(session: Session, day: dt.date, projects_where, limit: int = 500
-           ) -> tuple[list[ReportRow], int]:
+def report(session: Session, day: dt.date, projects_where: ColumnElement | None,
+           limit: int = 500) -> tuple[list[ReportRow], int]:
     """Every assignment of a project in progress that ``projects_where`` admits (the
     caller's scope), with its logs of ``day``: (rows, total), not-reported first."""
     on_day = (select(func.count(WorkLog.id))

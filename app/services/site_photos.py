@@ -24,12 +24,16 @@ import os
 import re
 import uuid
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from flask import current_app
 from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
+
+from app.models import Project, WorkLogPhoto
 
 from . import upload_content
 from .workflow_files import clean_name
@@ -183,7 +187,7 @@ def _encode(image, edge: int) -> bytes:
     return out.getvalue()
 
 
-def prepare(upload) -> PreparedPhoto | str:
+def prepare(upload: FileStorage) -> PreparedPhoto | str:
     """A checked and re-encoded photo, or the message why it is refused."""
     from PIL import Image, ImageOps
 
@@ -228,7 +232,7 @@ def prepare(upload) -> PreparedPhoto | str:
     return PreparedPhoto(name, jpeg, thumbnail, width, height, taken_at, latitude, longitude)
 
 
-def prepare_all(uploads) -> list[PreparedPhoto]:
+def prepare_all(uploads: Iterable[FileStorage | None]) -> list[PreparedPhoto]:
     """Every upload with a name, checked and re-encoded; raises ``PhotoRefused`` naming every
     photo refused (then nothing is kept)."""
     kept = [u for u in uploads or [] if u is not None and getattr(u, "filename", "")]
@@ -266,7 +270,7 @@ def path_of(project_id: int, name: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def remove(project_id: int, names) -> None:
+def remove(project_id: int, names: Iterable[str]) -> None:
     for name in names:
         path = path_of(project_id, name)
         if path is not None:
@@ -294,7 +298,7 @@ def distance_text(metres: float) -> str:
     return _("%(n)s km", n=int(round(metres / 1000)))
 
 
-def where_and_when(photo, project) -> str:
+def where_and_when(photo: WorkLogPhoto, project: Project) -> str:
     """"拍摄于 2026-12-01 10:12，距项目地址约 300 米" from what the photo's EXIF said."""
     when = photo.taken_at.strftime("%Y-%m-%d %H:%M") if photo.taken_at is not None else None
     distance = position = None
