@@ -7,13 +7,16 @@ compares in a multibyte database, which makes a ``%施工%`` count over 100,000 
 English name) keeps ``ILIKE``."""
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement
+
 
 def caseless(term: str) -> bool:
     """Whether no character of ``term`` has another case (Chinese, digits, punctuation)."""
     return term.lower() == term == term.upper()
 
 
-def like(column, pattern: str, term: str | None = None):
+def like(column: ColumnElement[str], pattern: str,
+         term: str | None = None) -> ColumnElement[bool]:
     """``column LIKE pattern`` when the typed ``term`` (the pattern without its wildcards;
     the pattern itself when not given) has no cased character, else ``ILIKE``."""
     return column.like(pattern) if caseless(term if term is not None else pattern) \
