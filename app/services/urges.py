@@ -184,12 +184,12 @@ def _check(session: Session, user: AppUser, *, project: Project | None, org_unit
     if project is None or not _visible(session, user, project):
         raise NotFound(_("No such project."))
     errors: dict[str, str] = {}
+    if item is not None and item.project_id != project.id:
+        errors["item"] = gettext("The approval item is not one of this project's.")
     if item is not None and creq is not None:
         errors["coordination_request"] = gettext(
             "Urge either an approval item or a coordination request, not both.")
-    if item is not None and item.project_id != project.id:
-        errors["item"] = gettext("The approval item is not one of this project's.")
-    if creq is not None and creq.project_id != project.id:
+    elif creq is not None and creq.project_id != project.id:
         errors["coordination_request"] = gettext(
             "The coordination request is not one of this project's.")
     elif creq is not None and creq.status is CoordinationStatus.RESOLVED:
