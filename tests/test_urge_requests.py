@@ -290,6 +290,14 @@ def test_an_item_and_a_request_together_are_refused(app, world, client, api_toke
                              **_values(org_unit=item.department_id))
         assert err.value.errors == {"coordination_request": BOTH_MSG}
         db.session.rollback()
+        # A request of another project of the county is not this project's.
+        other = db.session.get(Project, new_project(world, name="另一个项目"))
+        creq = db.session.get(CoordinationRequest, req_id)
+        with pytest.raises(DomainValidationError) as err:
+            urges.raise_urge(db.session, _user("a_dispatcher"), project=other,
+                             coordination_request=creq, **_values())
+        assert err.value.errors == {"coordination_request": "该协调事项不属于此项目。"}
+        db.session.rollback()
     resp = client.post("/api/v1/urge/raise", headers=api_token("a_dispatcher"), json={
         "item": item_id, "coordination_request": req_id, "org_unit": world.a.department.id,
         "category": "OTHER", "request": "两个都催", "due_days": 1})
