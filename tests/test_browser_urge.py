@@ -120,3 +120,49 @@ def test_the_dispatcher_finds_an_assistants_proposal_and_dispatches_it(
         wo = db.session.scalars(select(WorkOrder).where(WorkOrder.item_id == item_id)).one()
         assert wo.origin == WorkOrderOrigin.MANUAL and wo.category.name == "MATERIALS"
     assert not browser_page.js_errors and not browser_page.outside
+
+
+def test_the_dispatcher_urges_a_coordination_requests_owner_unit(
+        app, world, browser_page, tmp_path):  # noqa: F811
+    from app.models import AppUser, Project
+    from app.services import coordination as coord
+
+    with app.app_context():
+        pid = new_project(world, name="光伏组件产业园项目")
+        req = coord.raise_request(
+            db.session, db.session.get(Project, pid),
+            db.session.scalar(select(AppUser).where(AppUser.username == "a_assistant")),
+            title="10千伏线路迁改方案未出具", problem="线路迁改方案迟迟未出具，影响桩基施工",
+            category="FACTOR_SUPPLY", owner_unit_ids=[world.a.utility.id, world.a.department.id],
+            requested_outcome="5个工作日内出具迁改方案", days=3)
+        db.session.commit()
+        req_id = req.id
+    page, url = browser_page.page, browser_page.url
+    base = _shooter(page, tmp_path)
+
+    def shot(name):
+        return base(f"urge_request_{name}")
+
+    _sign_in(page, url, "a_dispatcher")
+    page.goto(f"{url}/coordinationrequestview/show/{req_id}")
+    shot("request_page")
+    page.locator("#urge-request").click()
+    expect(page.locator("#urge-facts")).to_contain_text("10千伏线路迁改方案未出具")
+    # The request's first owner unit is proposed.
+    expect(page.locator("#org_unit option:checked")).to_contain_text("甲县供电公司")
+    page.locator("input[name=category][value=COORDINATION]").check()
+    page.fill("#request", "请供电公司两个工作日内出具迁改方案")
+    page.fill("#due_days", "2")
+    shot("form")
+    page.locator("#do-urge").click()
+    page.wait_for_url(lambda u: "/workorderview/show/" in u)
+    expect(page.locator("#work-order-coordination-request")).to_contain_text(
+        "10千伏线路迁改方案未出具")
+    shot("work_order")
+    with app.app_context():
+        wo = db.session.scalars(select(WorkOrder).where(
+            WorkOrder.coordination_request_id == req_id)).one()
+        assert wo.org_unit_id == world.a.utility.id and wo.item_id is None
+    page.locator("#work-order-coordination-request").click()
+    page.wait_for_url(lambda u: f"/coordinationrequestview/show/{req_id}" in u)
+    assert not browser_page.js_errors and not browser_page.outside

@@ -472,7 +472,7 @@ def test_the_work_order_ledger_lists_every_order_in_scope(app, world, login, tmp
         min_row=ledgers.HEADER_ROWS + 1, values_only=True)}
     assert set(data) == {"催办：台账催办事项（台账催办事项项目）", "台账卡片事项 · 台账卡片事项项目"}
     hand = data["催办：台账催办事项（台账催办事项项目）"]
-    assert hand[col["项目代码"]] == code and hand[col["审批事项"]] == "台账催办事项"
+    assert hand[col["项目代码"]] == code and hand[col["审批/协调事项"]] == "台账催办事项"
     assert (hand[col["来源"]], hand[col["问题分类"]], hand[col["状态"]]) == (
         "人工催办", "部门协调", "待回复")
     assert hand[col["承办单位"]] == "甲县住房和城乡建设局" and hand[col["督办层级"]] == "甲县"

@@ -122,6 +122,7 @@ ENDPOINT_MODELS: dict[str, type] = {
     "WorkLogApi.photo": WorkLogPhoto,
     "WorkLogApi.thumbnail": WorkLogPhoto,
     "UrgeView.item": ApprovalItem,  # 催办 on an item (app/views/urges.py)
+    "UrgeView.request": CoordinationRequest,  # 催办 on a coordination request
 }
 # ServicePlanView's "add" takes no id (the project comes from the form); its other rules
 # name a plan, found through the view's datamodel.

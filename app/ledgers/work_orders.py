@@ -6,12 +6,13 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext
-from sqlalchemy import or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app import clock
 from app.models import (
     ApprovalItem,
+    CoordinationRequest,
     OrgUnit,
     Project,
     Region,
@@ -62,7 +63,9 @@ def order_ledger_select(scope: Scope, filters: dict | None) -> Select:
     level = aliased(Region, name="level")
     stmt = (
         select(Project.code, Project.name.label("project"), county.name.label("county"),
-               ApprovalItem.name.label("item"), WorkOrder.title, WorkOrder.origin,
+               # The item it chases, or the coordination request (a 催办 on a request).
+               func.coalesce(ApprovalItem.name, literal("协调事项：")
+                             + CoordinationRequest.title).label("item"), WorkOrder.title, WorkOrder.origin,
                WorkOrder.category, OrgUnit.name.label("unit"), level.name.label("level"),
                WorkOrder.created_at, WorkOrder.reply_due_on, WorkOrder.replied_at,
                WorkOrder.closed_at, WorkOrder.status, WorkOrder.escalation_count,
@@ -72,6 +75,8 @@ def order_ledger_select(scope: Scope, filters: dict | None) -> Select:
         .join(level, level.id == WorkOrder.region_id)
         .join(OrgUnit, OrgUnit.id == WorkOrder.org_unit_id)
         .outerjoin(ApprovalItem, ApprovalItem.id == WorkOrder.item_id)
+        .outerjoin(CoordinationRequest,
+                   CoordinationRequest.id == WorkOrder.coordination_request_id)
         .order_by(Project.code, WorkOrder.created_at, WorkOrder.id))
     stmt = scoped(stmt, WorkOrder, scope)
     return apply_filters(stmt, KIND, filters)
@@ -86,7 +91,7 @@ ORDER_COLUMNS = [
     C("code", "项目代码", 27, group="项目"),
     C("project", "项目名称", 22, "wrap", group="项目"),
     C("county", "所在地区", 10, "center", group="项目"),
-    C("item", "审批事项", 20, "wrap", group="项目"),
+    C("item", "审批/协调事项", 20, "wrap", group="项目"),
     C("title", "工单标题", 26, "wrap", group="工单"),
     C("origin", "来源", 11, "center", group="工单"),
     C("category", "问题分类", 10, "center", group="工单"),

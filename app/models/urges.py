@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .approvals import ApprovalItem
 from .base import Model, TimestampMixin, enum_column
+from .coordination import CoordinationRequest
 from .enums import UrgeCategory, UrgeProposalStatus
 from .projects import Project
 from .regions import OrgUnit
@@ -28,6 +29,9 @@ class UrgeProposal(TimestampMixin, Model):
                                             nullable=False, index=True)
     item_id: Mapped[int | None] = mapped_column(
         ForeignKey("approval_item.id", ondelete="SET NULL"), index=True)
+    # Or the coordination request to chase (never with an item).
+    coordination_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coordination_request.id", ondelete="SET NULL"), index=True)
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), nullable=False,
                                              index=True)
     title: Mapped[str] = mapped_column(String(255), nullable=False)
@@ -46,6 +50,7 @@ class UrgeProposal(TimestampMixin, Model):
 
     project: Mapped[Project] = relationship(Project)
     item: Mapped[ApprovalItem | None] = relationship(ApprovalItem)
+    coordination_request: Mapped[CoordinationRequest | None] = relationship(CoordinationRequest)
     org_unit: Mapped[OrgUnit] = relationship(OrgUnit)
     proposed_by: Mapped[AppUser | None] = relationship(AppUser, foreign_keys=[proposed_by_id])
     decided_by: Mapped[AppUser | None] = relationship(AppUser, foreign_keys=[decided_by_id])

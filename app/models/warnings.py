@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .approvals import ApprovalItem
 from .base import Model, TimestampMixin, enum_column, utcnow
+from .coordination import CoordinationRequest
 from .enums import CardLevel, CardSubject, UrgeCategory, WorkOrderOrigin, WorkOrderStatus
 from .projects import Project
 from .regions import OrgUnit, Region
@@ -93,9 +94,13 @@ class WorkOrder(TimestampMixin, Model):
     item_id: Mapped[int | None] = mapped_column(
         ForeignKey("approval_item.id", ondelete="SET NULL"), index=True)
     category: Mapped[UrgeCategory | None] = enum_column(UrgeCategory, index=True)
+    # Or the coordination request it chases (a 催办 on a request; never with an item).
+    coordination_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coordination_request.id", ondelete="SET NULL"), index=True)
 
     card: Mapped[WarningCard | None] = relationship(WarningCard)
     item: Mapped[ApprovalItem | None] = relationship(ApprovalItem)
+    coordination_request: Mapped[CoordinationRequest | None] = relationship(CoordinationRequest)
     project: Mapped[Project] = relationship(Project)
     org_unit: Mapped[OrgUnit] = relationship(OrgUnit)
     region: Mapped[Region] = relationship(Region)

@@ -12,8 +12,9 @@ commits. Bad values are refused together with a ``DomainValidationError`` (a mes
 field); a row outside the user's scope is ``work_orders.NotFound`` (404), a wrong role
 ``work_orders.NotAllowed`` and a decided proposal ``work_orders.WrongState``.
 
-The target is a project and, optionally, one of its items: another kind of target (a
-coordination request) is one more optional keyword of ``raise_urge`` and a column.
+The target is a project and, optionally, one of its items or one of its coordination
+requests (协调推进, not resolved) — never both. A 催办 on a request goes by default to the
+request's first owner unit, or to any of its owner units.
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from app.clock import utcnow
 from app.models import (
     ApprovalItem,
     AppUser,
+    CoordinationRequest,
+    CoordinationStatus,
     OrgUnit,
     Project,
     ProjectStatus,
@@ -78,23 +81,47 @@ def _project_regions(project: Project):
     return or_(Region.path.like(county.path + "%"), Region.id.in_(ancestor_ids(county.path)))
 
 
+def owner_unit_ids(coordination_request: CoordinationRequest | None) -> list[int]:
+    """The request's owner units in their order (the company, an owner too, is no unit)."""
+    if coordination_request is None:
+        return []
+    return [o.org_unit_id for o in coordination_request.owners if o.org_unit_id is not None]
+
+
 def units_for(session: Session, user: AppUser, project: Project,
-              item: ApprovalItem | None = None) -> list[OrgUnit]:
+              item: ApprovalItem | None = None,
+              coordination_request: CoordinationRequest | None = None) -> list[OrgUnit]:
     """The units a 催办 on ``project`` may go to: the departments and units of the project's
     region (its county, towns and the regions above) that the user sees, and always the
-    item's own department."""
-    stmt = (select(OrgUnit).join(Region, Region.id == OrgUnit.region_id)
-            .where(_project_regions(project)).order_by(Region.path, OrgUnit.name))
+    item's own department or the request's owner units (a cross-county request names
+    units of other counties)."""
+    own_ids = ([item.department_id] if item is not None else []) + owner_unit_ids(
+        coordination_request)
+    where = _project_regions(project)
     cond = Scope(user).condition(OrgUnit)
     if cond is not None:
-        own = OrgUnit.id == item.department_id if item is not None else None
-        stmt = stmt.where(cond if own is None else or_(cond, own))
+        where = where & cond
+    if own_ids:
+        where = or_(where, OrgUnit.id.in_(own_ids))
+    stmt = (select(OrgUnit).join(Region, Region.id == OrgUnit.region_id)
+            .where(where).order_by(Region.path, OrgUnit.name))
     return list(session.scalars(stmt))
 
 
-def default_title(project: Project, item: ApprovalItem | None) -> str:
-    return (f"催办：{item.name}（{project.name}）" if item is not None
+def default_title(project: Project, item: ApprovalItem | None,
+                  coordination_request: CoordinationRequest | None = None) -> str:
+    target = item.name if item is not None else getattr(coordination_request, "title", None)
+    return (f"催办：{target}（{project.name}）" if target
             else f"催办：{project.name}")[:TITLE_MAX]
+
+
+def default_unit_id(item: ApprovalItem | None,
+                    coordination_request: CoordinationRequest | None = None) -> int | None:
+    """The unit a new 催办 goes to unless changed: the item's department, or the
+    request's first owner unit."""
+    if item is not None:
+        return item.department_id
+    return next(iter(owner_unit_ids(coordination_request)), None)
 
 
 def default_due_days() -> int:
@@ -137,29 +164,49 @@ def _visible(session: Session, user: AppUser, obj) -> bool:
 
 def _check(session: Session, user: AppUser, *, project: Project | None, org_unit: Any,
            title: Any, request: Any, category: Any, due_days: Any, reply_due_on: Any,
-           item: ApprovalItem | None, today: dt.date, dates: bool = True) -> dict:
+           item: ApprovalItem | None, today: dt.date, dates: bool = True,
+           coordination_request: CoordinationRequest | None = None) -> dict:
     """Every value checked at once: the clean values, or a DomainValidationError with a
-    message per field. ``project`` and ``item`` must be rows the user sees (NotFound)."""
+    message per field. ``project``, ``item`` and ``coordination_request`` must be rows the
+    user sees (NotFound). A request's 催办 left without a unit goes to its first owner
+    unit."""
+    creq = coordination_request
     if item is not None:
         if not _visible(session, user, item):
             raise NotFound(_("No such approval item."))
         if project is None:
             project = item.project
+    if creq is not None:
+        if not _visible(session, user, creq):
+            raise NotFound(_("No such coordination request."))
+        if project is None:
+            project = creq.project
     if project is None or not _visible(session, user, project):
         raise NotFound(_("No such project."))
     errors: dict[str, str] = {}
     if item is not None and item.project_id != project.id:
         errors["item"] = gettext("The approval item is not one of this project's.")
+    if item is not None and creq is not None:
+        errors["coordination_request"] = gettext(
+            "Urge either an approval item or a coordination request, not both.")
+    elif creq is not None and creq.project_id != project.id:
+        errors["coordination_request"] = gettext(
+            "The coordination request is not one of this project's.")
+    elif creq is not None and creq.status is CoordinationStatus.RESOLVED:
+        errors["coordination_request"] = gettext(
+            "The coordination request is resolved: there is nothing left to urge.")
     if project.status != ProjectStatus.ACTIVE:
         errors["project"] = gettext("Only a project in progress can be urged.")
 
+    if creq is not None and item is None and org_unit in (None, ""):
+        org_unit = default_unit_id(None, creq)
     unit = org_unit
     if isinstance(unit, int | str) and not isinstance(unit, bool):
         try:
             unit = session.get(OrgUnit, int(unit)) if 0 < int(unit) < 2**31 else None
         except ValueError:
             unit = None
-    allowed = {u.id for u in units_for(session, user, project, item)}
+    allowed = {u.id for u in units_for(session, user, project, item, creq)}
     if org_unit is None or org_unit == "":
         errors["org_unit"] = gettext("Please choose the department or unit to urge.")
     elif not isinstance(unit, OrgUnit) or unit.id not in allowed:
@@ -177,7 +224,7 @@ def _check(session: Session, user: AppUser, *, project: Project | None, org_unit
     elif len(text) > TEXT_MAX:
         errors["request"] = gettext("At most %(n)s characters.", n=TEXT_MAX)
 
-    heading = str(title or "").strip() or default_title(project, item)
+    heading = str(title or "").strip() or default_title(project, item, creq)
     if len(heading) > TITLE_MAX:
         errors["title"] = gettext("At most %(n)s characters.", n=TITLE_MAX)
 
@@ -206,25 +253,30 @@ def _check(session: Session, user: AppUser, *, project: Project | None, org_unit
             errors[due_field] = gettext("The reply deadline cannot be in the past.")
     if errors:
         raise DomainValidationError(errors)
-    return dict(project=project, item=item, org_unit=unit, title=heading, request=text,
-                category=member, due_days=days, reply_due_on=due)
+    return dict(project=project, item=item, coordination_request=creq, org_unit=unit,
+                title=heading, request=text, category=member, due_days=days,
+                reply_due_on=due)
 
 
 # -- commands -------------------------------------------------------------------------------
 def raise_urge(session: Session, user: AppUser, *, project: Project | None, org_unit: Any,
                title: Any, request: Any, category: Any, due_days: Any = None,
                reply_due_on: Any = None, item: ApprovalItem | None = None,
-               today: dt.date | None = None) -> WorkOrder:
+               today: dt.date | None = None,
+               coordination_request: CoordinationRequest | None = None) -> WorkOrder:
     """A dispatcher raises a 催办 work order by hand to a unit, with a category and a reply
-    deadline (``due_days`` working days from today, or a ``reply_due_on`` date)."""
+    deadline (``due_days`` working days from today, or a ``reply_due_on`` date), on an
+    approval item or a coordination request of the project (or on the project)."""
     today = today or clock.today()
     if not can_raise(user):
         raise NotAllowed(_("Only a dispatcher can raise an urge work order."))
     v = _check(session, user, project=project, org_unit=org_unit, title=title,
                request=request, category=category, due_days=due_days,
-               reply_due_on=reply_due_on, item=item, today=today)
+               reply_due_on=reply_due_on, item=item, today=today,
+               coordination_request=coordination_request)
     project = v["project"]
     wo = WorkOrder(card=None, origin=WorkOrderOrigin.MANUAL, item=v["item"],
+                   coordination_request=v["coordination_request"],
                    category=v["category"], project=project, org_unit=v["org_unit"],
                    region_id=project.region_id, title=v["title"], request=v["request"],
                    reply_due_on=v["reply_due_on"], status=WorkOrderStatus.OPEN,
@@ -237,8 +289,8 @@ def raise_urge(session: Session, user: AppUser, *, project: Project | None, org_
 
 def propose_urge(session: Session, user: AppUser, *, project: Project | None, org_unit: Any,
                  title: Any, request: Any, category: Any, due_days: Any,
-                 item: ApprovalItem | None = None, today: dt.date | None = None
-                 ) -> UrgeProposal:
+                 item: ApprovalItem | None = None, today: dt.date | None = None,
+                 coordination_request: CoordinationRequest | None = None) -> UrgeProposal:
     """An assistant asks the dispatchers of the project's region to raise a 催办; they are
     notified and decide on it (``dispatch_proposal`` / ``decline_proposal``)."""
     today = today or clock.today()
@@ -246,9 +298,11 @@ def propose_urge(session: Session, user: AppUser, *, project: Project | None, or
         raise NotAllowed(_("Only an assistant can propose an urge to the dispatcher."))
     v = _check(session, user, project=project, org_unit=org_unit, title=title,
                request=request, category=category, due_days=due_days, reply_due_on=None,
-               item=item, today=today, dates=False)
+               item=item, today=today, dates=False, coordination_request=coordination_request)
     project = v["project"]
-    proposal = UrgeProposal(project=project, item=v["item"], org_unit=v["org_unit"],
+    proposal = UrgeProposal(project=project, item=v["item"],
+                            coordination_request=v["coordination_request"],
+                            org_unit=v["org_unit"],
                             title=v["title"], request=v["request"], category=v["category"],
                             due_days=v["due_days"], status=UrgeProposalStatus.PENDING,
                             proposed_by_id=user.id)
@@ -310,7 +364,7 @@ def dispatch_proposal(session: Session, user: AppUser, proposal_id: int, *,
                     title=pick(title, proposal.title), request=pick(request, proposal.request),
                     category=pick(category, proposal.category),
                     due_days=pick(due_days, proposal.due_days), item=proposal.item,
-                    today=today)
+                    coordination_request=proposal.coordination_request, today=today)
     proposal.status, proposal.work_order = UrgeProposalStatus.DISPATCHED, wo
     proposal.decided_by_id, proposal.decided_at = user.id, utcnow()
     session.flush()
@@ -352,5 +406,6 @@ def pending_count(session: Session, user: AppUser) -> int:
 
 
 __all__ = ["raise_urge", "propose_urge", "dispatch_proposal", "decline_proposal", "units_for",
+           "default_unit_id", "owner_unit_ids",
            "can_raise", "can_propose", "category_of", "default_title", "default_due_days",
            "pending_count", "NotFound", "NotAllowed", "WrongState", "MAX_DUE_DAYS"]

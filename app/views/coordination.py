@@ -51,7 +51,7 @@ from app.models import (
     RegionLeader,
 )
 from app.security import roles
-from app.security.scope import Scope, current_scope, get_in_scope
+from app.security.scope import Scope, current_scope, get_in_scope, is_in_scope
 from app.services import calendar, people
 from app.services import coordination as coord
 from app.services.errors import DomainValidationError
@@ -339,6 +339,9 @@ class CoordinationRequestView(ScopedModelView):
             next_level=target, to_leader=target is not None
             and target[1] is CoordinationLevel.LEADER,
             needs_signoff=coord.needs_signoff(req),
+            # 催办 on the request (a dispatcher raises it, an assistant proposes it).
+            can_urge=open_ and sm.has_access("can_write", roles.URGE)
+            and is_in_scope(db.session, req.project, Scope(user)),
             can_report=sm.has_access("can_escalate", roles.COORDINATION))
         return body, status
 

@@ -1,7 +1,8 @@
 """Screens and API for 催办 by hand (app/services/urges.py).
 
-- ``UrgeView``: /urge/item/<item>, the 催办 form of an approval item. A dispatcher's submit
-  raises the work order; an assistant's files a proposal for the dispatchers.
+- ``UrgeView``: /urge/item/<item> and /urge/request/<request>, the 催办 form of an approval
+  item or of a coordination request. A dispatcher's submit raises the work order; an
+  assistant's files a proposal for the dispatchers.
 - ``UrgeProposalView``: the assistants' proposals (those waiting first), each with the
   dispatcher's two answers: dispatch (the proposal's values, editable) or decline with a
   reason.
@@ -26,7 +27,14 @@ from sqlalchemy import case
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import ApprovalItem, Project, UrgeCategory, UrgeProposal, UrgeProposalStatus
+from app.models import (
+    ApprovalItem,
+    CoordinationRequest,
+    Project,
+    UrgeCategory,
+    UrgeProposal,
+    UrgeProposalStatus,
+)
 from app.security import roles
 from app.security.scope import get_in_scope
 from app.services import urges
@@ -55,61 +63,73 @@ def _command_values(form) -> dict:
             "due_days": values["due_days"]}
 
 
-# -- the form on an item ----------------------------------------------------------------------
+# -- the form on an item or a coordination request --------------------------------------------
 class UrgeView(ScopedBaseView):
-    """/urge/item/<item>: 催办 on an approval item, for dispatchers and assistants."""
+    """/urge/item/<item> and /urge/request/<request>: 催办 on an approval item or on a
+    coordination request, for dispatchers and assistants."""
 
     route_base = "/urge"
     class_permission_name = roles.URGE
-    method_permission_name = {"item": "write"}
+    method_permission_name = {"item": "write", "request": "write"}
     # The resource's verbs, as the proposals' screen declares them (FAB syncs a resource's
     # permissions from each view that names it).
     base_permissions = ["can_read", "can_write"]
     default_view = "item"
 
-    def _render(self, item, values, errors=None, status=200):
+    def _render(self, target, values, errors=None, status=200):
+        """The form on ``target``, an approval item or a coordination request."""
         user = g.user
         proposing = not urges.can_raise(user)
-        title = (gettext("Propose an urge on %(item)s", item=item.name) if proposing
-                 else gettext("Urge on %(item)s", item=item.name))
+        if isinstance(target, ApprovalItem):
+            item, creq, name = target, None, target.name
+            action = url_for("UrgeView.item", pk=target.id)
+            back = url_for("ApprovalItemView.show", pk=target.id)
+        else:
+            item, creq, name = None, target, target.title
+            action = url_for("UrgeView.request", pk=target.id)
+            back = url_for("CoordinationRequestView.show", pk=target.id)
+        title = (gettext("Propose an urge on %(item)s", item=name) if proposing
+                 else gettext("Urge on %(item)s", item=name))
         return self.render_template(
-            "urges/urge_form.html", item=item, form=CsrfOnly(formdata=None),
-            units=urges.units_for(db.session, user, item.project, item),
+            "urges/urge_form.html", item=item, coordination_request=creq,
+            project=target.project, action=action, back=back, form=CsrfOnly(formdata=None),
+            units=urges.units_for(db.session, user, target.project, item, creq),
             categories=list(UrgeCategory), values=values, errors=errors or {},
             proposing=proposing, max_days=urges.MAX_DUE_DAYS, title=title), status
 
-    @expose("/item/<int:pk>", methods=["GET", "POST"])
-    @has_access
-    def item(self, pk):
-        item = self.get_or_404(ApprovalItem, pk)
+    def _urge(self, model, pk, target_kw: str):
+        """GET: the form with its defaults; POST: raise (dispatcher) or propose
+        (assistant) on the row of ``model``, passed to the command as ``target_kw``."""
+        target = self.get_or_404(model, pk)
         user = g.user
         if request.method == "GET":
-            values = {"org_unit": item.department_id, "category": "",
-                      "title": urges.default_title(item.project, item), "request": "",
-                      "due_days": urges.default_due_days()}
-            return self._render(item, values)
+            item = target if target_kw == "item" else None
+            creq = target if target_kw == "coordination_request" else None
+            values = {"org_unit": urges.default_unit_id(item, creq) or "", "category": "",
+                      "title": urges.default_title(target.project, item, creq),
+                      "request": "", "due_days": urges.default_due_days()}
+            return self._render(target, values)
         values = _form_values(request.form)
         if not CsrfOnly().validate_on_submit():
-            return self._render(item, values, {
+            return self._render(target, values, {
                 "form": gettext("The form has expired; please try again.")}, 400)
+        on = {"project": target.project, target_kw: target}
         try:
             if urges.can_raise(user):
-                wo = urges.raise_urge(db.session, user, project=item.project, item=item,
-                                      **_command_values(request.form))
+                wo = urges.raise_urge(db.session, user, **on, **_command_values(request.form))
             else:
-                proposal = urges.propose_urge(db.session, user, project=item.project, item=item,
+                proposal = urges.propose_urge(db.session, user, **on,
                                               **_command_values(request.form))
         except DomainValidationError as err:
             db.session.rollback()
             flash(gettext("Nothing was saved: check the fields marked below."), "danger")
-            return self._render(self.get_or_404(ApprovalItem, pk), values, err.errors)
+            return self._render(self.get_or_404(model, pk), values, err.errors)
         except urges.NotFound:
             db.session.rollback()
             abort(404)
         except urges.NotAllowed as err:
             db.session.rollback()
-            return self._render(self.get_or_404(ApprovalItem, pk), values,
-                                {"form": str(err)}, 403)
+            return self._render(self.get_or_404(model, pk), values, {"form": str(err)}, 403)
         db.session.commit()
         if urges.can_raise(user):
             flash(gettext("Urge dispatched: reply due %(day)s.", day=wo.reply_due_on.isoformat()),
@@ -118,6 +138,16 @@ class UrgeView(ScopedBaseView):
         flash(gettext("Your urge was sent to the dispatcher."), "success")
         return redirect(url_for("UrgeProposalView.show", pk=proposal.id))
 
+    @expose("/item/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def item(self, pk):
+        return self._urge(ApprovalItem, pk, "item")
+
+    @expose("/request/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def request(self, pk):
+        return self._urge(CoordinationRequest, pk, "coordination_request")
+
 
 # -- the proposals ----------------------------------------------------------------------------
 PROPOSAL_LABELS = {
@@ -125,6 +155,7 @@ PROPOSAL_LABELS = {
     "title": _("Title"),
     "project": _("Project"),
     "item": _("Approval item"),
+    "coordination_request": _("Coordination request"),
     "org_unit": _("Unit"),
     "category": _("Problem category"),
     "request": _("Request"),
@@ -158,7 +189,8 @@ class UrgeProposalView(ScopedModelView):
     show_template = "urges/proposal_show.html"
     list_columns = ["status", "title", "project", "org_unit", "category", "due_days",
                     "proposed_by", "created_at"]
-    show_columns = ["status", "title", "project", "item", "org_unit", "category", "request",
+    show_columns = ["status", "title", "project", "item", "coordination_request", "org_unit",
+                    "category", "request",
                     "due_days", "proposed_by", "created_at", "decided_by", "decided_at",
                     "decline_reason"]
     search_columns = ["status", "title", "project", "org_unit", "category", "created_at"]
@@ -179,7 +211,8 @@ class UrgeProposalView(ScopedModelView):
             self.show_template, pk=proposal.id, title=self.show_title,
             widgets=self._show(proposal.id), related_views=self._related_views,
             proposal=proposal, can_decide=can_decide, form=CsrfOnly(formdata=None),
-            units=urges.units_for(db.session, user, proposal.project, proposal.item)
+            units=urges.units_for(db.session, user, proposal.project, proposal.item,
+                                  proposal.coordination_request)
             if can_decide else [],
             categories=list(UrgeCategory), values=values,
             reason=posted.get("reason", "") if submitted == "decline" else "",
@@ -238,14 +271,16 @@ class UrgeProposalView(ScopedModelView):
 def _work_order_json(wo) -> dict:
     return {"id": wo.id, "origin": wo.origin.name, "category": wo.category.name,
             "category_label": str(wo.category.value), "project_id": wo.project_id,
-            "item_id": wo.item_id, "org_unit_id": wo.org_unit_id, "title": wo.title,
+            "item_id": wo.item_id, "coordination_request_id": wo.coordination_request_id,
+            "org_unit_id": wo.org_unit_id, "title": wo.title,
             "request": wo.request, "reply_due_on": wo.reply_due_on.isoformat(),
             "status": wo.status.name}
 
 
 def _proposal_json(p) -> dict:
     return {"id": p.id, "status": p.status.name, "project_id": p.project_id,
-            "item_id": p.item_id, "org_unit_id": p.org_unit_id, "title": p.title,
+            "item_id": p.item_id, "coordination_request_id": p.coordination_request_id,
+            "org_unit_id": p.org_unit_id, "title": p.title,
             "request": p.request, "category": p.category.name, "due_days": p.due_days,
             "decline_reason": p.decline_reason, "work_order_id": p.work_order_id}
 
@@ -254,7 +289,8 @@ def _proposal_json(p) -> dict:
 
 class UrgeApi(ScopedModelRestApi):
     """/api/v1/urge/: 催办 by hand. The list and detail are the assistants' proposals in
-    scope. ``POST /raise`` with ``item`` (or ``project``), ``org_unit``, ``category``
+    scope. ``POST /raise`` with ``item`` or ``coordination_request`` (or ``project``),
+    ``org_unit`` (a request's first owner unit when left out), ``category``
     (member name or label), ``request``, ``title`` (optional) and ``due_days`` (working
     days) or ``reply_due_on`` (YYYY-MM-DD): a dispatcher gets the work order (201), an
     assistant files a proposal (201). ``POST /<id>/dispatch`` (optional changed values)
@@ -268,8 +304,9 @@ class UrgeApi(ScopedModelRestApi):
     method_permission_name = {"get": "read", "get_list": "read", "info": "read",
                               "raise_urge": "write", "dispatch": "write", "decline": "write"}
     list_columns = show_columns = ["id", "status", "project.id", "project.name", "item.id",
-                                   "item.name", "org_unit.id", "org_unit.name", "title",
-                                   "request", "category", "due_days", "proposed_by.username",
+                                   "item.name", "coordination_request.id",
+                                   "coordination_request.title", "org_unit.id",
+                                   "org_unit.name", "title", "request", "category", "due_days", "proposed_by.username",
                                    "decline_reason", "work_order.id", "created_at"]
     search_columns = ["status", "project", "org_unit", "category"]
 
@@ -303,14 +340,14 @@ class UrgeApi(ScopedModelRestApi):
         """Raise a 催办 (dispatcher: a work order) or propose one (assistant).
         ---
         post:
-          summary: Raise or propose a 催办 on an approval item or a project
+          summary: Raise or propose a 催办 on an approval item, a coordination request or a project
           requestBody:
             required: true
             content:
               application/json:
                 schema:
                   type: object
-                  description: item or project (ids), org_unit (id), category, request, title, due_days or reply_due_on
+                  description: item, coordination_request or project (ids), org_unit (id), category, request, title, due_days or reply_due_on
           responses:
             200:
               description: done (201 for a new work order or proposal)
@@ -328,19 +365,25 @@ class UrgeApi(ScopedModelRestApi):
         body = self._body()
         if body is None:
             return self.response_400(message="Request is not a JSON object")
-        item = project = None
+        item = creq = project = None
         if body.get("item") not in (None, ""):
             item = get_in_scope(db.session, ApprovalItem, body.get("item"))
             if item is None:
                 return self.response_404()
             project = item.project
+        if body.get("coordination_request") not in (None, ""):
+            creq = get_in_scope(db.session, CoordinationRequest, body.get("coordination_request"))
+            if creq is None:
+                return self.response_404()
+            project = project or creq.project
         if body.get("project") not in (None, ""):
             project = get_in_scope(db.session, Project, body.get("project"))
             if project is None:
                 return self.response_404()
         if project is None:
             return self.response_422(message={"item": gettext(
-                "Please name the approval item (or the project) to urge.")})
+                "Please name the approval item, the coordination request (or the project) "
+                "to urge.")})
         user = g.user
         values = {"org_unit": body.get("org_unit"), "title": body.get("title"),
                   "request": body.get("request"), "category": body.get("category"),
@@ -348,11 +391,12 @@ class UrgeApi(ScopedModelRestApi):
 
         if urges.can_raise(user):
             return self._run(lambda: urges.raise_urge(
-                db.session, user, project=project, item=item,
+                db.session, user, project=project, item=item, coordination_request=creq,
                 reply_due_on=body.get("reply_due_on"), **values),
                 201, "work_order", _work_order_json)
         return self._run(lambda: urges.propose_urge(
-            db.session, user, project=project, item=item, **values),
+            db.session, user, project=project, item=item, coordination_request=creq,
+            **values),
             201, "proposal", _proposal_json)
 
     @expose("/<int:pk>/dispatch", methods=["POST"])

@@ -73,6 +73,7 @@ WORK_ORDER_LABELS = {
     "origin": _("Origin"),
     "category": _("Problem category"),
     "item": _("Approval item"),
+    "coordination_request": _("Coordination request"),
 }
 
 NOTIFICATION_LABELS = {
@@ -267,7 +268,8 @@ class WorkOrderView(ScopedModelView):
     list_template = "ledger_list.html"  # the list with its "export ledger" button (工单台账)
     list_columns = ["title", "project", "org_unit", "region", "origin", "category", "status",
                     "reply_due_on", "escalation_count", "created_at"]
-    show_columns = ["title", "project", "origin", "category", "item", "card", "org_unit",
+    show_columns = ["title", "project", "origin", "category", "item", "coordination_request",
+                    "card", "org_unit",
                     "region", "status", "request", "reply_due_on", "reply", "replied_at",
                     "closed_at", "escalation_count", "created_at"]
     search_columns = ["title", "project", "org_unit", "region", "origin", "category", "status",
