@@ -1,7 +1,7 @@
 """Load test: signed-in users browsing the lists, against gunicorn, at province scale.
 
-    python -m benchmarks.load [--users 20] [--seconds 60] [--workers 4] [--threads 4]
-                              [--worker-class gthread] [--port 8765] [--database-url URL]
+    python -m benchmarks.load [--users 20] [--seconds 60] [--workers 6] [--threads 1]
+                              [--worker-class sync] [--port 8765] [--database-url URL]
                               [--base-url http://127.0.0.1:8765]
 
 The database is the one of ``benchmarks/lists.py`` (default
@@ -234,9 +234,9 @@ def main() -> None:
                                                                  DEFAULT_URL))
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--workers", type=int, default=6)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--base-url", default="", help="a server already running (then no "
                         "gunicorn is started)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 
+from flask import g, has_request_context
 from markupsafe import Markup
 
 from app import clock
@@ -97,8 +98,26 @@ def tone_of(value) -> str:
 
 
 def badge(text, tone: str) -> Markup:
-    """``text`` in a badge of ``tone`` (escaped)."""
-    return Markup('<span class="%s">%s</span>') % (css_class(tone), str(text))
+    """``text`` in a badge of ``tone`` (escaped). A list of 100 rows shows the same few
+    states a few hundred times: each label (translated, escaped) is made once per request."""
+    memo = _request_memo()
+    key = (type(text), str.__str__(text) if isinstance(text, str) else text, tone)
+    if memo is not None and key in memo:
+        return memo[key]
+    html = Markup('<span class="%s">%s</span>') % (css_class(tone), str(text))
+    if memo is not None:
+        memo[key] = html
+    return html
+
+
+def _request_memo() -> dict | None:
+    """This request's badges, or None outside a request (the language may differ)."""
+    if not has_request_context():
+        return None
+    memo = g.get("_badges")
+    if memo is None:
+        memo = g._badges = {}
+    return memo
 
 
 def state_badge(value) -> Markup:
