@@ -36,7 +36,7 @@ from .checks import unique_validators
 from .labels import LABELS
 from .lookup import KIND_OF_MODEL
 from .rest_lists import CheckedListRoute
-from .search import ContainsFirstConverter
+from .search import ContainsFirstConverter, OwnFilters
 from .widgets import AjaxSelectField
 
 VIEW_VERBS = {
@@ -237,6 +237,10 @@ class ListInterface(SafeInterface):
         self.list_loads = self._loads(list_columns)
         self._select_loads_cache: dict[tuple, list] = {}
         self.orders = dict(orders or {})
+
+    def get_filters(self, search_columns=None, search_filters=None):
+        return OwnFilters(self.filter_converter_class, self, search_columns=search_columns or [],
+                          search_filters=search_filters)
 
     def apply_order_by(self, query, order_column, order_direction, aliases_mapping=None,
                        bypass_many_to_many=False, add_pk=False):

@@ -3,6 +3,7 @@ filter added from "Add filter" finds a name typed in part, as users expect; and 
 filters match with ``LIKE`` where case cannot matter (``app.services.text_match``)."""
 from __future__ import annotations
 
+from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.models.sqla import filters as fab
 from flask_appbuilder.models.sqla.filters import SQLAFilterConverter, get_field_setup_query
 
@@ -46,3 +47,21 @@ class ContainsFirstConverter(SQLAFilterConverter):
 
     conversion_table = tuple((test, _contains_first(list(filters)))
                              for test, filters in SQLAFilterConverter.conversion_table)
+
+
+class OwnFilters(Filters):
+    """FAB's filters of one view, with a REST filter (``{"col", "opr", "value"}``) resolved
+    from that view's own filters of the column. FAB looks ``opr`` up in a module-wide table
+    that the filter instantiated last rewrites, so which class (ours, or FAB's ``ILIKE``)
+    a REST search got depended on which screen had been used before."""
+
+    def rest_add_filters(self, data) -> None:
+        for item in data:
+            own = None
+            if isinstance(item, dict) and {"col", "opr", "value"} <= item.keys():
+                own = next((type(f) for f in self._search_filters.get(item["col"], ())
+                            if f.arg_name == item["opr"]), None)
+            if own is not None:
+                self.add_filter(item["col"], own, item["value"])
+            else:
+                super().rest_add_filters([item])
